@@ -1,0 +1,101 @@
+"""Campaigns (one selection per year) and their taxonomy of categories and domains."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pingxuan.db import utcnow
+from pingxuan.extensions import db
+
+VOTE_NOT_OPEN, VOTE_OPEN, VOTE_CLOSED = "not_open", "open", "closed"
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(unique=True)
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    organizer_zh: Mapped[str] = mapped_column(String(200), default="")
+    organizer_en: Mapped[str] = mapped_column(String(200), default="")
+    in_operation_before: Mapped[date]
+    submission_opens: Mapped[date | None]
+    submission_closes: Mapped[date | None]
+    review_opens: Mapped[date | None]
+    review_closes: Mapped[date | None]
+    vote_opens: Mapped[date | None]
+    vote_closes: Mapped[date | None]
+    vote_status: Mapped[str] = mapped_column(String(20), default=VOTE_NOT_OPEN)
+    awards_per_category: Mapped[int] = mapped_column(default=10)
+    reviewers_per_case: Mapped[int] = mapped_column(default=5)
+    expert_weight: Mapped[int] = mapped_column(default=70)
+    public_weight: Mapped[int] = mapped_column(default=30)
+    is_current: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    categories: Mapped[list[Category]] = relationship(
+        back_populates="campaign", order_by="Category.position", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.title_zh
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    abbr: Mapped[str] = mapped_column(String(4))  # used in case numbers, e.g. 2017-CO-0007
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    award_zh: Mapped[str] = mapped_column(String(200), default="")
+    award_en: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    last_case_number: Mapped[int] = mapped_column(default=0)  # incremented atomically by cases.operations
+
+    campaign: Mapped[Campaign] = relationship(back_populates="categories")
+    domains: Mapped[list[Domain]] = relationship(
+        back_populates="category", order_by="Domain.position", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class Domain(db.Model):
+    __tablename__ = "domains"
+    __table_args__ = (UniqueConstraint("category_id", "name_zh"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    category: Mapped[Category] = relationship(back_populates="domains")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class Organization(db.Model):
+    """A recommending organization (推荐单位): a district or a city department; organization awards go to these."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(20), default="district")  # district | department
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def __str__(self) -> str:
+        return self.name_zh

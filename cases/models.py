@@ -1,0 +1,79 @@
+"""The case (申报案例): a dossier owned by an applicant unit, moving through the declared workflow."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from campaigns.models import Campaign, Category, Domain, Organization
+from pingxuan.accounts.models import Unit, User
+from pingxuan.db import utcnow
+from pingxuan.extensions import db
+from workflow.definition import INITIAL_STATE
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Changed only by workflow.engine.fire(), with a conditional UPDATE on (state, version).
+    state: Mapped[str] = mapped_column(String(30), default=INITIAL_STATE, index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    title: Mapped[str] = mapped_column(String(200), default="")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id"))
+    recommending_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    construction_unit: Mapped[str] = mapped_column(String(200), default="")
+    operating_unit: Mapped[str] = mapped_column(String(200), default="")
+    in_operation_since: Mapped[date | None]
+    investment: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # CNY
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    innovation: Mapped[str] = mapped_column(Text, default="")
+    effects: Mapped[str] = mapped_column(Text, default="")
+    beneficiaries: Mapped[str] = mapped_column(Text, default="")
+    public_url: Mapped[str] = mapped_column(String(500), default="")
+    app_name: Mapped[str] = mapped_column(String(200), default="")
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]  # first submission; breaks ranking ties later
+
+    campaign: Mapped[Campaign] = relationship()
+    unit: Mapped[Unit] = relationship()
+    created_by: Mapped[User] = relationship()
+    category: Mapped[Category | None] = relationship()
+    domain: Mapped[Domain | None] = relationship()
+    recommending_org: Mapped[Organization | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.number or '#' + str(self.id)} {self.title}"
+
+
+class Attachment(db.Model):
+    """A photo or document of a case; the bytes live in the storage folder under their SHA-256."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # photo | document
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="attachments")

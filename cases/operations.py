@@ -1,0 +1,283 @@
+"""Business rules of the case dossier: create, edit, attach files, check completeness, number.
+
+Operations take an explicit actor, flush but never commit; the caller commits once (pingxuan.db.commit).
+State changes are not here: they go through workflow.engine.fire().
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlparse
+
+import filetype
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from campaigns.models import Campaign, Category, Domain, Organization
+from cases.models import Attachment, Case
+from pingxuan import storage
+from pingxuan.accounts.models import User
+from pingxuan.clock import today
+from pingxuan.db import utcnow
+from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
+from pingxuan.extensions import db
+from workflow.definition import APPLICANT, EDIT, VIEW
+from workflow.roles import has_permission
+
+TEXT_FIELDS = {
+    "title": 200,
+    "construction_unit": 200,
+    "operating_unit": 200,
+    "summary": 500,
+    "description": 20000,
+    "innovation": 5000,
+    "effects": 5000,
+    "beneficiaries": 5000,
+    "public_url": 500,
+    "app_name": 200,
+}
+REFERENCE_FIELDS = ("category_id", "domain_id", "recommending_org_id")
+OTHER_FIELDS = ("in_operation_since", "investment")
+EDITABLE_FIELDS = (*TEXT_FIELDS, *REFERENCE_FIELDS, *OTHER_FIELDS)
+
+# What submission needs; public_url and app_name are alternatives (one of them is enough).
+REQUIRED_FIELDS = (
+    "title", "category_id", "domain_id", "recommending_org_id", "construction_unit", "operating_unit",
+    "in_operation_since", "investment", "summary", "description", "innovation", "effects", "beneficiaries",
+)  # fmt: skip
+
+FIELD_LABELS = {
+    "title": _l("Title"),
+    "category_id": _l("Category"),
+    "domain_id": _l("Domain"),
+    "recommending_org_id": _l("Recommending organization"),
+    "construction_unit": _l("Construction unit"),
+    "operating_unit": _l("Operating unit"),
+    "in_operation_since": _l("In operation since"),
+    "investment": _l("Investment (CNY)"),
+    "summary": _l("Summary"),
+    "description": _l("Description"),
+    "innovation": _l("Innovation"),
+    "effects": _l("Effects"),
+    "beneficiaries": _l("Beneficiaries"),
+    "public_url": _l("Public URL"),
+    "app_name": _l("App name"),
+    "attachments": _l("Attachments"),
+}
+
+ATTACHMENT_KINDS = {
+    "photo": {"image/jpeg", "image/png"},
+    "document": {"application/pdf", "image/jpeg", "image/png"},
+}
+
+
+# Reading ------------------------------------------------------------------------------------------------
+
+
+def get_case(case_id: int, actor: User | None, permission: str = VIEW) -> Case:
+    """Load a case the actor may see; a case they may not see is reported as not found, not as forbidden."""
+    case = db.session.get(Case, case_id)
+    if case is None or not has_permission(actor, case, VIEW):
+        raise NotFound(_("No such case."))
+    if permission != VIEW and not has_permission(actor, case, permission):
+        raise Forbidden(_("You may not do this with the case in its current state."))
+    return case
+
+
+def current_campaign() -> Campaign:
+    campaign = db.session.scalar(select(Campaign).where(Campaign.is_current.is_(True)))
+    if campaign is None:
+        raise NotFound(_("No campaign is open."))
+    return campaign
+
+
+# Writing ------------------------------------------------------------------------------------------------
+
+
+def create_case(actor: User, data: dict[str, Any] | None = None, campaign: Campaign | None = None) -> Case:
+    """Start a draft for the actor's unit; drafts may be incomplete, but what is given must be valid."""
+    if actor.role != APPLICANT or actor.unit_id is None:
+        raise Forbidden(_("Only members of an applicant unit can create cases."))
+    campaign = campaign or current_campaign()
+    case = Case(campaign=campaign, unit_id=actor.unit_id, created_by=actor)
+    _apply(case, data or {})
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def update_case(case: Case, actor: User, data: dict[str, Any], expected_version: int | None = None) -> Case:
+    """Change dossier fields while the case is editable; either every field is saved or none is."""
+    if not has_permission(actor, case, EDIT):
+        raise Forbidden(_("This case cannot be edited in its current state."))
+    _check_version(case, expected_version)
+    _apply(case, data)
+    case.version += 1
+    db.session.flush()
+    return case
+
+
+def _check_version(case: Case, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != case.version:
+        raise Conflict(_("Someone else changed this case first. Reload it and try again."))
+
+
+def _apply(case: Case, data: dict[str, Any]) -> None:
+    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise Invalid(_("Unknown fields."), {name: _("Unknown field.") for name in unknown})
+    values, errors = _clean(case, data)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+    for name, value in values.items():
+        setattr(case, name, value)
+
+
+def _clean(case: Case, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, limit in TEXT_FIELDS.items():
+        if name not in data:
+            continue
+        text = (data[name] or "").strip()
+        if len(text) > limit:
+            errors[name] = _("At most %(n)d characters.", n=limit)
+        elif name == "public_url" and text and urlparse(text).scheme not in ("http", "https"):
+            errors[name] = _("Enter a web address starting with http:// or https://.")
+        elif name == "public_url" and text and not urlparse(text).netloc:
+            errors[name] = _("Enter a complete web address.")
+        values[name] = text
+    if "in_operation_since" in data:
+        value = data["in_operation_since"]
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value) if value.strip() else None
+            except ValueError:
+                errors["in_operation_since"] = _("Enter a date as YYYY-MM-DD.")
+        if isinstance(value, date) and value > today():
+            errors["in_operation_since"] = _("The date lies in the future.")
+        values["in_operation_since"] = value
+    if "investment" in data:
+        value = data["investment"]
+        try:
+            value = None if value in (None, "") else Decimal(str(value))
+            if value is not None and (not value.is_finite() or value < 0 or value >= Decimal("1e14")):
+                errors["investment"] = _("Enter an amount in CNY of zero or more.")
+        except InvalidOperation:
+            errors["investment"] = _("Enter an amount in CNY of zero or more.")
+        values["investment"] = value
+    campaign_id = case.campaign_id or (case.campaign.id if case.campaign else None)
+    category_id = data.get("category_id", case.category_id)
+    if "category_id" in data:
+        category = db.session.get(Category, category_id) if category_id else None
+        if category_id and (category is None or category.campaign_id != campaign_id):
+            errors["category_id"] = _("Choose a category of this campaign.")
+        values["category_id"] = category_id or None
+    if "domain_id" in data or ("category_id" in data and case.domain_id):
+        domain_id = data.get("domain_id", case.domain_id)
+        domain = db.session.get(Domain, domain_id) if domain_id else None
+        if domain_id and (domain is None or domain.category_id != category_id):
+            errors["domain_id"] = _("Choose a domain of the chosen category.")
+        values["domain_id"] = domain_id or None
+    if "recommending_org_id" in data:
+        org_id = data["recommending_org_id"]
+        if org_id and db.session.get(Organization, org_id) is None:
+            errors["recommending_org_id"] = _("Choose a recommending organization from the list.")
+        values["recommending_org_id"] = org_id or None
+    return values, errors
+
+
+def dossier_errors(case: Case) -> dict[str, str]:
+    """Everything that stops the case from being submitted, per field, all at once."""
+    errors: dict[str, str] = {}
+    for name in REQUIRED_FIELDS:
+        value = getattr(case, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            errors[name] = _("%(field)s is required.", field=FIELD_LABELS[name])
+    if not case.public_url and not case.app_name:
+        errors["public_url"] = _("Give a public URL or the name of the app.")
+    _values, invalid = _clean(case, {name: getattr(case, name) for name in EDITABLE_FIELDS if name != "category_id"})
+    for name, message in invalid.items():
+        errors.setdefault(name, message)
+    if not any(a.kind == "document" for a in case.attachments):
+        errors["attachments"] = _("Attach at least one document (PDF).")
+    return errors
+
+
+# Attachments --------------------------------------------------------------------------------------------
+
+
+def attach_file(case: Case, actor: User, kind: str, filename: str, data: bytes) -> Attachment:
+    """Store an upload after checking its real type from its bytes, never from its name."""
+    if not has_permission(actor, case, EDIT):
+        raise Forbidden(_("This case cannot be edited in its current state."))
+    if kind not in ATTACHMENT_KINDS:
+        raise Invalid(_("Unknown attachment kind."), {"kind": _("Choose photo or document.")})
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if not data:
+        raise Invalid(_("The file is empty."), {"file": _("The file is empty.")})
+    if len(data) > limit:
+        raise Invalid(_("The file is too large."), {"file": _("At most %(mb)d MB.", mb=limit // (1024 * 1024))})
+    guessed = filetype.guess(data)
+    content_type = guessed.mime if guessed else "application/octet-stream"
+    if content_type not in ATTACHMENT_KINDS[kind]:
+        allowed = "PDF, JPEG, PNG" if kind == "document" else "JPEG, PNG"
+        raise Invalid(
+            _("This file is not an allowed type."),
+            {"file": _("The file's content is not %(allowed)s.", allowed=allowed)},
+        )
+    name = (filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file"
+    digest = storage.store(data)
+    attachment = Attachment(
+        case=case, kind=kind, filename=name, content_type=content_type, size=len(data), sha256=digest,
+        uploaded_by_id=actor.id,
+    )  # fmt: skip
+    db.session.add(attachment)
+    case.version += 1
+    db.session.flush()
+    return attachment
+
+
+def remove_attachment(case: Case, actor: User, attachment_id: int) -> None:
+    if not has_permission(actor, case, EDIT):
+        raise Forbidden(_("This case cannot be edited in its current state."))
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        raise NotFound(_("No such attachment."))
+    case.attachments.remove(attachment)
+    case.version += 1
+    db.session.flush()
+
+
+def get_attachment(case: Case, attachment_id: int) -> tuple[Attachment, bytes]:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        raise NotFound(_("No such attachment."))
+    return attachment, storage.read(attachment.sha256)
+
+
+# Numbering ----------------------------------------------------------------------------------------------
+
+
+def assign_number(case: Case) -> str:
+    """Give a submitted case its readable number, e.g. 2017-CO-0007, once; dense per category.
+
+    The counter is bumped with one UPDATE ... RETURNING, so two simultaneous submissions never share a number.
+    """
+    if case.number:
+        return case.number
+    value = db.session.execute(
+        update(Category)
+        .where(Category.id == case.category_id)
+        .values(last_case_number=Category.last_case_number + 1)
+        .returning(Category.last_case_number)
+    ).scalar_one()
+    case.number = f"{case.campaign.year}-{case.category.abbr}-{value:04d}"
+    if case.submitted_at is None:
+        case.submitted_at = utcnow()
+    db.session.flush()
+    return case.number

@@ -1,0 +1,111 @@
+"""Telling people what happened: in-app notifications and mail through the configured backend."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from notifications.models import Notification, OutboxMail
+from pingxuan.accounts.models import User
+from pingxuan.db import utcnow
+from pingxuan.extensions import db
+from pingxuan.i18n import EN, ZH, pick
+from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
+from workflow.models import WorkflowEvent
+
+log = logging.getLogger("pingxuan.mail")
+
+
+def send_mail(recipient: str, subject: str, body: str) -> OutboxMail:
+    """Send one mail and keep it in the outbox; the default backend only logs it (embedded mode, tests)."""
+    backend = current_app.config["MAIL_BACKEND"]
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body, backend=backend)
+    if backend == "smtp":
+        message = EmailMessage()
+        message["From"] = current_app.config["MAIL_SENDER"]
+        message["To"] = recipient
+        message["Subject"] = subject
+        message.set_content(body)
+        try:
+            with smtplib.SMTP(current_app.config["SMTP_HOST"], current_app.config["SMTP_PORT"], timeout=30) as smtp:
+                smtp.send_message(message)
+            mail.sent_at = utcnow()
+        except (OSError, smtplib.SMTPException) as exc:
+            mail.error = str(exc)
+            log.error("mail to %s failed: %s", recipient, exc)
+    else:
+        log.info("mail to %s: %s\n%s", recipient, subject, body)
+        mail.sent_at = utcnow()
+    db.session.add(mail)
+    db.session.flush()
+    return mail
+
+
+def _describe(event: WorkflowEvent) -> str:
+    case = event.case
+    return _(
+        "Case “%(title)s” (%(number)s): %(action)s. New state: %(state)s.",
+        title=case.title or _("untitled"),
+        number=case.number or "—",
+        action=pick(TRANSITION_BY_NAME[event.transition], "title"),
+        state=pick(STATE_BY_NAME[event.to_state], "title"),
+    )
+
+
+def notify_case_event(event_id: int) -> list[Notification]:
+    """Tell every active member of the case's unit, in the app and by mail, in their own language."""
+    event = db.session.get(WorkflowEvent, event_id)
+    if event is None:
+        return []
+    members = db.session.scalars(
+        select(User).where(User.unit_id == event.case.unit_id, User.active.is_(True)).order_by(User.id)
+    ).all()
+    messages = {}
+    for locale in (ZH, EN):
+        with force_locale(locale):
+            text = _describe(event)
+            if event.comment:
+                text += "\n" + _("Comment: %(comment)s", comment=event.comment)
+            messages[locale] = (text, _("[pingxuan] Case status changed"))
+    created = []
+    for member in members:
+        note = Notification(
+            user_id=member.id, case_id=event.case_id, message_zh=messages[ZH][0], message_en=messages[EN][0]
+        )
+        db.session.add(note)
+        created.append(note)
+        text, subject = messages[EN if member.locale == EN else ZH]
+        link = f"{current_app.config['SERVER_NAME_FOR_MAIL']}/cases/{event.case_id}"
+        send_mail(member.email, subject, f"{text}\n\n{link}")
+    db.session.flush()
+    return created
+
+
+def unread_count(user: User) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+def list_notifications(user: User, limit: int = 50) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(limit)
+        )
+    )
+
+
+def mark_all_read(user: User) -> None:
+    for note in db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ):
+        note.read_at = utcnow()
+    db.session.flush()

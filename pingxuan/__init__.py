@@ -1,0 +1,45 @@
+"""pingxuan (评选): a public award selection, from first draft to printed certificate."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from pingxuan import config
+    from pingxuan.celery_app import init_celery
+    from pingxuan.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from pingxuan.i18n import select_locale
+
+    instance_path = os.environ.get(config.PREFIX + "INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.update(config.load(app.instance_path))
+    app.config.update(overrides or {})
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import pingxuan.models  # noqa: F401  (every table on the metadata, for migrations and relationships)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    limiter.init_app(app)
+    init_celery(app)
+    import notifications.tasks  # noqa: F401  (register tasks by name)
+    from pingxuan import web
+
+    web.init_app(app)
+    return app

@@ -1,0 +1,304 @@
+"""Accounts: applicant units registering themselves, members, passwords, invitations and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from stdnum.cn import uscc
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from notifications.operations import send_mail
+from pingxuan.accounts.models import UNIT_KINDS, ApiToken, Invitation, Unit, User
+from pingxuan.db import utcnow
+from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
+from pingxuan.extensions import db
+from workflow.definition import ADMIN, APPLICANT, GLOBAL_ROLES, ORGANIZER
+
+MIN_PASSWORD = 8
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+INVITATION_DAYS = 14
+RESET_SECONDS = 2 * 3600
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _link(path: str) -> str:
+    return current_app.config["SERVER_NAME_FOR_MAIL"].rstrip("/") + path
+
+
+# Validation shared by registration and the admin --------------------------------------------------------
+
+
+def credit_code_error(code: str) -> str | None:
+    """The unified social credit code (统一社会信用代码), GB 32100-2015, checked by its check digit."""
+    code = (code or "").strip().upper()
+    if len(code) != 18:
+        return _("A unified social credit code has 18 characters.")
+    if not uscc.is_valid(code):
+        return _("This unified social credit code is not valid (its check digit does not match).")
+    return None
+
+
+def phone_error(phone: str) -> str | None:
+    phone = (phone or "").replace(" ", "")
+    if MOBILE.match(phone) or LANDLINE.match(phone):
+        return None
+    return _("Enter a mainland mobile number (11 digits) or a landline such as 0532-12345678.")
+
+
+def password_error(password: str) -> str | None:
+    if len(password or "") < MIN_PASSWORD:
+        return _("A password needs at least %(n)d characters.", n=MIN_PASSWORD)
+    return None
+
+
+def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not EMAIL.match(email):
+        errors["email"] = _("Enter a valid e-mail address.")
+    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+        errors["email"] = _("An account with this e-mail address exists already.")
+    if not (name or "").strip():
+        errors["name"] = _("Enter your name.")
+    if message := password_error(password):
+        errors["password"] = message
+    return errors
+
+
+# Registration and users --------------------------------------------------------------------------------
+
+
+def register_unit(unit_data: dict[str, Any], email: str, name: str, password: str) -> User:
+    """Self-registration: a new applicant unit with the registering person as its first member."""
+    email = _normalize_email(email)
+    errors = _user_errors(email, name, password)
+    unit_name = (unit_data.get("name") or "").strip()
+    code = (unit_data.get("credit_code") or "").strip().upper()
+    if not unit_name:
+        errors["unit_name"] = _("Enter the unit's full name.")
+    elif db.session.scalar(select(Unit.id).where(Unit.name == unit_name)) is not None:
+        errors["unit_name"] = _("A unit with this name is registered already; ask its members for an invitation.")
+    if unit_data.get("kind") not in UNIT_KINDS:
+        errors["kind"] = _("Choose the kind of unit.")
+    if not (unit_data.get("district") or "").strip():
+        errors["district"] = _("Enter the district.")
+    if message := credit_code_error(code):
+        errors["credit_code"] = message
+    elif db.session.scalar(select(Unit.id).where(Unit.credit_code == code)) is not None:
+        errors["credit_code"] = _("A unit with this credit code is registered already.")
+    if not (unit_data.get("contact_name") or "").strip():
+        errors["contact_name"] = _("Enter the contact person.")
+    if message := phone_error(unit_data.get("contact_phone", "")):
+        errors["contact_phone"] = message
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+    unit = Unit(
+        name=unit_name, kind=unit_data["kind"], district=unit_data["district"].strip(), credit_code=code,
+        parent_org=(unit_data.get("parent_org") or "").strip(), contact_name=unit_data["contact_name"].strip(),
+        contact_phone=unit_data["contact_phone"].replace(" ", ""),
+    )  # fmt: skip
+    user = User(email=email, name=name.strip(), password_hash=_hash(password), role=APPLICANT, unit=unit)
+    db.session.add_all([unit, user])
+    db.session.flush()
+    return user
+
+
+def create_user(email: str, name: str, password: str, role: str, unit: Unit | None = None) -> User:
+    """Create an account directly (administrators, demo data, expert import)."""
+    email = _normalize_email(email)
+    errors = _user_errors(email, name, password)
+    if role not in GLOBAL_ROLES:
+        errors["role"] = _("Unknown role.")
+    if role == APPLICANT and unit is None:
+        errors["unit"] = _("An applicant belongs to a unit.")
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+    user = User(email=email, name=name.strip(), password_hash=_hash(password), role=role, unit=unit)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.email == _normalize_email(email)))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current or ""):
+        raise Invalid(_("Please correct the marked fields."), {"current_password": _("The current password is wrong.")})
+    if message := password_error(new):
+        raise Invalid(_("Please correct the marked fields."), {"new_password": message})
+    user.password_hash = _hash(new)
+    db.session.flush()
+
+
+def set_locale(user: User, locale: str) -> None:
+    if locale not in current_app.config["LANGUAGES"]:
+        raise Invalid(_("Unknown language."), {"locale": _("Unknown language.")})
+    user.locale = locale
+    db.session.flush()
+
+
+# Password reset: a signed token bound to the current password hash, so it works once -----------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if the account exists; say nothing either way (no account probing)."""
+    user = db.session.scalar(select(User).where(User.email == _normalize_email(email)))
+    if user is None or not user.active:
+        return
+    token = _reset_serializer().dumps({"uid": user.id, "h": user.password_hash[-16:]})
+    send_mail(
+        user.email,
+        _("[pingxuan] Reset your password"),
+        _("Open this link within two hours to choose a new password:") + "\n" + _link(f"/reset/{token}"),
+    )
+
+
+def reset_password(token: str, new: str) -> User:
+    try:
+        data = _reset_serializer().loads(token, max_age=RESET_SECONDS)
+    except SignatureExpired as exc:
+        raise Invalid(_("This link has expired. Ask for a new one.")) from exc
+    except BadSignature as exc:
+        raise Invalid(_("This link is not valid.")) from exc
+    user = db.session.get(User, data.get("uid"))
+    if user is None or user.password_hash[-16:] != data.get("h"):
+        raise Invalid(_("This link has been used already. Ask for a new one."))
+    if message := password_error(new):
+        raise Invalid(_("Please correct the marked fields."), {"password": message})
+    user.password_hash = _hash(new)
+    db.session.flush()
+    return user
+
+
+# Invitations -------------------------------------------------------------------------------------------
+
+
+def invite_member(actor: User, email: str) -> Invitation:
+    """A unit member invites a colleague; the colleague sets a name and password through the mailed link."""
+    if actor.role != APPLICANT or actor.unit is None:
+        raise Forbidden(_("Only members of an applicant unit can invite colleagues."))
+    return _invite(actor, _normalize_email(email), APPLICANT, actor.unit)
+
+
+def invite_user(actor: User, email: str, role: str) -> Invitation:
+    """Organizers invite experts and colleagues into the system."""
+    if actor.role not in (ORGANIZER, ADMIN):
+        raise Forbidden(_("Only organizers can invite experts and staff."))
+    if role not in GLOBAL_ROLES or role == APPLICANT or (role == ADMIN and actor.role != ADMIN):
+        raise Invalid(_("Please correct the marked fields."), {"role": _("Unknown role.")})
+    return _invite(actor, _normalize_email(email), role, None)
+
+
+def _invite(actor: User, email: str, role: str, unit: Unit | None) -> Invitation:
+    if not EMAIL.match(email):
+        raise Invalid(_("Please correct the marked fields."), {"email": _("Enter a valid e-mail address.")})
+    if db.session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Invalid(
+            _("Please correct the marked fields."),
+            {"email": _("An account with this e-mail address exists already.")},
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email, role=role, unit=unit, token_hash=_digest(token), invited_by_id=actor.id,
+        expires_at=utcnow() + timedelta(days=INVITATION_DAYS),
+    )  # fmt: skip
+    db.session.add(invitation)
+    db.session.flush()
+    where = unit.name if unit else _("pingxuan")
+    send_mail(
+        email,
+        _("[pingxuan] %(name)s invites you to %(where)s", name=actor.name, where=where),
+        _("Open this link within %(days)d days to create your account:", days=INVITATION_DAYS)
+        + "\n"
+        + _link(f"/invitations/{token}"),
+    )
+    return invitation
+
+
+def find_invitation(token: str) -> Invitation:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _digest(token or "")))
+    if invitation is None:
+        raise NotFound(_("This invitation is not valid."))
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation has been used already."))
+    if invitation.expires_at < utcnow():
+        raise Invalid(_("This invitation has expired. Ask for a new one."))
+    return invitation
+
+
+def accept_invitation(token: str, name: str, password: str) -> User:
+    invitation = find_invitation(token)
+    user = create_user(invitation.email, name, password, invitation.role, invitation.unit)
+    invitation.accepted_at = utcnow()
+    db.session.flush()
+    return user
+
+
+# Personal access tokens for the API ---------------------------------------------------------------------
+
+
+def create_api_token(user: User, name: str) -> tuple[str, ApiToken]:
+    """Return the token once (it is not stored) and its record."""
+    name = (name or "").strip()
+    if not name:
+        raise Invalid(_("Please correct the marked fields."), {"name": _("Give the token a name.")})
+    plain = "px_" + secrets.token_urlsafe(32)
+    record = ApiToken(user_id=user.id, name=name[:100], token_hash=_digest(plain))
+    db.session.add(record)
+    db.session.flush()
+    return plain, record
+
+
+def user_for_token(plain: str) -> User | None:
+    record = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(plain or ""), ApiToken.revoked_at.is_(None))
+    )
+    if record is None or not record.user.active:
+        return None
+    record.last_used_at = utcnow()
+    return record.user
+
+
+def revoke_api_token(user: User, token_id: int) -> None:
+    record = db.session.get(ApiToken, token_id)
+    if record is None or record.user_id != user.id:
+        raise NotFound(_("No such token."))
+    record.revoked_at = utcnow()
+    db.session.flush()
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)
+        )
+    )

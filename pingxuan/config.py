@@ -1,0 +1,79 @@
+"""Configuration from environment variables prefixed ``PINGXUAN_``.
+
+With nothing set the system runs embedded: SQLite in the instance folder, Celery tasks executed in-process,
+mail written to the log and the outbox table. Production sets a PostgreSQL URL and a Redis broker URL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PREFIX = "PINGXUAN_"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(instance_path: str) -> dict:
+    """Build the Flask config mapping; ``overrides`` passed to ``create_app`` win over it."""
+    instance = Path(instance_path)
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'pingxuan.sqlite3'}"
+    broker_url = _env("BROKER_URL")
+    secret = _env("SECRET_KEY")
+    if not secret:
+        secret_file = instance / "secret_key"
+        instance.mkdir(parents=True, exist_ok=True)
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_hex(32))
+        secret = secret_file.read_text().strip()
+    return {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "STORAGE_DIR": _env("STORAGE_DIR") or str(instance / "storage"),
+        "MAX_UPLOAD_BYTES": int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": (int(_env("MAX_UPLOAD_MB", "20")) + 1) * 1024 * 1024,
+        "CELERY": {
+            "broker_url": broker_url or "memory://",
+            "result_backend": _env("RESULT_BACKEND") or None,
+            "task_always_eager": broker_url is None,
+            "task_eager_propagates": True,
+            "task_serializer": "json",
+            "accept_content": ["json"],
+            "broker_connection_retry_on_startup": True,
+            "task_ignore_result": True,
+        },
+        "MAIL_BACKEND": _env("MAIL_BACKEND", "outbox"),
+        "MAIL_SENDER": _env("MAIL_SENDER", "pingxuan@localhost"),
+        "SMTP_HOST": _env("SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(_env("SMTP_PORT", "25")),
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI") or broker_url or "memory://",
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
+        "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "LANGUAGES": ["zh_Hans_CN", "en"],
+        "WTF_CSRF_ENABLED": _flag("CSRF_ENABLED", True),
+        "SERVER_NAME_FOR_MAIL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
+        "API_TITLE": "pingxuan API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,88 @@
+"""Wiring of the web layer: blueprints, login, error pages, template helpers, CLI."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from pingxuan.db import rollback
+from pingxuan.errors import DomainError
+from pingxuan.extensions import db, login_manager
+from pingxuan.i18n import is_english, pick
+from workflow.definition import STATE_BY_NAME
+
+
+def init_app(app: Flask) -> None:
+    from pingxuan.accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+
+    @app.teardown_request
+    def _discard_uncommitted(exc: BaseException | None) -> None:
+        # Anything a failed request left uncommitted is rolled back, with its queued side effects.
+        rollback()
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        if _wants_json():
+            return jsonify(error.to_dict()), error.status
+        return render_template("error.html", error=error), error.status
+
+    for code in (403, 404, 405, 409, 413, 429):
+        app.register_error_handler(code, _http_error)
+
+    @app.context_processor
+    def _helpers() -> dict:
+        return {
+            "pick": pick,
+            "is_english": is_english,
+            "state_title": lambda name: pick(STATE_BY_NAME[name], "title"),
+            "languages": app.config["LANGUAGES"],
+        }
+
+    @app.get("/language/<locale>")
+    def set_language(locale: str):
+        if locale in app.config["LANGUAGES"]:
+            session["locale"] = locale
+            if current_user.is_authenticated:
+                current_user.locale = locale
+                from pingxuan.db import commit
+
+                commit()
+        target = request.args.get("next") or request.referrer or url_for("index")
+        return redirect(target if target.startswith("/") or target.startswith(request.host_url) else url_for("index"))
+
+    @app.get("/healthz")
+    def healthz():
+        return "ok"
+
+    from pingxuan import blueprints
+
+    blueprints.register(app)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _http_error(error):
+    code = getattr(error, "code", 500)
+    messages = {
+        403: _("You may not open this page."),
+        404: _("This page does not exist."),
+        405: _("This action is not allowed here."),
+        409: _("Someone else acted first. Reload the page."),
+        413: _("The upload is too large."),
+        429: _("Too many attempts. Wait a moment and try again."),
+    }
+    message = messages.get(code, str(error))
+    if _wants_json():
+        return jsonify({"message": message}), code
+    return render_template("error.html", error=DomainError(message)), code

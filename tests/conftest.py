@@ -1,0 +1,137 @@
+"""Test fixtures: every test that takes ``app`` runs on SQLite and on PostgreSQL, schema built by migrations."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_migrate import upgrade
+
+from pingxuan import create_app
+from pingxuan.extensions import db
+from tests import services
+from tests.factories import Factory
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def base_config(tmp: Path, database_url: str) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True} if database_url.startswith("postgresql") else {},
+        "STORAGE_DIR": str(tmp / "storage"),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME_FOR_MAIL": "http://localhost",
+    }
+
+
+@pytest.fixture(scope="session")
+def throwaway() -> Iterator[services.Throwaway]:
+    servers = services.Throwaway()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(throwaway) -> str:
+    """A PostgreSQL database whose public schema is rebuilt by the migrations once per session."""
+    url = services.postgres_url(throwaway)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app(base_config(Path("/tmp"), url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_url(throwaway) -> str:
+    return services.redis_url(throwaway)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.sqlite3"
+    app = create_app(base_config(path.parent, f"sqlite:///{path}"))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(request, backend, tmp_path) -> str:
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    template = request.getfixturevalue("sqlite_template")
+    target = tmp_path / "test.sqlite3"
+    shutil.copy(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app_config(tmp_path, database_url) -> dict:
+    """Override in a test module to change settings before the app is made."""
+    return base_config(tmp_path, database_url)
+
+
+@pytest.fixture
+def app(app_config, backend) -> Iterator[Flask]:
+    application = create_app(app_config)
+    ctx = application.app_context()
+    ctx.push()
+    try:
+        yield application
+    finally:
+        db.session.remove()
+        ctx.pop()
+        if backend == "postgresql":
+            _truncate_all(application)
+        else:
+            with application.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app) -> Factory:
+    return Factory()
+
+
+def pytest_report_header(config) -> list[str]:
+    return [
+        f"postgresql: {os.environ.get('PINGXUAN_TEST_POSTGRES_URL') or 'throwaway server'}",
+        f"redis: {os.environ.get('PINGXUAN_TEST_REDIS_URL') or 'throwaway server'}",
+    ]

@@ -1,0 +1,169 @@
+"""Test data built through the same operations the pages use, so workflow events are real."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import deque
+from datetime import date, timedelta
+
+from stdnum.cn import uscc
+
+from campaigns.models import VOTE_CLOSED, Campaign
+from campaigns.operations import load_campaign, organizations
+from cases.models import Case
+from cases.operations import attach_file, create_case
+from pingxuan.accounts.models import Unit, User
+from pingxuan.accounts.operations import create_user
+from pingxuan.clock import today
+from pingxuan.db import commit
+from pingxuan.extensions import db
+from reviewers.models import SUBMITTED, Assignment
+from workflow.definition import (
+    ADMIN,
+    APPLICANT,
+    EXPERT,
+    INITIAL_STATE,
+    ORGANIZER,
+    OWNER,
+    TRANSITIONS,
+    Transition,
+)
+from workflow.engine import fire
+
+PASSWORD = "correct horse 42"
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+_seq = itertools.count(1)
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def credit_code(rng: random.Random | None = None) -> str:
+    rng = rng or random.Random()
+    body = "91370200" + "".join(rng.choice(_ALPHABET) for _ in range(9))
+    return body + uscc.calc_check_digit(body)
+
+
+def path_to(state: str) -> list[Transition]:
+    """The shortest sequence of declared transitions from the initial state to ``state``."""
+    queue: deque[tuple[str, list[Transition]]] = deque([(INITIAL_STATE, [])])
+    seen = {INITIAL_STATE}
+    while queue:
+        current, path = queue.popleft()
+        if current == state:
+            return path
+        for t in TRANSITIONS:
+            if current in t.sources and t.dest not in seen:
+                seen.add(t.dest)
+                queue.append((t.dest, [*path, t]))
+    raise ValueError(f"{state} is unreachable")
+
+
+class Factory:
+    def campaign(self, **overrides) -> Campaign:
+        existing = db.session.query(Campaign).filter_by(is_current=True).first()
+        if existing is not None and not overrides:
+            return existing
+        start = today()
+        settings = {
+            "submission_opens": start - timedelta(days=10),
+            "submission_closes": start + timedelta(days=30),
+            **overrides,
+        }
+        campaign = load_campaign(overrides=settings)
+        commit()
+        return campaign
+
+    def unit(self, name: str | None = None, **fields) -> Unit:
+        n = next(_seq)
+        defaults = {"kind": "government", "district": "市南区", "contact_name": "联系人", "contact_phone": "13800000000"}
+        unit = Unit(name=name or f"测试单位{n}", credit_code=fields.pop("credit_code", credit_code()), **defaults | fields)
+        db.session.add(unit)
+        commit()
+        return unit
+
+    def user(self, role: str, unit: Unit | None = None, email: str | None = None, name: str | None = None) -> User:
+        n = next(_seq)
+        user = create_user(email or f"{role}{n}@example.org", name or f"{role.title()} {n}", PASSWORD, role, unit)
+        commit()
+        return user
+
+    def applicant(self, unit: Unit | None = None, **kw) -> User:
+        return self.user(APPLICANT, unit or self.unit(), **kw)
+
+    def organizer(self, **kw) -> User:
+        return self.user(ORGANIZER, **kw)
+
+    def expert(self, **kw) -> User:
+        return self.user(EXPERT, **kw)
+
+    def admin(self, **kw) -> User:
+        return self.user(ADMIN, **kw)
+
+    def dossier(self, campaign: Campaign | None = None, category_index: int = 0) -> dict:
+        campaign = campaign or self.campaign()
+        category = campaign.categories[category_index]
+        return {
+            "title": f"智慧案例 {next(_seq)}",
+            "category_id": category.id,
+            "domain_id": category.domains[0].id,
+            "recommending_org_id": organizations()[0].id,
+            "construction_unit": "青岛某建设单位",
+            "operating_unit": "青岛某运营单位",
+            "in_operation_since": date(2016, 6, 1),
+            "investment": "1250000.00",
+            "summary": "一句话简介",
+            "description": "项目详细介绍",
+            "innovation": "创新点",
+            "effects": "应用成效",
+            "beneficiaries": "全市市民",
+            "public_url": "https://example.org/case",
+        }
+
+    def case(
+        self,
+        state: str = INITIAL_STATE,
+        owner: User | None = None,
+        complete: bool = True,
+        category_index: int = 0,
+        **fields,
+    ) -> Case:
+        campaign = self.campaign()
+        owner = owner or self.applicant()
+        data = {**(self.dossier(campaign, category_index) if complete else {}), **fields}
+        case = create_case(owner, data, campaign)
+        if complete:
+            attach_file(case, owner, "document", "申报书.pdf", PDF)
+        commit()
+        organizer = None
+        for transition in path_to(state):
+            if OWNER in transition.roles:
+                actor = owner
+            else:
+                organizer = organizer or self.organizer()
+                actor = organizer
+            self.prepare(case, transition)
+            fire(case, transition.name, actor, comment="test")
+            commit()
+        return case
+
+    def prepare(self, case: Case, transition: Transition) -> None:
+        """Meet the preconditions that later issues' pages create (a finished review, a closed vote)."""
+        if "reviews_complete" in transition.guards:
+            expert = self.expert()
+            db.session.add(Assignment(case_id=case.id, expert_id=expert.id, status=SUBMITTED))
+        if "vote_closed" in transition.guards:
+            case.campaign.vote_status = VOTE_CLOSED
+        commit()
+
+
+def login(client, user: User) -> None:
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True

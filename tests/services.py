@@ -1,0 +1,155 @@
+"""The PostgreSQL and Redis the tests run against.
+
+``PINGXUAN_TEST_POSTGRES_URL`` / ``PINGXUAN_TEST_REDIS_URL`` name running services (CI sets them); when they
+are set and the service does not answer, the tests fail: they never skip. When they are not set, a throwaway
+server is started from the Debian binaries (``postgresql``, ``redis-server``) for this test session.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import closing
+from urllib.parse import urlparse
+
+import psycopg
+import redis
+
+
+class ServiceUnavailable(RuntimeError):
+    pass
+
+
+def _free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_postgres(url: str) -> None:
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(plain, connect_timeout=5) as conn:
+            conn.execute("select 1")
+    except psycopg.Error as exc:
+        raise ServiceUnavailable(f"PostgreSQL at {url} is unreachable: {exc}") from exc
+
+
+def check_redis(url: str) -> None:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        raise ServiceUnavailable(f"Redis at {url} is unreachable: {exc}") from exc
+
+
+class Throwaway:
+    """Servers started for one test session, stopped at its end."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+        self.dirs: list[str] = []
+
+    def postgres(self) -> str:
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            raise ServiceUnavailable("no PostgreSQL server binaries: install Debian's postgresql package")
+        bindir = os.path.dirname(bins[-1])
+        data = tempfile.mkdtemp(prefix="px-pg-")
+        self.dirs.append(data)
+        port = _free_port()
+        user_args: list[str] = []
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            shutil.chown(data, "postgres")
+            user_args = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*user_args, f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        proc = subprocess.Popen(
+            [
+                *user_args,
+                f"{bindir}/postgres",
+                "-D",
+                data,
+                "-p",
+                str(port),
+                "-k",
+                data,
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+                "-c",
+                "max_connections=200",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        self._wait(lambda: check_postgres(url))
+        return url
+
+    def redis(self) -> str:
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise ServiceUnavailable("no redis-server binary: install Debian's redis-server package")
+        port = _free_port()
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        url = f"redis://127.0.0.1:{port}/0"
+        self._wait(lambda: check_redis(url))
+        return url
+
+    @staticmethod
+    def _wait(probe) -> None:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                probe()
+                return
+            except ServiceUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for path in self.dirs:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def postgres_url(throwaway: Throwaway) -> str:
+    url = os.environ.get("PINGXUAN_TEST_POSTGRES_URL")
+    if url:
+        check_postgres(url)
+        return url
+    return throwaway.postgres()
+
+
+def redis_url(throwaway: Throwaway) -> str:
+    url = os.environ.get("PINGXUAN_TEST_REDIS_URL")
+    if url:
+        check_redis(url)
+        return url
+    return throwaway.redis()
+
+
+def pg_host_db(url: str) -> tuple[str, int, str]:
+    parsed = urlparse(url.replace("postgresql+psycopg://", "postgresql://"))
+    return parsed.hostname or "127.0.0.1", parsed.port or 5432, parsed.path.lstrip("/")

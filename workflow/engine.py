@@ -1,0 +1,132 @@
+"""fire(): the one function that changes a case's state.
+
+It checks, in order: the transition exists and leaves the case's current state, the actor holds a role the
+declaration names, a comment is present where required, every guard passes. Then it moves the state with a
+conditional UPDATE on (id, state, version), so of two people acting at once exactly one wins and the other
+is told someone else acted first; appends a WorkflowEvent; runs the transition's in-transaction actions and
+queues its after-commit effects. It flushes, never commits: the caller's transaction is the unit of rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from cases.models import Case
+from cases.operations import assign_number
+from pingxuan.accounts.models import User
+from pingxuan.db import utcnow
+from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
+from pingxuan.extensions import db
+from pingxuan.i18n import pick
+from pingxuan.queue import enqueue
+from workflow.definition import TRANSITION_BY_NAME, Transition, transitions_from
+from workflow.guards import GUARDS, Refusal
+from workflow.machine import destination
+from workflow.models import WorkflowEvent
+from workflow.roles import roles_on
+
+Action = Callable[[Case, WorkflowEvent], None]
+
+# In-transaction actions and after-commit effects that the declaration names.
+ACTIONS: dict[str, Action] = {
+    "assign_number": lambda case, event: assign_number(case),
+}
+EFFECTS: dict[str, Action] = {
+    "notify_owner": lambda case, event: enqueue("notifications.notify_case_event", event.id),
+}
+
+
+class GuardsFailed(Invalid):
+    """One or more guards refused; ``reasons`` lists them all, ``field_errors`` merges their field errors."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """A transition the actor holds a role for, from the case's current state, and why it may be refused."""
+
+    transition: Transition
+    refusals: tuple[Refusal, ...]
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+
+def check_guards(case: Case, transition: Transition, actor: User | None) -> tuple[Refusal, ...]:
+    results = (GUARDS[name](case, actor) for name in transition.guards)
+    return tuple(r for r in results if r is not None)
+
+
+def options(case: Case, actor: User | None) -> list[Option]:
+    """The transitions the actor could fire now, each with its guard refusals: the buttons of a page."""
+    roles = roles_on(actor, case)
+    return [Option(t, check_guards(case, t, actor)) for t in transitions_from(case.state) if t.roles & roles]
+
+
+def fire(
+    case: Case,
+    transition_name: str,
+    actor: User | None,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> WorkflowEvent:
+    transition = TRANSITION_BY_NAME.get(transition_name)
+    if transition is None:
+        raise NotFound(_("There is no action named %(name)s.", name=transition_name))
+    if expected_version is not None and int(expected_version) != case.version:
+        raise Conflict(_("Someone else acted on this case first. Reload it to see its current state."))
+    source = case.state
+    dest = destination(source, transition.name)
+    if dest is None:
+        raise Conflict(
+            _(
+                "“%(action)s” is not possible while the case is in this state.",
+                action=pick(transition, "title"),
+            ),
+            reasons=[source],
+        )
+    if not (transition.roles & roles_on(actor, case)):
+        raise Forbidden(_("You may not “%(action)s” this case.", action=pick(transition, "title")))
+    comment = (comment or "").strip() or None
+    if transition.comment_required and not comment:
+        raise Invalid(
+            _("“%(action)s” needs a comment.", action=pick(transition, "title")),
+            {"comment": _("A comment is required.")},
+        )
+    refusals = check_guards(case, transition, actor)
+    if refusals:
+        field_errors: dict[str, str] = {}
+        for refusal in refusals:
+            field_errors.update(refusal.field_errors)
+        raise GuardsFailed(refusals[0].reason, field_errors, [r.reason for r in refusals])
+
+    now = utcnow()
+    moved = db.session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.state == source, Case.version == case.version)
+        .values(state=dest, version=Case.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise Conflict(_("Someone else acted on this case first. Reload it to see its current state."))
+    set_committed_value(case, "state", dest)
+    set_committed_value(case, "version", case.version + 1)
+    set_committed_value(case, "updated_at", now)
+
+    event = WorkflowEvent(
+        case_id=case.id, transition=transition.name, from_state=source, to_state=dest,
+        actor_id=actor.id if actor is not None and getattr(actor, "id", None) else None,
+        comment=comment, created_at=now,
+    )  # fmt: skip
+    db.session.add(event)
+    db.session.flush()
+    for name in transition.actions:
+        ACTIONS[name](case, event)
+    for name in transition.effects:
+        EFFECTS[name](case, event)
+    return event

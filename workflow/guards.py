@@ -1,0 +1,105 @@
+"""Named guard predicates that transitions in the declaration refer to.
+
+A guard returns None when it passes, or a Refusal that says why in words the person can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from campaigns.models import VOTE_CLOSED
+from cases.models import Case
+from cases.operations import dossier_errors
+from pingxuan.accounts.models import User
+from pingxuan.clock import today
+from pingxuan.extensions import db
+from reviewers.models import LIVE, OPEN, Assignment
+
+
+@dataclass
+class Refusal:
+    reason: str
+    field_errors: dict[str, str] = field(default_factory=dict)
+
+
+Guard = Callable[[Case, User | None], Refusal | None]
+GUARDS: dict[str, Guard] = {}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    def register(fn: Guard) -> Guard:
+        GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+@guard("dossier_complete")
+def dossier_complete(case: Case, actor: User | None) -> Refusal | None:
+    errors = dossier_errors(case)
+    if errors:
+        return Refusal(_("The dossier is incomplete: %(n)d fields need attention.", n=len(errors)), errors)
+    return None
+
+
+@guard("submission_window_open")
+def submission_window_open(case: Case, actor: User | None) -> Refusal | None:
+    campaign, now = case.campaign, today()
+    if campaign.submission_opens and now < campaign.submission_opens:
+        return Refusal(_("Submission opens on %(date)s.", date=format_date(campaign.submission_opens)))
+    if campaign.submission_closes and now > campaign.submission_closes:
+        return Refusal(_("Submission closed on %(date)s.", date=format_date(campaign.submission_closes)))
+    return None
+
+
+@guard("in_operation_before_cutoff")
+def in_operation_before_cutoff(case: Case, actor: User | None) -> Refusal | None:
+    cutoff = case.campaign.in_operation_before
+    if case.in_operation_since is None or case.in_operation_since > cutoff:
+        return Refusal(
+            _("The case must have been in operation on or before %(date)s.", date=format_date(cutoff)),
+            {"in_operation_since": _("In operation after the cut-off date.")},
+        )
+    return None
+
+
+@guard("reviews_complete")
+def reviews_complete(case: Case, actor: User | None) -> Refusal | None:
+    counts = dict(
+        db.session.execute(
+            select(Assignment.status, func.count()).where(Assignment.case_id == case.id).group_by(Assignment.status)
+        ).all()
+    )
+    if not any(counts.get(status) for status in LIVE):
+        return Refusal(_("No expert has reviewed this case yet."))
+    missing = sum(counts.get(status, 0) for status in OPEN)
+    if missing:
+        return Refusal(_("%(n)d assigned reviews are not submitted yet.", n=missing))
+    return None
+
+
+@guard("vote_closed")
+def vote_closed(case: Case, actor: User | None) -> Refusal | None:
+    if case.campaign.vote_status != VOTE_CLOSED:
+        return Refusal(_("The public vote is not closed yet."))
+    return None
+
+
+@guard("within_award_quota")
+def within_award_quota(case: Case, actor: User | None) -> Refusal | None:
+    awarded = db.session.scalar(
+        select(func.count()).where(
+            Case.campaign_id == case.campaign_id,
+            Case.category_id == case.category_id,
+            Case.state == "awarded",
+        )
+    )
+    quota = case.campaign.awards_per_category
+    if awarded >= quota:
+        return Refusal(_("This category already has its %(n)d awards.", n=quota))
+    return None

@@ -1,0 +1,52 @@
+"""Worklists (review queues) and case listings, derived from the declaration's roles and permissions."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from cases.models import Case
+from pingxuan.accounts.models import User
+from workflow.definition import (
+    APPLICANT,
+    EXPERT,
+    OWNER,
+    REVIEWER,
+    VIEW,
+    WORKLIST_BY_NAME,
+    WORKLISTS,
+    Worklist,
+)
+from workflow.roles import global_roles, is_authenticated, permitted_clause, role_clause
+
+
+def possible_roles(actor: User | None) -> frozenset[str]:
+    """Roles the actor has or could have on some case (an applicant with a unit can own cases, ...)."""
+    roles = set(global_roles(actor))
+    if is_authenticated(actor):
+        if actor.role == APPLICANT and actor.unit_id is not None:
+            roles.add(OWNER)
+        if actor.role == EXPERT:
+            roles.add(REVIEWER)
+    return frozenset(roles)
+
+
+def worklists_for(actor: User | None) -> list[Worklist]:
+    mine = possible_roles(actor)
+    return [w for w in WORKLISTS if w.roles & mine]
+
+
+def worklist_query(name: str, actor: User | None, campaign_id: int | None = None) -> Select:
+    worklist = WORKLIST_BY_NAME[name]
+    query = (
+        select(Case)
+        .where(Case.state.in_(worklist.states), role_clause(actor, worklist.roles), permitted_clause(actor, VIEW))
+        .order_by(Case.updated_at.desc(), Case.id.desc())
+    )
+    if campaign_id is not None:
+        query = query.where(Case.campaign_id == campaign_id)
+    return query
+
+
+def visible_cases_query(actor: User | None, states: tuple[str, ...] | None = None) -> Select:
+    """Every case the actor may view (optionally only in ``states``)."""
+    return select(Case).where(permitted_clause(actor, VIEW, states)).order_by(Case.id.desc())
