@@ -82,8 +82,14 @@ class Factory:
 
     def unit(self, name: str | None = None, **fields) -> Unit:
         n = next(_seq)
-        defaults = {"kind": "government", "district": "市南区", "contact_name": "联系人", "contact_phone": "13800000000"}
-        unit = Unit(name=name or f"测试单位{n}", credit_code=fields.pop("credit_code", credit_code()), **defaults | fields)
+        defaults = {
+            "kind": "government",
+            "district": "市南区",
+            "contact_name": "联系人",
+            "contact_phone": "13800000000",
+            "credit_code": credit_code(),
+        }
+        unit = Unit(name=name or f"测试单位{n}", **defaults | fields)
         db.session.add(unit)
         commit()
         return unit
