@@ -46,6 +46,7 @@ class Case(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]  # first submission; breaks ranking ties later
+    revision_due: Mapped[date | None]  # set when the office returns the case for revision
 
     campaign: Mapped[Campaign] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -4,10 +4,11 @@ from campaigns.models import Campaign, Category, Domain, Organization
 from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
 from pingxuan.accounts.models import ApiToken, Invitation, Unit, User
-from reviewers.models import Assignment
+from reviewers.models import Assignment, Conflict, Criterion, Expert, Proposal, Review, ReviewAudit, Score
 from workflow.models import WorkflowEvent
 
 __all__ = [
-    "ApiToken", "Assignment", "Attachment", "Campaign", "Case", "Category", "Domain", "Invitation",
-    "Notification", "Organization", "OutboxMail", "Unit", "User", "WorkflowEvent",
+    "ApiToken", "Assignment", "Attachment", "Campaign", "Case", "Category", "Conflict", "Criterion", "Domain",
+    "Expert", "Invitation", "Notification", "Organization", "OutboxMail", "Proposal", "Review", "ReviewAudit",
+    "Score", "Unit", "User", "WorkflowEvent",
 ]  # fmt: skip
