@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import graphviz
 from flask_babel import gettext as _
 from transitions.extensions import GraphMachine
 
@@ -50,14 +51,47 @@ def mermaid(counts: dict[str, int] | None = None) -> str:
     return re.sub(r"\n\s*Class \w+ s_\w+", "", text)
 
 
+# An edge line of the DOT source transitions writes: ``draft -> submitted [label=submit]``; several triggers
+# between the same two states may share one edge, separated by `` | ``.
+_EDGE = re.compile(r'^\s*(\w+) -> (\w+) \[label="?([\w| ]+?)"?[\],]')
+_FONT = "Noto Sans CJK SC"
+
+
+def _edges(graph: graphviz.Digraph) -> list[tuple[str, str, list[str]]]:
+    """The (source, dest, triggers) edges of the graph transitions drew."""
+    edges = []
+    for line in graph.body:
+        match = _EDGE.match(line)
+        if match:
+            source, dest, triggers = match.groups()
+            edges.append((source, dest, [t for t in re.split(r"\s*\|\s*", triggers) if t]))
+    return edges
+
+
 def svg(counts: dict[str, int] | None = None) -> str:
-    """The diagram as inline SVG, rendered server-side with Graphviz (no script, no network)."""
-    machine, subject = _graph_machine("graphviz")
+    """The diagram as inline SVG, rendered server-side with Graphviz (no script, no network).
+
+    transitions' graphviz engine hands back a ``graphviz.Digraph`` whose nodes and edges are DOT lines in
+    ``body``: the edges are read back from those lines, then the body is rewritten with localized labels
+    (and without the "current state" highlight, which means nothing for a diagram of all cases).
+    """
+    _machine, subject = _graph_machine("graphviz")
     graph = subject.get_graph()
+    edges = _edges(graph)
+    graph.body.clear()
+    graph.graph_attr.update(fontname=_FONT, label=_("Case workflow"), labelloc="t")
+    graph.node_attr.update(fontname=_FONT)
+    graph.edge_attr.update(fontname=_FONT, fontsize="10")
     for state in STATE_NAMES:
-        graph.get_node(state).attr["label"] = _label(state, counts)
-    for edge in graph.edges():
-        label = edge.attr.get("label")
-        if label in TRANSITION_BY_NAME:
-            edge.attr["label"] = pick(TRANSITION_BY_NAME[label], "title")
-    return graph.draw(None, format="svg", prog="dot").decode("utf-8")
+        busy = counts is not None and counts.get(state, 0) > 0
+        graph.node(
+            state,
+            label=_label(state, counts),
+            peripheries="2" if STATE_BY_NAME[state].final else "1",
+            fillcolor="#dbeafe" if busy else "white",
+        )
+    for source, dest, triggers in edges:
+        label = " / ".join(pick(TRANSITION_BY_NAME[t], "title") if t in TRANSITION_BY_NAME else t for t in triggers)
+        graph.edge(source, dest, label=label)
+    text = graph.pipe(format="svg", encoding="utf-8")
+    return text[text.index("<svg") :]
