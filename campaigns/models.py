@@ -32,6 +32,7 @@ class Campaign(db.Model):
     vote_status: Mapped[str] = mapped_column(String(20), default=VOTE_NOT_OPEN)
     awards_per_category: Mapped[int] = mapped_column(default=10)
     reviewers_per_case: Mapped[int] = mapped_column(default=5)
+    shortlist_per_category: Mapped[int | None]  # finalists per category; empty means twice the awards
     expert_weight: Mapped[int] = mapped_column(default=70)
     public_weight: Mapped[int] = mapped_column(default=30)
     is_current: Mapped[bool] = mapped_column(default=False)

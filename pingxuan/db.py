@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from pingxuan.extensions import db
@@ -44,3 +45,18 @@ def rollback() -> None:
 
 def discard_pending() -> None:
     db.session.info.pop(_PENDING, None)
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """A SAVEPOINT for one item of a bulk action: its rollback also drops the side effects it queued."""
+    pending = db.session.info.setdefault(_PENDING, [])
+    mark = len(pending)
+    nested = db.session.begin_nested()
+    try:
+        yield
+    except Exception:
+        nested.rollback()
+        del pending[mark:]
+        raise
+    nested.commit()
