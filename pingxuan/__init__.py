@@ -42,4 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from pingxuan import web
 
     web.init_app(app)
+    from pingxuan import cli
+
+    cli.register(app)
     return app

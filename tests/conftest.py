@@ -130,6 +130,24 @@ def make(app) -> Factory:
     return Factory()
 
 
+def pytest_sessionstart(session) -> None:
+    """Named services (CI) must answer before any test runs: fail the whole run at once, loudly, never skip."""
+    problems = []
+    for name, check in (
+        ("PINGXUAN_TEST_POSTGRES_URL", services.check_postgres),
+        ("PINGXUAN_TEST_REDIS_URL", services.check_redis),
+    ):
+        url = os.environ.get(name)
+        if not url:
+            continue
+        try:
+            check(url)
+        except services.ServiceUnavailable as exc:
+            problems.append(f"{name}: {exc}")
+    if problems:
+        pytest.exit("required test services are unreachable:\n  " + "\n  ".join(problems), returncode=3)
+
+
 def pytest_report_header(config) -> list[str]:
     return [
         f"postgresql: {os.environ.get('PINGXUAN_TEST_POSTGRES_URL') or 'throwaway server'}",
