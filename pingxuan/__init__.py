@@ -39,6 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     init_celery(app)
     import notifications.tasks  # noqa: F401  (register tasks by name)
+    import reviewers.tasks  # noqa: F401
     from pingxuan import web
 
     web.init_app(app)

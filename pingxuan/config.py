@@ -10,6 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
+from celery.schedules import crontab
+
 PREFIX = "PINGXUAN_"
 
 
@@ -52,6 +54,11 @@ def load(instance_path: str) -> dict:
             "accept_content": ["json"],
             "broker_connection_retry_on_startup": True,
             "task_ignore_result": True,
+            "timezone": _env("TIMEZONE", "Asia/Shanghai"),
+            # Celery beat: `celery -A pingxuan.worker beat`. Reviews due within two days or overdue, each morning.
+            "beat_schedule": {
+                "review-reminders": {"task": "reviewers.send_reminders", "schedule": crontab(hour=8, minute=0)},
+            },
         },
         "MAIL_BACKEND": _env("MAIL_BACKEND", "outbox"),
         "MAIL_SENDER": _env("MAIL_SENDER", "pingxuan@localhost"),
@@ -65,6 +72,7 @@ def load(instance_path: str) -> dict:
         "WTF_CSRF_ENABLED": _flag("CSRF_ENABLED", True),
         "SERVER_NAME_FOR_MAIL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
+        "TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "API_TITLE": "pingxuan API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -18,7 +18,7 @@ from pingxuan.accounts.operations import create_user
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from reviewers.models import SUBMITTED, Assignment
+from reviewers.models import SUBMITTED, Assignment, Expert
 from workflow.definition import (
     ADMIN,
     APPLICANT,
@@ -111,6 +111,18 @@ class Factory:
 
     def admin(self, **kw) -> User:
         return self.user(ADMIN, **kw)
+
+    def pool_expert(
+        self, organization: str = "青岛大学", parent_org: str = "", categories=(), domains=(), max_load: int = 20, **kw
+    ) -> User:
+        """An expert with a profile in the pool (expertise given as Category/Domain objects)."""
+        user = self.expert(**kw)
+        expert = Expert(user_id=user.id, organization=organization, parent_org=parent_org, max_load=max_load)
+        expert.categories = list(categories)
+        expert.domains = list(domains)
+        db.session.add(expert)
+        commit()
+        return user
 
     def dossier(self, campaign: Campaign | None = None, category_index: int = 0) -> dict:
         campaign = campaign or self.campaign()

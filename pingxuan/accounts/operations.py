@@ -165,8 +165,8 @@ def set_locale(user: User, locale: str) -> None:
 # Password reset: a signed token bound to the current password hash, so it works once -----------------
 
 
-def _reset_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+def _reset_serializer(salt: str = "password-reset") -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
 def request_password_reset(email: str) -> None:
@@ -182,13 +182,30 @@ def request_password_reset(email: str) -> None:
     )
 
 
+def send_welcome(user: User) -> None:
+    """Invite someone whose account an organizer created (experts): the link lets them choose a password."""
+    token = _reset_serializer("welcome").dumps({"uid": user.id, "h": user.password_hash[-16:]})
+    send_mail(
+        user.email,
+        _("[pingxuan] You are invited as an expert"),
+        _("An account has been created for you. Open this link to choose your password:")
+        + "\n"
+        + _link(f"/reset/{token}"),
+    )
+
+
 def reset_password(token: str, new: str) -> User:
-    try:
-        data = _reset_serializer().loads(token, max_age=RESET_SECONDS)
-    except SignatureExpired as exc:
-        raise Invalid(_("This link has expired. Ask for a new one.")) from exc
-    except BadSignature as exc:
-        raise Invalid(_("This link is not valid.")) from exc
+    data = None
+    for salt, max_age in (("password-reset", RESET_SECONDS), ("welcome", INVITATION_DAYS * 86400)):
+        try:
+            data = _reset_serializer(salt).loads(token, max_age=max_age)
+            break
+        except SignatureExpired as exc:
+            raise Invalid(_("This link has expired. Ask for a new one.")) from exc
+        except BadSignature:
+            continue
+    if data is None:
+        raise Invalid(_("This link is not valid."))
     user = db.session.get(User, data.get("uid"))
     if user is None or user.password_hash[-16:] != data.get("h"):
         raise Invalid(_("This link has been used already. Ask for a new one."))
@@ -302,3 +319,77 @@ def list_api_tokens(user: User) -> list[ApiToken]:
             select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)
         )
     )
+
+
+# Staff managing accounts (the back office) -------------------------------------------------------------
+
+
+def role_grant_error(actor: User, role: str) -> str | None:
+    """Why ``actor`` may not give someone ``role``: organizers manage everyone but administrators."""
+    if role not in GLOBAL_ROLES:
+        return _("Unknown role.")
+    if actor.role not in (ORGANIZER, ADMIN):
+        return _("Only organizers and administrators manage accounts.")
+    if role == ADMIN and actor.role != ADMIN:
+        return _("Only an administrator can make someone an administrator.")
+    return None
+
+
+def create_user_by_staff(
+    actor: User, email: str, name: str, password: str, role: str, unit: Unit | None = None, active: bool = True
+) -> User:
+    """An organizer or administrator creates an account with a first password (told to the person)."""
+    if message := role_grant_error(actor, role):
+        raise Invalid(_("Please correct the marked fields."), {"role": message})
+    user = create_user(email, name, password, role, unit if role == APPLICANT else None)
+    user.active = active
+    db.session.flush()
+    return user
+
+
+def update_user(actor: User, user: User, name: str, role: str, unit: Unit | None, active: bool) -> User:
+    """Staff change someone's name, role, unit or whether they may log in; nobody locks themselves out."""
+    errors: dict[str, str] = {}
+    if not (name or "").strip():
+        errors["name"] = _("Enter the name.")
+    if role != user.role and (message := role_grant_error(actor, role)):
+        errors["role"] = message
+    elif user.role == ADMIN and actor.role != ADMIN:
+        errors["role"] = _("Only an administrator can change an administrator's account.")
+    if role == APPLICANT and unit is None:
+        errors["unit"] = _("An applicant belongs to a unit.")
+    if user.id == actor.id and (not active or role not in (ORGANIZER, ADMIN)):
+        errors["active" if not active else "role"] = _("You cannot lock yourself out of the back office.")
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+    user.name = name.strip()
+    user.role = role
+    user.unit = unit if role == APPLICANT else None
+    user.active = active
+    db.session.flush()
+    return user
+
+
+def check_unit(unit: Unit) -> None:
+    """The checks registration makes on a unit's own fields, for units edited by staff."""
+    errors: dict[str, str] = {}
+    unit.name = (unit.name or "").strip()
+    unit.credit_code = (unit.credit_code or "").strip().upper()
+    unit.contact_phone = (unit.contact_phone or "").replace(" ", "")
+    if not unit.name:
+        errors["name"] = _("Enter the unit's full name.")
+    if unit.kind not in UNIT_KINDS:
+        errors["kind"] = _("Choose the kind of unit.")
+    if message := credit_code_error(unit.credit_code):
+        errors["credit_code"] = message
+    else:
+        with db.session.no_autoflush:
+            others = select(Unit.id).where(Unit.credit_code == unit.credit_code)
+            if unit.id is not None:
+                others = others.where(Unit.id != unit.id)
+            if db.session.scalar(others) is not None:
+                errors["credit_code"] = _("A unit with this credit code is registered already.")
+    if message := phone_error(unit.contact_phone):
+        errors["contact_phone"] = message
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)

@@ -1,0 +1,243 @@
+"""Assigning reviewers: proposals computed by the min-cost-flow solver, adjusted by hand, then applied."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from campaigns.models import Campaign
+from cases.models import Case
+from pingxuan.accounts.models import User
+from pingxuan.db import utcnow
+from pingxuan.errors import Conflict as ConflictError
+from pingxuan.errors import Forbidden, Invalid, NotFound
+from pingxuan.extensions import db
+from pingxuan.permissions import require_expert, require_staff
+from reviewers import solver
+from reviewers.conflicts import conflicted_pairs, record_automatic_conflicts
+from reviewers.models import (
+    ACCEPTED,
+    DECLINED,
+    LIVE,
+    PENDING,
+    RELEASED,
+    Assignment,
+    Expert,
+    Proposal,
+    ReviewAudit,
+)
+from workflow.definition import EXPERT, REVIEW, REVIEWER, states_granting
+
+FULL, TOPUP = "full", "topup"
+
+
+def reviewable_states() -> tuple[str, ...]:
+    return states_granting(REVIEW, {REVIEWER})
+
+
+def match_cost(expert: Expert, case: Case) -> int:
+    domain_ids = {d.id for d in expert.domains}
+    if case.domain_id in domain_ids:
+        return solver.DOMAIN_MATCH
+    if case.category_id in {c.id for c in expert.categories} or any(
+        d.category_id == case.category_id for d in expert.domains
+    ):
+        return solver.CATEGORY_MATCH
+    return solver.NO_MATCH
+
+
+def _cases(campaign: Campaign) -> list[Case]:
+    return list(
+        db.session.scalars(
+            select(Case).where(Case.campaign_id == campaign.id, Case.state.in_(reviewable_states())).order_by(Case.id)
+        )
+    )
+
+
+def _experts() -> list[Expert]:
+    return list(db.session.scalars(select(Expert).join(User).where(Expert.active.is_(True), User.active.is_(True))))
+
+
+def _unstarted(campaign: Campaign) -> list[Assignment]:
+    """Pending assignments nobody has acted on: a full re-proposal may move them."""
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .join(Case)
+            .where(Case.campaign_id == campaign.id, Assignment.status == PENDING, ~Assignment.review.has())
+        )
+    )
+
+
+def build_problem(campaign: Campaign, mode: str = TOPUP) -> tuple[solver.Problem, list[Case], list[Expert]]:
+    """The assignment problem for a campaign's cases under review: what is missing, who may take it.
+
+    In top-up mode every live assignment stays and only what is missing is assigned; in full mode the
+    unstarted ones are open to change as well.
+    """
+    cases, experts = _cases(campaign), _experts()
+    record_automatic_conflicts(cases, experts)
+    case_ids = [c.id for c in cases]
+    conflicts = conflicted_pairs(case_ids)
+    soft = {a.id for a in _unstarted(campaign)} if mode == FULL else set()
+    existing = db.session.scalars(select(Assignment).where(Assignment.case_id.in_(case_ids))) if case_ids else []
+    taken: set[tuple[int, int]] = set()
+    live_per_case: dict[int, int] = {}
+    for a in existing:
+        if a.id in soft:
+            continue
+        taken.add((a.case_id, a.expert_id))  # declined or released pairs are never proposed again
+        if a.status in LIVE:
+            live_per_case[a.case_id] = live_per_case.get(a.case_id, 0) + 1
+    live = select(Assignment.expert_id, func.count()).where(Assignment.status.in_(LIVE))
+    if soft:
+        live = live.where(Assignment.id.not_in(soft))
+    loads = dict(db.session.execute(live.group_by(Assignment.expert_id)).all())
+    needs = {c.id: max(0, campaign.reviewers_per_case - live_per_case.get(c.id, 0)) for c in cases}
+    capacity = {e.user_id: (loads.get(e.user_id, 0), max(e.max_load, loads.get(e.user_id, 0))) for e in experts}
+    costs = {
+        (c.id, e.user_id): match_cost(e, c)
+        for c in cases
+        for e in experts
+        if (c.id, e.user_id) not in conflicts and (c.id, e.user_id) not in taken
+    }
+    return solver.Problem(needs, capacity, costs), cases, experts
+
+
+def propose(campaign: Campaign, actor: User, mode: str = TOPUP) -> Proposal:
+    """Compute an optimal proposal. ``full`` first releases pending assignments nobody has started."""
+    require_staff(actor)
+    if mode not in (FULL, TOPUP):
+        raise Invalid(_("Unknown mode."), {"mode": _("Choose full or top-up.")})
+    problem, _cases_, _experts_ = build_problem(campaign, mode)
+    solution = solver.solve(problem)
+    proposal = Proposal(
+        campaign_id=campaign.id, mode=mode, pairs=[list(p) for p in solution.pairs],
+        uncovered=[[case_id, missing, _uncovered_reason(problem, case_id)]
+                   for case_id, missing in sorted(solution.missing.items())],
+        total_cost=solution.total_cost, created_by_id=actor.id,
+    )  # fmt: skip
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def _uncovered_reason(problem: solver.Problem, case_id: int) -> str:
+    candidates = [e for (c, e) in problem.costs if c == case_id]
+    if not candidates:
+        return _("No expert without a conflict is left for this case.")
+    if all(problem.capacity[e][0] >= problem.capacity[e][1] for e in candidates):
+        return _("Every expert who could review it has reached their load limit.")
+    return _("Too few experts with free capacity: %(n)d possible.", n=len(candidates))
+
+
+def adjust_proposal(
+    proposal: Proposal, actor: User, add: list[tuple[int, int]], remove: list[tuple[int, int]]
+) -> Proposal:
+    """Hand edits before applying: a pair that is conflicted or already assigned is refused with why."""
+    require_staff(actor)
+    if proposal.applied_at is not None:
+        raise ConflictError(_("This proposal has been applied already."))
+    pairs = [p for p in proposal.pairs if (p[0], p[1]) not in set(map(tuple, remove))]
+    present = {(p[0], p[1]) for p in pairs}
+    errors: dict[str, str] = {}
+    for case_id, expert_id in add:
+        if (case_id, expert_id) in present:
+            continue
+        case, expert = db.session.get(Case, case_id), db.session.get(Expert, expert_id)
+        if case is None or expert is None:
+            errors[f"{case_id}-{expert_id}"] = _("No such case or expert.")
+            continue
+        if (case_id, expert_id) in conflicted_pairs([case_id]):
+            errors[f"{case_id}-{expert_id}"] = _("This expert has a conflict of interest with this case.")
+            continue
+        pairs.append([case_id, expert_id, match_cost(expert, case)])
+        present.add((case_id, expert_id))
+    if errors:
+        raise Invalid(_("Some pairs cannot be added."), errors)
+    proposal.pairs = pairs
+    db.session.flush()
+    return proposal
+
+
+def apply_proposal(proposal: Proposal, actor: User) -> list[Assignment]:
+    """Create the assignments; conflicts and load limits are checked again at this moment."""
+    require_staff(actor)
+    if proposal.applied_at is not None:
+        raise ConflictError(_("This proposal has been applied already."))
+    wanted = {(case_id, expert_id) for case_id, expert_id, _cost in proposal.pairs}
+    if proposal.mode == FULL:
+        campaign = db.session.get(Campaign, proposal.campaign_id)
+        for assignment in _unstarted(campaign):
+            if (assignment.case_id, assignment.expert_id) in wanted:
+                wanted.discard((assignment.case_id, assignment.expert_id))
+            else:
+                assignment.status = RELEASED
+                assignment.reason = _("Reassigned by a new proposal.")
+                db.session.add(ReviewAudit(assignment_id=assignment.id, action="reassigned", actor_id=actor.id))
+    created = [
+        assign(db.session.get(Case, case_id), db.session.get(User, expert_id), actor)
+        for case_id, expert_id in sorted(wanted)
+    ]
+    proposal.applied_at = utcnow()
+    db.session.flush()
+    return created
+
+
+def assign(case: Case, expert_user: User, actor: User) -> Assignment:
+    """Assign one expert to one case (also used for hand assignment)."""
+    require_staff(actor)
+    if case.state not in reviewable_states():
+        raise ConflictError(_("Reviewers can only be assigned to cases under expert review."))
+    expert = db.session.get(Expert, expert_user.id)
+    if expert is None or not expert.active:
+        raise Invalid(_("This person is not an active expert."))
+    record_automatic_conflicts([case], [expert])
+    if (case.id, expert.user_id) in conflicted_pairs([case.id]):
+        raise Invalid(_("This expert has a conflict of interest with this case."))
+    existing = db.session.scalar(
+        select(Assignment).where(Assignment.case_id == case.id, Assignment.expert_id == expert.user_id)
+    )
+    if existing is not None:
+        raise ConflictError(_("This expert was assigned to this case before."))
+    load = db.session.scalar(
+        select(func.count()).where(Assignment.expert_id == expert.user_id, Assignment.status.in_(LIVE))
+    )
+    if load >= expert.max_load:
+        raise Invalid(_("This expert has reached their load limit of %(n)d.", n=expert.max_load))
+    assignment = Assignment(
+        case_id=case.id, expert_id=expert.user_id, status=PENDING, assigned_by_id=actor.id,
+        due_date=case.campaign.review_closes,
+    )  # fmt: skip
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def respond(assignment: Assignment, actor: User, accept: bool, reason: str | None = None) -> Assignment:
+    """The expert accepts, or declines with a reason; a decline leaves the case to the next proposal."""
+    require_expert(actor)
+    if assignment.expert_id != actor.id:
+        raise NotFound(_("No such assignment."))
+    if assignment.status not in (PENDING, ACCEPTED):
+        raise ConflictError(_("This assignment can no longer be changed."))
+    if accept:
+        assignment.status = ACCEPTED
+    else:
+        reason = (reason or "").strip()
+        if not reason:
+            raise Invalid(_("Give a reason for declining."), {"reason": _("A reason is required.")})
+        if assignment.review is not None and assignment.review.status == "submitted":
+            raise Forbidden(_("A submitted review cannot be declined."))
+        assignment.status = DECLINED
+        assignment.reason = reason
+        db.session.add(ReviewAudit(assignment_id=assignment.id, action="declined", actor_id=actor.id, reason=reason))
+    db.session.flush()
+    return assignment
+
+
+def get_assignment(assignment_id: int, actor: User) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or (actor.role == EXPERT and assignment.expert_id != actor.id):
+        raise NotFound(_("No such assignment."))
+    return assignment

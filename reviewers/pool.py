@@ -1,0 +1,179 @@
+"""The expert pool: profiles, and importing experts from a CSV or Excel sheet (all rows or none)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from campaigns.models import Campaign, Category, Domain
+from pingxuan.accounts.models import User
+from pingxuan.accounts.operations import EMAIL, create_user, send_welcome
+from pingxuan.errors import DomainError, Invalid, NotFound
+from pingxuan.extensions import db
+from pingxuan.permissions import require_staff
+from reviewers.models import Expert
+from workflow.definition import EXPERT
+
+COLUMNS = ("email", "name", "organization", "parent_org", "title", "max_load", "categories", "domains")
+_SEPARATORS = str.maketrans({"；": ";", "，": ";", ",": ";", "、": ";"})
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    errors: dict[int, list[str]] = field(default_factory=dict)  # row number (1 = header) → problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def update_profile(actor: User, user: User, data: dict[str, Any], campaign: Campaign) -> Expert:
+    """Create or change an expert's profile; expertise names refer to the campaign's taxonomy."""
+    require_staff(actor)
+    if user.role != EXPERT:
+        raise Invalid(_("This person is not an expert."))
+    expert = db.session.get(Expert, user.id) or Expert(user_id=user.id)
+    errors = _apply(expert, data, campaign)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+    db.session.add(expert)
+    db.session.flush()
+    return expert
+
+
+def _apply(expert: Expert, data: dict[str, Any], campaign: Campaign) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name in ("organization", "parent_org", "title"):
+        if name in data:
+            setattr(expert, name, (data[name] or "").strip()[:200])
+    if "max_load" in data:
+        try:
+            load = int(str(data["max_load"]).strip() or "20")
+            if not 1 <= load <= 500:
+                raise ValueError
+            expert.max_load = load
+        except ValueError:
+            errors["max_load"] = _("Enter a whole number from 1 to 500.")
+    if "active" in data:
+        expert.active = bool(data["active"])
+    categories, domains = _taxonomy(campaign)
+    if "categories" in data:
+        chosen, unknown = _lookup(data["categories"], categories)
+        if unknown:
+            errors["categories"] = _("Unknown categories: %(names)s.", names=", ".join(unknown))
+        expert.categories = chosen
+    if "domains" in data:
+        chosen, unknown = _lookup(data["domains"], domains)
+        if unknown:
+            errors["domains"] = _("Unknown domains: %(names)s.", names=", ".join(unknown))
+        expert.domains = chosen
+    return errors
+
+
+def _taxonomy(campaign: Campaign) -> tuple[dict[str, Category], dict[str, Domain]]:
+    categories: dict[str, Category] = {}
+    domains: dict[str, Domain] = {}
+    for category in campaign.categories:
+        for key in (category.code, category.name_zh, category.name_en, str(category.id)):
+            categories[key.lower()] = category
+        for domain in category.domains:
+            for key in (domain.name_zh, domain.name_en, str(domain.id)):
+                domains.setdefault(key.lower(), domain)
+    return categories, domains
+
+
+def _lookup(value: Any, known: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    names = value if isinstance(value, list | tuple) else str(value or "").translate(_SEPARATORS).split(";")
+    chosen, unknown = [], []
+    for name in (str(n).strip() for n in names):
+        if not name:
+            continue
+        item = known.get(name.lower())
+        if item is None:
+            unknown.append(name)
+        elif item not in chosen:
+            chosen.append(item)
+    return chosen, unknown
+
+
+def read_sheet(filename: str, data: bytes) -> list[dict[str, str]]:
+    """Rows of a CSV (UTF-8, with or without BOM) or .xlsx sheet whose first row names the columns."""
+    if filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            raise Invalid(_("This is not a readable Excel file.")) from exc
+        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise Invalid(_("Save the CSV file as UTF-8.")) from exc
+        rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise Invalid(_("The sheet is empty."))
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in ("email", "name") if c not in header]
+    if missing:
+        raise Invalid(_("The sheet needs the columns %(names)s.", names=", ".join(missing)))
+    return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(cell.strip() for cell in row)]
+
+
+def import_experts(actor: User, campaign: Campaign, rows: list[dict[str, str]]) -> ImportReport:
+    """Create or update one expert per row and invite the new ones; if any row is wrong, nothing is kept."""
+    require_staff(actor)
+    report = ImportReport()
+    seen: set[str] = set()
+    with db.session.begin_nested() as savepoint:
+        for number, row in enumerate(rows, start=2):
+            problems = _import_row(actor, campaign, row, seen, report)
+            if problems:
+                report.errors[number] = problems
+        if report.errors:
+            savepoint.rollback()
+            report.created.clear()
+    return report
+
+
+def _import_row(
+    actor: User, campaign: Campaign, row: dict[str, str], seen: set[str], report: ImportReport
+) -> list[str]:
+    email = (row.get("email") or "").strip().lower()
+    if not EMAIL.match(email):
+        return [_("Enter a valid e-mail address.")]
+    if email in seen:
+        return [_("This e-mail address appears twice in the sheet.")]
+    seen.add(email)
+    if not (row.get("name") or "").strip():
+        return [_("Enter the expert's name.")]
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is not None and user.role != EXPERT:
+        return [_("This address belongs to an account that is not an expert.")]
+    profile = {k: row[k] for k in COLUMNS[2:] if k in row}
+    if user is None:
+        try:
+            user = create_user(email, row["name"], secrets.token_urlsafe(24), EXPERT)
+        except DomainError as error:
+            return [error.message, *error.field_errors.values()]
+        send_welcome(user)
+        report.created.append(email)
+    expert = db.session.get(Expert, user.id) or Expert(user_id=user.id)
+    errors = _apply(expert, profile, campaign)
+    db.session.add(expert)
+    return list(errors.values())
+
+
+def get_expert(user_id: int) -> Expert:
+    expert = db.session.get(Expert, user_id)
+    if expert is None:
+        raise NotFound(_("No such expert."))
+    return expert
