@@ -13,6 +13,14 @@ def register(app: Flask) -> None:
             return redirect(url_for("dashboard"))
         return render_template("index.html")
 
+    from cases.views import bp as cases_pages
+    from notifications.views import bp as notification_pages
+    from pingxuan.accounts.views import bp as account_pages
+    from workflow.views import bp as workflow_pages
+
+    for blueprint in (account_pages, cases_pages, workflow_pages, notification_pages):
+        app.register_blueprint(blueprint)
+
     @app.get("/dashboard")
     def dashboard():
         from workflow.definition import APPLICANT, EXPERT
@@ -24,3 +32,7 @@ def register(app: Flask) -> None:
         if current_user.role == EXPERT:
             return redirect(url_for("workflow_pages.worklists"))
         return redirect(url_for("admin.index"))
+
+    from api import init_api
+
+    init_api(app)

@@ -1,0 +1,215 @@
+"""Pages of applicant units: their cases, the case page with its timeline and buttons, the dossier form."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from campaigns.operations import organizations
+from cases import operations as ops
+from cases.models import Case
+from forms import show_errors
+from forms.accounts import ConfirmForm
+from forms.cases import LONG_TEXT, AttachmentForm, CaseForm, TransitionForm
+from notifications.operations import list_notifications, unread_count
+from pingxuan.db import commit, rollback
+from pingxuan.errors import DomainError, NotFound
+from pingxuan.extensions import db
+from pingxuan.i18n import pick
+from workflow.definition import APPLICANT, EDIT, TRANSITION_BY_NAME
+from workflow.engine import options
+from workflow.models import WorkflowEvent
+from workflow.roles import has_permission
+from workflow.worklists import visible_cases_query
+
+bp = Blueprint("cases", __name__, template_folder="templates")
+
+
+def _current_campaign():
+    try:
+        return ops.current_campaign()
+    except NotFound:
+        return None
+
+
+@bp.get("/my-cases")
+@login_required
+def my_cases():
+    cases = db.session.scalars(visible_cases_query(current_user)).all()
+    rows = [(case, options(case, current_user)) for case in cases]
+    return render_template(
+        "cases/my_cases.html",
+        rows=rows,
+        campaign=_current_campaign(),
+        unread=unread_count(current_user),
+        notifications=list_notifications(current_user, limit=5),
+        button_form=TransitionForm(),
+        can_create=current_user.unit_id is not None and current_user.role == APPLICANT,
+        has_edit=lambda case: has_permission(current_user, case, EDIT),
+    )
+
+
+def _load(case_id: int, permission: str = "view") -> Case:
+    """The case if the person may see it; a logged-out visitor is sent to log in instead of a 404."""
+    try:
+        return ops.get_case(case_id, current_user, permission)
+    except NotFound:
+        if not current_user.is_authenticated:
+            raise _LoginFirst() from None
+        raise
+
+
+class _LoginFirst(Exception):
+    pass
+
+
+@bp.errorhandler(_LoginFirst)
+def _login_first(_error):
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def _timeline(case: Case) -> list[WorkflowEvent]:
+    query = select(WorkflowEvent).where(WorkflowEvent.case_id == case.id)
+    return list(db.session.scalars(query.order_by(WorkflowEvent.created_at, WorkflowEvent.id)))
+
+
+def _dossier_rows(case: Case) -> list[tuple[str, str]]:
+    values = {
+        "category_id": pick(case.category, "name") if case.category else "",
+        "domain_id": pick(case.domain, "name") if case.domain else "",
+        "recommending_org_id": pick(case.recommending_org, "name") if case.recommending_org else "",
+        "in_operation_since": case.in_operation_since.isoformat() if case.in_operation_since else "",
+        "investment": f"{case.investment:,.2f}" if case.investment is not None else "",
+    }
+    rows = []
+    for name, label in ops.FIELD_LABELS.items():
+        if name == "attachments":
+            continue
+        value = values[name] if name in values else getattr(case, name)
+        rows.append((name, label, value or ""))
+    return rows
+
+
+@bp.get("/cases/<int:case_id>")
+def detail(case_id: int):
+    case = _load(case_id)
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        rows=_dossier_rows(case),
+        events=_timeline(case),
+        options=options(case, current_user),
+        can_edit=has_permission(current_user, case, EDIT),
+        form=TransitionForm(),
+        transitions=TRANSITION_BY_NAME,
+    )
+
+
+def _form_page(form: CaseForm, case: Case | None, status: int = 200, upload: AttachmentForm | None = None):
+    campaign = case.campaign if case is not None else ops.current_campaign()
+    form.set_choices(campaign, organizations())
+    return render_template(
+        "cases/edit.html",
+        form=form,
+        case=case,
+        campaign=campaign,
+        long_text=LONG_TEXT,
+        upload=upload or AttachmentForm(formdata=None),
+        remove_form=ConfirmForm(formdata=None),
+    ), status
+
+
+def _refused(form, error: DomainError) -> None:
+    rollback()
+    leftover = show_errors(form, error.field_errors)
+    flash(error.message, "error")
+    for message in [*leftover, *error.reasons]:
+        flash(message, "error")
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = CaseForm()
+    if form.validate_on_submit():
+        try:
+            case = ops.create_case(current_user, form.dossier())
+        except DomainError as error:
+            _refused(form, error)
+            return _form_page(form, None, error.status)
+        commit()
+        flash(_("The draft is saved."), "success")
+        return redirect(url_for("cases.edit", case_id=case.id))
+    return _form_page(form, None)
+
+
+@bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int):
+    case = _load(case_id, EDIT)
+    form = CaseForm()
+    if form.validate_on_submit():
+        try:
+            ops.update_case(case, current_user, form.dossier(), form.expected_version())
+        except DomainError as error:
+            _refused(form, error)
+            return _form_page(form, case, error.status)
+        commit()
+        flash(_("The draft is saved."), "success")
+        return redirect(url_for("cases.edit", case_id=case.id))
+    if not form.is_submitted():
+        form.fill_from(case)
+    return _form_page(form, case)
+
+
+@bp.post("/cases/<int:case_id>/attachments")
+@login_required
+def upload(case_id: int):
+    case = _load(case_id, EDIT)
+    upload = AttachmentForm()
+    if upload.validate_on_submit():
+        storage = upload.file.data
+        data = storage.read() if storage else b""
+        try:
+            ops.attach_file(case, current_user, upload.kind.data or "", getattr(storage, "filename", "") or "", data)
+        except DomainError as error:
+            _refused(upload, error)
+            form = CaseForm(formdata=None)
+            form.fill_from(case)
+            return _form_page(form, case, error.status, upload)
+        commit()
+        flash(_("The file “%(name)s” is attached.", name=storage.filename), "success")
+    return redirect(url_for("cases.edit", case_id=case.id) + "#attachments")
+
+
+@bp.post("/cases/<int:case_id>/attachments/<int:attachment_id>/remove")
+@login_required
+def remove_attachment(case_id: int, attachment_id: int):
+    case = _load(case_id, EDIT)
+    if ConfirmForm().validate_on_submit():
+        ops.remove_attachment(case, current_user, attachment_id)
+        commit()
+        flash(_("The attachment is removed."), "success")
+    return redirect(url_for("cases.edit", case_id=case.id) + "#attachments")
+
+
+@bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
+def attachment(case_id: int, attachment_id: int):
+    """Serve a file only to people who may view its case; never from a static folder."""
+    case = _load(case_id)
+    record, data = ops.get_attachment(case, attachment_id)
+    response = send_file(
+        BytesIO(data),
+        mimetype=record.content_type,
+        as_attachment=request.args.get("download") is not None,
+        download_name=record.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
