@@ -19,9 +19,19 @@ from ortools.graph.python import min_cost_flow
 DOMAIN_MATCH, CATEGORY_MATCH, NO_MATCH = 0, 10, 40
 
 
-def load_cost(k: int) -> int:
-    """Marginal cost of an expert's k-th review (k ≥ 1); increasing, hence convex in the load."""
-    return k - 1
+BEYOND_FAIR_SHARE = 15  # extra cost per review beyond an expert's fair share of the work
+
+
+def load_cost(k: int, fair_share: int | None = None) -> int:
+    """Marginal cost of an expert's k-th review (k ≥ 1): increasing, hence convex in the load.
+
+    Gently rising up to the fair share (total reviews / experts), steeply beyond it: an expert then takes
+    more than the fair share only where expertise clearly pays for it.
+    """
+    cost = k - 1
+    if fair_share is not None and k > fair_share:
+        cost += BEYOND_FAIR_SHARE * (k - fair_share)
+    return cost
 
 
 @dataclass(frozen=True)
@@ -59,10 +69,11 @@ def solve(problem: Problem) -> Solution:
         if ("case", case) in node and ("expert", expert) in node:
             arc = flow.add_arc_with_capacity_and_unit_cost(node["case", case], node["expert", expert], 1, cost)
             pair_arcs.append((arc, case, expert, cost))
+    share = fair_share(problem)
     for expert in experts:
         current, maximum = problem.capacity[expert]
         for k in range(current + 1, maximum + 1):
-            flow.add_arc_with_capacity_and_unit_cost(node["expert", expert], sink, 1, load_cost(k))
+            flow.add_arc_with_capacity_and_unit_cost(node["expert", expert], sink, 1, load_cost(k, share))
     demand = sum(problem.needs[c] for c in cases)
     flow.set_node_supply(source, demand)
     flow.set_node_supply(sink, -demand)
@@ -83,27 +94,37 @@ def solve(problem: Problem) -> Solution:
     return solution
 
 
+def fair_share(problem: Problem) -> int | None:
+    """Reviews per expert if all the work, old and new, were spread evenly."""
+    if not problem.capacity:
+        return None
+    work = sum(problem.needs.values()) + sum(current for current, _max in problem.capacity.values())
+    return -(-work // len(problem.capacity))
+
+
 def total_cost(problem: Problem, pairs: Iterable[tuple[int, int]]) -> int:
     """The objective of any assignment (for comparing with baselines): match costs plus convex load costs."""
     loads = {e: current for e, (current, _max) in problem.capacity.items()}
+    share = fair_share(problem)
     total = 0
     for case, expert in pairs:
         total += problem.costs[case, expert]
         loads[expert] += 1
-        total += load_cost(loads[expert])
+        total += load_cost(loads[expert], share)
     return total
 
 
 def greedy(problem: Problem) -> list[tuple[int, int]]:
     """The obvious baseline: each case in turn takes its cheapest available experts right now."""
     loads = {e: current for e, (current, _max) in problem.capacity.items()}
+    share = fair_share(problem)
     by_case: dict[int, list[tuple[int, int]]] = {}
     for (case, expert), cost in problem.costs.items():
         by_case.setdefault(case, []).append((cost, expert))
     pairs: list[tuple[int, int]] = []
     for case in sorted(problem.needs):
         options = sorted(
-            (cost + load_cost(loads[e] + 1), e)
+            (cost + load_cost(loads[e] + 1, share), e)
             for cost, e in by_case.get(case, [])
             if loads[e] < problem.capacity[e][1]
         )
@@ -122,7 +143,8 @@ def lower_bound(problem: Problem) -> int:
     match = sum(sum(sorted(by_case.get(c, []))[:n]) for c, n in problem.needs.items())
     units = sum(min(n, len(by_case.get(c, []))) for c, n in problem.needs.items())
     # Cheapest marginal load slots over all experts, taken in order: convexity makes this a valid bound.
+    share = fair_share(problem)
     slots = sorted(
-        load_cost(k) for current, maximum in problem.capacity.values() for k in range(current + 1, maximum + 1)
+        load_cost(k, share) for current, maximum in problem.capacity.values() for k in range(current + 1, maximum + 1)
     )
     return match + sum(slots[:units])

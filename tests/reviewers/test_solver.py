@@ -6,7 +6,7 @@ import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewers.solver import Problem, greedy, load_cost, lower_bound, solve, total_cost
+from reviewers.solver import Problem, fair_share, greedy, load_cost, lower_bound, solve, total_cost
 
 
 @st.composite
@@ -33,10 +33,11 @@ def reference(problem: Problem) -> tuple[int, int]:
         g.add_edge("s", ("c", c), capacity=n, weight=0)
     for (c, e), cost in problem.costs.items():
         g.add_edge(("c", c), ("e", e), capacity=1, weight=cost)
+    share = fair_share(problem)
     for e, (current, maximum) in problem.capacity.items():
         # parallel arcs are not allowed in a DiGraph: one intermediate node per load slot
         for k in range(current + 1, maximum + 1):
-            g.add_edge(("e", e), ("slot", e, k), capacity=1, weight=load_cost(k))
+            g.add_edge(("e", e), ("slot", e, k), capacity=1, weight=load_cost(k, share))
             g.add_edge(("slot", e, k), "t", capacity=1, weight=0)
     if "t" not in g:
         return 0, 0
