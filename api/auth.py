@@ -1,0 +1,91 @@
+"""Bearer-token authentication of the JSON API.
+
+The API authenticates by personal access token only (``Authorization: Bearer px_...``), never by the session
+cookie of the pages, so its blueprints are CSRF-exempt. A request without a token is anonymous: it may read
+what the declaration grants to everyone (public cases, the campaign) and gets 401 elsewhere. A request with
+a wrong, revoked or malformed token always gets 401, never a silent downgrade to anonymous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import g, request
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+
+from pingxuan.accounts.models import User
+from pingxuan.accounts.operations import user_for_token
+from pingxuan.db import commit
+from pingxuan.errors import DomainError
+
+BEARER = "bearerAuth"
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A personal access token, created in the account page or with POST /api/v1/me/tokens.",
+}
+PREFIX = "/api/v1"
+
+F = TypeVar("F", bound=Callable)
+
+# Endpoints that also answer anonymous callers (what the declaration grants to ``anonymous``).
+_PUBLIC_ENDPOINTS: set[str] = set()
+BLUEPRINTS: list[Blueprint] = []
+
+
+class Unauthorized(DomainError):
+    """No valid token where one is needed."""
+
+    status = 401
+
+
+def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
+    """A blueprint of the API: under /api/v1, authenticated by token before anything else runs."""
+    blp = Blueprint(name, import_name, url_prefix=PREFIX, description=description)
+    blp.before_request(authenticate)
+    BLUEPRINTS.append(blp)
+    return blp
+
+
+def authenticate() -> None:
+    """Resolve the bearer token into ``g.api_user``; refuse bad tokens and anonymous calls to private endpoints."""
+    g.api_user = None  # always reset: an app context may outlive one request (tests, CLI)
+    header = request.headers.get("Authorization")
+    if header is None:
+        if request.endpoint not in _PUBLIC_ENDPOINTS:
+            raise Unauthorized(_("Authentication required: send an API token as “Authorization: Bearer <token>”."))
+        return
+    scheme, _sep, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(_("Send the API token as “Authorization: Bearer <token>”."))
+    user = user_for_token(token.strip())
+    if user is None:
+        raise Unauthorized(_("This API token is not valid or has been revoked."))
+    commit()  # keeps the token's last use
+    g.api_user = user
+
+
+def current_actor() -> User | None:
+    """The authenticated caller, or None for an anonymous one."""
+    return g.get("api_user")
+
+
+def require_actor() -> User:
+    user = current_actor()
+    if user is None:  # endpoints not marked public never get here anonymously; this is a second line
+        raise Unauthorized(_("Authentication required."))
+    return user
+
+
+def secured(blp: Blueprint, public: bool = False) -> Callable[[F], F]:
+    """Document the endpoint's security (bearer, optional when ``public``) and its 401 answer."""
+
+    def decorator(fn: F) -> F:
+        if public:
+            _PUBLIC_ENDPOINTS.add(f"{blp.name}.{fn.__name__}")
+        fn = blp.alt_response(401, "UNAUTHORIZED")(fn)
+        return blp.doc(security=[{}, {BEARER: []}] if public else [{BEARER: []}])(fn)
+
+    return decorator

@@ -1,0 +1,135 @@
+"""Turning models into the plain dicts the API schemas dump, in the request's language.
+
+Only presentation lives here: what a caller may see is decided by the operations and workflow.roles.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import Select, func, select
+
+from cases.models import Attachment, Case
+from cases.operations import dossier_errors
+from pingxuan.accounts.models import User
+from pingxuan.extensions import db
+from pingxuan.i18n import pick
+from workflow.definition import EDIT, OWNER, STAFF, STATE_BY_NAME, TRANSITION_BY_NAME
+from workflow.engine import options
+from workflow.models import WorkflowEvent
+from workflow.roles import has_permission, roles_on
+
+
+def state(name: str) -> dict[str, Any]:
+    declared = STATE_BY_NAME[name]
+    return {"name": name, "title": pick(declared, "title"), "final": declared.final}
+
+
+def _ref(obj: Any, label: str = "name") -> dict[str, Any] | None:
+    if obj is None:
+        return None
+    return {"id": obj.id, "name": pick(obj, label)}
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "number": case.number,
+        "title": case.title,
+        "state": state(case.state),
+        "version": case.version,
+        "campaign_id": case.campaign_id,
+        "category": _ref(case.category),
+        "unit": {"id": case.unit.id, "name": case.unit.name},
+        "submitted_at": case.submitted_at,
+        "updated_at": case.updated_at,
+    }
+
+
+def attachment(item: Attachment) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "filename": item.filename,
+        "content_type": item.content_type,
+        "size": item.size,
+        "sha256": item.sha256,
+        "created_at": item.created_at,
+        "url": url_for("api_cases.download_attachment", case_id=item.case_id, attachment_id=item.id),
+    }
+
+
+def actions(case: Case, actor: User | None) -> list[dict[str, Any]]:
+    """The buttons of the case for this caller, straight from workflow.engine.options()."""
+    result = []
+    for option in options(case, actor):
+        errors: dict[str, str] = {}
+        for refusal in option.refusals:
+            errors.update(refusal.field_errors)
+        result.append(
+            {
+                "name": option.transition.name,
+                "title": pick(option.transition, "title"),
+                "allowed": option.allowed,
+                "reasons": [r.reason for r in option.refusals],
+                "errors": errors,
+                "comment_required": option.transition.comment_required,
+                "style": option.transition.style,
+                "url": url_for("api_workflow.fire_transition", case_id=case.id, name=option.transition.name),
+            }
+        )
+    return result
+
+
+def case_detail(case: Case, actor: User | None) -> dict[str, Any]:
+    can_edit = has_permission(actor, case, EDIT)
+    return {
+        **case_summary(case),
+        "domain": _ref(case.domain),
+        "recommending_org": _ref(case.recommending_org),
+        **{
+            name: getattr(case, name)
+            for name in (
+                "construction_unit",
+                "operating_unit",
+                "in_operation_since",
+                "investment",
+                "summary",
+                "description",
+                "innovation",
+                "effects",
+                "beneficiaries",
+                "public_url",
+                "app_name",
+                "created_at",
+            )
+        },  # fmt: skip
+        "attachments": [attachment(item) for item in case.attachments],
+        "can_edit": can_edit,
+        "missing": dossier_errors(case) if can_edit else {},
+        "actions": actions(case, actor),
+    }
+
+
+def event(item: WorkflowEvent, actor: User | None, insider: bool | None = None) -> dict[str, Any]:
+    """One timeline entry; who acted and their comment are shown to the office and the case's unit only."""
+    if insider is None:
+        insider = bool(roles_on(actor, item.case) & (STAFF | {OWNER}))
+    return {
+        "id": item.id,
+        "transition": item.transition,
+        "title": pick(TRANSITION_BY_NAME[item.transition], "title") if item.transition in TRANSITION_BY_NAME else "",
+        "from_state": state(item.from_state),
+        "to_state": state(item.to_state),
+        "actor": (item.actor.name if item.actor else None) if insider else None,
+        "comment": item.comment if insider else None,
+        "created_at": item.created_at,
+    }
+
+
+def paginate(query: Select, page: int, per_page: int) -> tuple[list[Any], dict[str, int]]:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return items, {"page": page, "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)}

@@ -1,0 +1,327 @@
+"""Marshmallow schemas of the JSON API: what requests accept and responses contain, and the OpenAPI document.
+
+Request schemas check only the shape of the input (types, unknown fields); every business rule stays in the
+operations, which report all field errors at once. Response schemas dump plain dicts built by the API views.
+"""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from workflow.definition import STATE_NAMES
+
+# Errors -------------------------------------------------------------------------------------------------
+
+
+class ErrorSchema(Schema):
+    """Every error of the API: a message for people, field errors and refusal reasons where there are any."""
+
+    message = fields.String(required=True, metadata={"description": "What went wrong, in the request's language"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "Per input field, what is wrong with it"},
+    )
+    reasons = fields.List(fields.String(), metadata={"description": "Why a workflow action was refused"})
+
+
+# Common pieces ------------------------------------------------------------------------------------------
+
+
+class NamedRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class StateSchema(Schema):
+    name = fields.String(metadata={"description": "Machine name of the state"})
+    title = fields.String(metadata={"description": "Localized title"})
+    final = fields.Boolean()
+
+
+class PageQuerySchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PageInfoSchema(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+# Accounts -----------------------------------------------------------------------------------------------
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String(metadata={"description": "Global role: applicant, expert, organizer or admin"})
+    locale = fields.String(allow_none=True)
+    unit = fields.Nested(NamedRefSchema, allow_none=True)
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True)
+    new_password = fields.String(required=True)
+
+
+class TokenCreateSchema(Schema):
+    name = fields.String(required=True, metadata={"description": "What the token is for"})
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+
+
+class NewTokenSchema(TokenSchema):
+    token = fields.String(metadata={"description": "The token itself; shown only in this response"})
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    active = fields.Boolean()
+
+
+class UnitSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    district = fields.String()
+    credit_code = fields.String()
+    parent_org = fields.String()
+    contact_name = fields.String()
+    contact_phone = fields.String()
+    members = fields.List(fields.Nested(MemberSchema))
+
+
+class InvitationCreateSchema(Schema):
+    email = fields.String(required=True)
+
+
+class InvitationSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    expires_at = fields.DateTime()
+
+
+# Campaigns ----------------------------------------------------------------------------------------------
+
+
+class DomainSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class CategorySchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    abbr = fields.String()
+    name = fields.String()
+    award = fields.String()
+    domains = fields.List(fields.Nested(DomainSchema))
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    year = fields.Integer()
+    title = fields.String()
+    organizer = fields.String()
+    in_operation_before = fields.Date(metadata={"description": "Cases must be in operation on or before this day"})
+    submission_opens = fields.Date(allow_none=True)
+    submission_closes = fields.Date(allow_none=True)
+    review_opens = fields.Date(allow_none=True)
+    review_closes = fields.Date(allow_none=True)
+    vote_opens = fields.Date(allow_none=True)
+    vote_closes = fields.Date(allow_none=True)
+    vote_status = fields.String()
+    awards_per_category = fields.Integer()
+    categories = fields.List(fields.Nested(CategorySchema))
+
+
+class OrganizationSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+
+
+# Cases --------------------------------------------------------------------------------------------------
+
+
+class CaseInputSchema(Schema):
+    """Dossier fields; all optional. The operations check lengths, references, dates and amounts."""
+
+    title = fields.String(allow_none=True)
+    category_id = fields.Integer(allow_none=True)
+    domain_id = fields.Integer(allow_none=True)
+    recommending_org_id = fields.Integer(allow_none=True)
+    construction_unit = fields.String(allow_none=True)
+    operating_unit = fields.String(allow_none=True)
+    in_operation_since = fields.Date(allow_none=True)
+    investment = fields.Decimal(allow_none=True, metadata={"description": "CNY"})
+    summary = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    innovation = fields.String(allow_none=True)
+    effects = fields.String(allow_none=True)
+    beneficiaries = fields.String(allow_none=True)
+    public_url = fields.String(allow_none=True)
+    app_name = fields.String(allow_none=True)
+
+
+class CasePatchSchema(CaseInputSchema):
+    version = fields.Integer(
+        metadata={"description": "The version the change is based on; a stale version is refused with 409"}
+    )
+
+
+class CaseListQuerySchema(PageQuerySchema):
+    state = fields.String(validate=validate.OneOf(STATE_NAMES))
+    category = fields.Integer(metadata={"description": "Category id"})
+    campaign = fields.Integer(metadata={"description": "Campaign id"})
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "photo or document"})
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    created_at = fields.DateTime()
+    url = fields.String(metadata={"description": "Where to download it"})
+
+
+class AttachmentUploadSchema(Schema):
+    """One multipart/form-data body: the kind (a form field) and the file."""
+
+    kind = fields.String(required=True, metadata={"description": "photo or document"})
+    file = Upload(required=True)
+
+
+class ActionSchema(Schema):
+    name = fields.String()
+    title = fields.String()
+    allowed = fields.Boolean(metadata={"description": "False when a guard refuses; see reasons and errors"})
+    reasons = fields.List(fields.String())
+    errors = fields.Dict(keys=fields.String(), values=fields.String())
+    comment_required = fields.Boolean()
+    style = fields.String()
+    url = fields.String()
+
+
+class CaseSummarySchema(Schema):
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    title = fields.String()
+    state = fields.Nested(StateSchema)
+    version = fields.Integer()
+    campaign_id = fields.Integer()
+    category = fields.Nested(NamedRefSchema, allow_none=True)
+    unit = fields.Nested(NamedRefSchema)
+    submitted_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class CaseSchema(CaseSummarySchema):
+    domain = fields.Nested(NamedRefSchema, allow_none=True)
+    recommending_org = fields.Nested(NamedRefSchema, allow_none=True)
+    construction_unit = fields.String()
+    operating_unit = fields.String()
+    in_operation_since = fields.Date(allow_none=True)
+    investment = fields.Decimal(allow_none=True, as_string=True)
+    summary = fields.String()
+    description = fields.String()
+    innovation = fields.String()
+    effects = fields.String()
+    beneficiaries = fields.String()
+    public_url = fields.String()
+    app_name = fields.String()
+    created_at = fields.DateTime()
+    attachments = fields.List(fields.Nested(AttachmentSchema))
+    can_edit = fields.Boolean(metadata={"description": "Whether the caller may change the dossier now"})
+    missing = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "For the caller who may edit: what still stops submission, per field"},
+    )
+    actions = fields.List(
+        fields.Nested(ActionSchema), metadata={"description": "Workflow actions the caller holds a role for now"}
+    )
+
+
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+    pagination = fields.Nested(PageInfoSchema)
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    transition = fields.String()
+    title = fields.String(metadata={"description": "Localized title of the action"})
+    from_state = fields.Nested(StateSchema)
+    to_state = fields.Nested(StateSchema)
+    actor = fields.String(allow_none=True, metadata={"description": "Who acted; shown to the office and the unit"})
+    comment = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+# Workflow -----------------------------------------------------------------------------------------------
+
+
+class TransitionInputSchema(Schema):
+    comment = fields.String(allow_none=True)
+    version = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The version the action is based on; a stale version is refused with 409"},
+    )
+
+
+class TransitionResultSchema(Schema):
+    case_id = fields.Integer()
+    state = fields.Nested(StateSchema)
+    version = fields.Integer()
+    number = fields.String(allow_none=True)
+    event = fields.Nested(EventSchema)
+
+
+class WorklistSchema(Schema):
+    name = fields.String()
+    title = fields.String()
+    states = fields.List(fields.Nested(StateSchema))
+    count = fields.Integer()
+
+
+class WorklistPageSchema(CasePageSchema):
+    worklist = fields.Nested(WorklistSchema)
+
+
+class WorklistQuerySchema(PageQuerySchema):
+    campaign = fields.Integer(metadata={"description": "Campaign id; the current campaign when left out"})
+
+
+# Notifications ------------------------------------------------------------------------------------------
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
+    message = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class NotificationListSchema(Schema):
+    unread = fields.Integer()
+    items = fields.List(fields.Nested(NotificationSchema))
+
+
+class NotificationQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
