@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pingxuan.db import utcnow
@@ -30,6 +30,10 @@ class Campaign(db.Model):
     vote_opens: Mapped[date | None]
     vote_closes: Mapped[date | None]
     vote_status: Mapped[str] = mapped_column(String(20), default=VOTE_NOT_OPEN)
+    votes_per_category_per_day: Mapped[int] = mapped_column(default=3, server_default="3")
+    show_live_counts: Mapped[bool] = mapped_column(
+        default=True, server_default=true()
+    )  # False hides counts until the vote closes
     awards_per_category: Mapped[int] = mapped_column(default=10)
     reviewers_per_case: Mapped[int] = mapped_column(default=5)
     shortlist_per_category: Mapped[int | None]  # finalists per category; empty means twice the awards

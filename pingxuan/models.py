@@ -5,10 +5,12 @@ from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
 from pingxuan.accounts.models import ApiToken, Invitation, Unit, User
 from reviewers.models import Assignment, Conflict, Criterion, Expert, Proposal, Review, ReviewAudit, Score
+from voting.models import Ballot, BallotAudit, OtpChallenge, SmsMessage, VoteCount, Voter
 from workflow.models import WorkflowEvent
 
 __all__ = [
     "ApiToken", "Assignment", "Attachment", "Campaign", "Case", "Category", "Conflict", "Criterion", "Domain",
     "Expert", "Invitation", "Notification", "Organization", "OutboxMail", "Proposal", "Review", "ReviewAudit",
-    "Score", "Unit", "User", "WorkflowEvent",
+    "Score", "Unit", "User", "WorkflowEvent", "Ballot", "BallotAudit", "OtpChallenge", "SmsMessage", "Voter",
+    "VoteCount",
 ]  # fmt: skip

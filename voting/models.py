@@ -1,0 +1,95 @@
+"""The public vote: verified voters, one-time codes, ballots (never deleted) and live counts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pingxuan.db import utcnow
+from pingxuan.extensions import db
+
+
+class Voter(db.Model):
+    """A member of the public who verified a mobile number; the number itself is never stored."""
+
+    __tablename__ = "voters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), unique=True)  # HMAC-SHA256 keyed by the secret key
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OtpChallenge(db.Model):
+    __tablename__ = "otp_challenges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    consumed_at: Mapped[datetime | None]
+    ip_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SmsMessage(db.Model):
+    """Every text sent, whichever backend delivered it; the default backend only logs and keeps it here."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    backend: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ballot(db.Model):
+    """One vote. The unique constraints are the rules: one per case per voter per day, and at most N per
+    category per voter per day (each of the N daily slots can be taken once)."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("voter_id", "case_id", "vote_date"),
+        UniqueConstraint("voter_id", "category_id", "vote_date", "slot"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("voters.id"), index=True)
+    vote_date: Mapped[date]
+    slot: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ip_hash: Mapped[str] = mapped_column(String(64), default="")
+    subnet_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    invalidated_at: Mapped[datetime | None]
+    invalidated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    invalid_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class VoteCount(db.Model):
+    """The live count of valid ballots per case, kept in step with the ballots in the same transaction."""
+
+    __tablename__ = "vote_counts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    valid: Mapped[int] = mapped_column(default=0)
+
+
+class BallotAudit(db.Model):
+    """Organizer actions on ballots (invalidation, restoration) with their reason; append-only."""
+
+    __tablename__ = "ballot_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
