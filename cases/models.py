@@ -74,6 +74,8 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Photos: a resized JPEG for pages viewed on phones (the original stays for downloads).
+    display_sha256: Mapped[str | None] = mapped_column(String(64))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
