@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from campaigns.models import Campaign, Category, Domain, Organization
-from pingxuan.errors import Conflict
+from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -82,3 +82,20 @@ def _as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def check_campaign_settings(campaign: Campaign) -> None:
+    """Settings staff edit must make sense together: windows open before they close, weights add up to 100."""
+    errors: dict[str, str] = {}
+    for window in ("submission", "review", "vote"):
+        opens, closes = getattr(campaign, f"{window}_opens"), getattr(campaign, f"{window}_closes")
+        if opens and closes and closes < opens:
+            errors[f"{window}_closes"] = _("The window closes before it opens.")
+    for name in ("awards_per_category", "reviewers_per_case"):
+        if (getattr(campaign, name) or 0) < 1:
+            errors[name] = _("At least 1.")
+    expert, public = campaign.expert_weight, campaign.public_weight
+    if expert is None or public is None or not (0 <= expert <= 100 and 0 <= public <= 100) or expert + public != 100:
+        errors["public_weight"] = _("The expert and public weights add up to 100.")
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)

@@ -25,8 +25,8 @@ from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
-from workflow.definition import APPLICANT, EDIT, VIEW
-from workflow.roles import has_permission
+from workflow.definition import APPLICANT, EDIT, STAFF, STATE_BY_NAME, VIEW
+from workflow.roles import global_roles, has_permission
 
 TEXT_FIELDS = {
     "title": 200,
@@ -281,3 +281,22 @@ def assign_number(case: Case) -> str:
         case.submitted_at = utcnow()
     db.session.flush()
     return case.number
+
+
+# Staff corrections --------------------------------------------------------------------------------------
+
+
+def reclassify_case(case: Case, actor: User, data: dict[str, Any], expected_version: int | None = None) -> Case:
+    """Staff correct a case's category, domain or recommending organization while the case is still open."""
+    if not (global_roles(actor) & STAFF):
+        raise Forbidden(_("Only organizers can reclassify a case."))
+    if STATE_BY_NAME[case.state].final:
+        raise Conflict(_("A case whose selection is over cannot be reclassified."))
+    unknown = sorted(set(data) - set(REFERENCE_FIELDS))
+    if unknown:
+        raise Invalid(_("Unknown fields."), {name: _("Unknown field.") for name in unknown})
+    _check_version(case, expected_version)
+    _apply(case, data)
+    case.version += 1
+    db.session.flush()
+    return case

@@ -21,6 +21,10 @@ def register(app: Flask) -> None:
     for blueprint in (account_pages, cases_pages, workflow_pages, notification_pages):
         app.register_blueprint(blueprint)
 
+    from backoffice import init_admin
+
+    init_admin(app)
+
     @app.get("/dashboard")
     def dashboard():
         from workflow.definition import APPLICANT, EXPERT

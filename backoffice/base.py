@@ -1,0 +1,124 @@
+"""Base classes for the back office's model views: staff only, one commit through pingxuan.db, domain errors shown.
+
+Flask-Admin's own create/update/delete commit the session directly and only know generic exceptions. Here a
+save runs a hook (``save_new`` / ``save_existing``) that calls operations, then commits once with
+``pingxuan.db.commit()`` (so after-commit effects run); a ``DomainError`` is shown as the page's message and
+as errors on the form's fields, all at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import flash
+from flask_admin.contrib.sqla import ModelView
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from wtforms import Form
+
+from backoffice.security import StaffOnly
+from pingxuan.db import commit, rollback
+from pingxuan.errors import DomainError
+from pingxuan.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def report(error: DomainError, form: Form | None = None) -> None:
+    """Flash the message and attach each field error to its form field (or flash it when there is none)."""
+    flash(str(error.message), "error")
+    for reason in error.reasons:
+        flash(str(reason), "error")
+    for name, message in error.field_errors.items():
+        field = form._fields.get(name) if form is not None else None
+        if field is None and form is not None and name.endswith("_id"):
+            field = form._fields.get(name[:-3])
+        if field is not None:
+            field.errors = [*field.errors, str(message)]
+        else:
+            flash(str(message), "error")
+
+
+class StaffModelView(StaffOnly, ModelView):
+    can_delete = False
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 50
+
+    def __init__(self, model: type, **kwargs: Any):
+        super().__init__(model, db, **kwargs)
+
+    def _get_filter_groups(self):
+        # Filter options come from the database and the page's language: rebuild them for each list page.
+        self._refresh_filters_cache()
+        return super()._get_filter_groups()
+
+    # Hooks: subclasses call operations here; they flush, never commit.
+    def save_new(self, form: Form) -> Any:
+        model = self.build_new_instance()
+        form.populate_obj(model)
+        db.session.add(model)
+        self.check(model)
+        db.session.flush()
+        return model
+
+    def save_existing(self, form: Form, model: Any) -> None:
+        form.populate_obj(model)
+        self.check(model)
+        db.session.flush()
+
+    def check(self, model: Any) -> None:
+        """Raise a DomainError (from an operation) when the saved model breaks a rule."""
+
+    # Flask-Admin's entry points, with one commit and domain errors reported.
+    def create_model(self, form: Form):
+        try:
+            model = self.save_new(form)
+            commit()
+        except DomainError as error:
+            rollback()
+            report(error, form)
+            return False
+        except IntegrityError as error:
+            rollback()
+            log.info("integrity error in the back office: %s", error)
+            flash(_("This conflicts with an existing record (a name or code is used already)."), "error")
+            return False
+        self.after_model_change(form, model, True)
+        return model
+
+    def update_model(self, form: Form, model: Any) -> bool:
+        try:
+            self.save_existing(form, model)
+            commit()
+        except DomainError as error:
+            rollback()
+            report(error, form)
+            return False
+        except IntegrityError as error:
+            rollback()
+            log.info("integrity error in the back office: %s", error)
+            flash(_("This conflicts with an existing record (a name or code is used already)."), "error")
+            return False
+        self.after_model_change(form, model, False)
+        return True
+
+    def delete_model(self, model: Any) -> bool:
+        flash(_("Records are not deleted here."), "error")
+        return False
+
+
+class ReadOnlyModelView(StaffModelView):
+    """Audit records: listed and shown, never created, edited or deleted through the admin."""
+
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_export = False
+
+    def save_new(self, form: Form) -> Any:  # defence in depth: the routes are closed already
+        raise DomainError(_("This record cannot be changed."))
+
+    def save_existing(self, form: Form, model: Any) -> None:
+        raise DomainError(_("This record cannot be changed."))
