@@ -68,6 +68,7 @@ def load(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),  # stored times are UTC; pages show local time
         "LANGUAGES": ["zh_Hans_CN", "en"],
         "WTF_CSRF_ENABLED": _flag("CSRF_ENABLED", True),
         "SERVER_NAME_FOR_MAIL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
