@@ -141,7 +141,7 @@ class CaseView(StaffModelView):
     }
     column_formatters_export = {"state": lambda view, context, model, name: state_title(model.state)}
     # Staff may only correct the classification; the dossier is the applicant's, the state is fire()'s.
-    form_columns = ("category", "domain", "recommending_org")
+    form_columns = ("category", "domain", "recommending_org", "version")
     form_extra_fields = {"version": HiddenField()}
 
     # Filters and links --------------------------------------------------------------------------------
