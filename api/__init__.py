@@ -38,14 +38,11 @@ def _is_api_request() -> bool:
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, str]:
-    """webargs' ``{"json": {"field": ["msg"]}}`` into ``{"field": "msg"}``, nested fields dotted."""
+    """``{"field": ["msg"], "nested": {"inner": ["msg"]}}`` into ``{"field": "msg", "nested.inner": "msg"}``."""
     flat: dict[str, str] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
             name = str(key)
-            if not prefix and name in ("json", "query", "form", "files", "headers", "cookies", "json_or_form"):
-                flat.update(_flatten(value, ""))
-                continue
             flat.update(_flatten(value, f"{prefix}.{name}" if prefix else name))
     elif isinstance(messages, list | tuple):
         texts = [str(m) for m in messages if not isinstance(m, dict | list)]
@@ -63,7 +60,12 @@ def _http_exception(error: HTTPException):
     if not _is_api_request():
         return error  # the pages' default (or their own handlers for specific codes)
     data = getattr(error, "data", None) or {}
-    errors = _flatten(data.get("errors") or data.get("messages") or {})
+    errors: dict[str, str] = {}
+    if isinstance(data.get("messages"), dict):  # webargs: {location: {field: [messages]}}
+        for location, messages in data["messages"].items():
+            errors.update(_flatten(messages, "" if isinstance(messages, dict) else str(location)))
+    elif data.get("errors"):
+        errors = _flatten(data["errors"])
     if error.code == 422:
         message = _("Please correct the marked fields.")
     elif error.code == 400:
