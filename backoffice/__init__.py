@@ -40,7 +40,7 @@ def init_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
         name=_l("pingxuan back office"),
-        theme=Bootstrap4Theme(base_template="backoffice/master.html"),
+        theme=Bootstrap4Theme(base_template="backoffice/master.html", fluid=True),
         index_view=StaffIndexView(cases, name=_l("Overview"), url="/admin", endpoint="admin"),
     )
     admin.add_view(cases)

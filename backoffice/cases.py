@@ -138,6 +138,7 @@ class CaseView(StaffModelView):
         "category": lambda view, context, model, name: pick(model.category, "name") if model.category else "",
         "domain": lambda view, context, model, name: pick(model.domain, "name") if model.domain else "",
         "campaign": lambda view, context, model, name: model.campaign.year,
+        "updated_at": lambda view, context, model, name: model.updated_at.strftime("%Y-%m-%d %H:%M"),
     }
     column_formatters_export = {"state": lambda view, context, model, name: state_title(model.state)}
     # Staff may only correct the classification; the dossier is the applicant's, the state is fire()'s.
