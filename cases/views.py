@@ -7,7 +7,6 @@ from io import BytesIO
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from campaigns.operations import organizations
 from cases import operations as ops
@@ -22,7 +21,7 @@ from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from workflow.definition import APPLICANT, EDIT, TRANSITION_BY_NAME
 from workflow.engine import options
-from workflow.models import WorkflowEvent
+from workflow.history import timeline
 from workflow.roles import has_permission
 from workflow.worklists import visible_cases_query
 
@@ -72,11 +71,6 @@ def _login_first(_error):
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
-def _timeline(case: Case) -> list[WorkflowEvent]:
-    query = select(WorkflowEvent).where(WorkflowEvent.case_id == case.id)
-    return list(db.session.scalars(query.order_by(WorkflowEvent.created_at, WorkflowEvent.id)))
-
-
 def _dossier_rows(case: Case) -> list[tuple[str, str]]:
     values = {
         "category_id": pick(case.category, "name") if case.category else "",
@@ -101,7 +95,7 @@ def detail(case_id: int):
         "cases/detail.html",
         case=case,
         rows=_dossier_rows(case),
-        events=_timeline(case),
+        events=timeline(case, current_user),
         options=options(case, current_user),
         can_edit=has_permission(current_user, case, EDIT),
         form=TransitionForm(),

@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from pingxuan import create_app
 from pingxuan.extensions import db
 from tests import services
+from tests.cases.browsing import BrowserLikeClient
 from tests.factories import Factory
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -82,7 +83,15 @@ def _truncate_all(app: Flask) -> None:
         db.engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
+def pytest_generate_tests(metafunc) -> None:
+    """Every test that uses the database runs on both backends, except those marked ``postgresql_only``
+    (properties such as concurrent writers that SQLite, which serializes writers, cannot show)."""
+    if "backend" in metafunc.fixturenames:
+        only_pg = metafunc.definition.get_closest_marker("postgresql_only") is not None
+        metafunc.parametrize("backend", ["postgresql"] if only_pg else BACKENDS, indirect=True)
+
+
+@pytest.fixture
 def backend(request) -> str:
     return request.param
 
@@ -106,6 +115,7 @@ def app_config(tmp_path, database_url) -> dict:
 @pytest.fixture
 def app(app_config, backend) -> Iterator[Flask]:
     application = create_app(app_config)
+    application.test_client_class = BrowserLikeClient  # nothing cached in g leaks between requests
     ctx = application.app_context()
     ctx.push()
     try:

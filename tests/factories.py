@@ -74,6 +74,10 @@ class Factory:
         settings = {
             "submission_opens": start - timedelta(days=10),
             "submission_closes": start + timedelta(days=30),
+            "review_opens": start - timedelta(days=5),
+            "review_closes": start + timedelta(days=40),
+            "vote_opens": start - timedelta(days=1),
+            "vote_closes": start + timedelta(days=50),
             **overrides,
         }
         campaign = load_campaign(overrides=settings)

@@ -27,13 +27,14 @@ LOCAL_ROLES = (OWNER, REVIEWER)
 STAFF = frozenset({ORGANIZER, ADMIN})
 
 # Permissions a state grants ------------------------------------------------------------------------------
-VIEW = "view"  # read the dossier and its timeline
+VIEW = "view"  # read the dossier
+HISTORY = "history"  # read the timeline of workflow events with their comments
 EDIT = "edit"  # change the dossier and its attachments
 REVIEW = "review"  # score against the rubric
 SEE_SCORES = "see_scores"  # see every expert's scores
 PUBLIC = "public"  # appear in the public showcase
 VOTE = "vote"  # receive public votes
-PERMISSIONS = (VIEW, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE)
+PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ class Worklist:
 
 
 def _p(**permissions: set[str]) -> dict[str, frozenset[str]]:
+    """A permission map; the timeline with its comments is for the unit and the office in every state."""
+    permissions.setdefault(HISTORY, {OWNER, ORGANIZER, ADMIN})
     return {name: frozenset(roles) for name, roles in permissions.items()}
 
 

@@ -1,0 +1,162 @@
+"""Casting, invalidating and recounting ballots.
+
+The vote path is the hottest in the system (a unit can mobilise thousands of staff in minutes), so it uses
+Core statements on the session's connection and no ORM objects. The rules are enforced by the database:
+the ballot table's unique constraints allow one ballot per case per voter per day and N numbered slots per
+category per voter per day; an INSERT ... ON CONFLICT DO NOTHING tries the slots in order, so concurrent
+requests can never both succeed where only one may.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from campaigns.models import VOTE_CLOSED, VOTE_OPEN, Campaign
+from cases.models import Case
+from pingxuan.accounts.models import User
+from pingxuan.clock import today
+from pingxuan.db import utcnow
+from pingxuan.errors import Conflict, Invalid, NotFound
+from pingxuan.extensions import db
+from pingxuan.permissions import require_staff
+from voting.models import Ballot, BallotAudit, VoteCount
+from voting.privacy import ip_hash, subnet_hash
+from workflow.definition import ANONYMOUS, VOTE, states_granting
+
+
+def _insert(table):
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    ballot_id: int
+    case_id: int
+    count: int
+    remaining_today: int  # votes the voter has left today in this category
+
+
+def votable_states() -> tuple[str, ...]:
+    return states_granting(VOTE, {ANONYMOUS})
+
+
+def voting_open(campaign_row, on: date) -> str | None:
+    """Why the vote is closed, or None when it is open."""
+    status, opens, closes = campaign_row
+    if status != VOTE_OPEN:
+        return _("The public vote is closed.") if status == VOTE_CLOSED else _("The public vote has not opened yet.")
+    if opens and on < opens:
+        return _("The public vote opens on %(date)s.", date=opens.isoformat())
+    if closes and on > closes:
+        return _("The public vote closed on %(date)s.", date=closes.isoformat())
+    return None
+
+
+def cast_vote(voter_id: int, case_id: int, address: str, user_agent: str = "") -> VoteResult:
+    conn = db.session.connection()
+    row = conn.execute(
+        select(
+            Case.state, Case.category_id, Case.campaign_id, Campaign.vote_status, Campaign.vote_opens,
+            Campaign.vote_closes, Campaign.votes_per_category_per_day,
+        ).join(Campaign, Campaign.id == Case.campaign_id).where(Case.id == case_id)
+    ).first()  # fmt: skip
+    if row is None or row.state not in votable_states():
+        raise NotFound(_("No such case."))
+    on = today()
+    closed = voting_open((row.vote_status, row.vote_opens, row.vote_closes), on)
+    if closed:
+        raise Conflict(closed)
+    limit = row.votes_per_category_per_day
+    values = {
+        "campaign_id": row.campaign_id, "case_id": case_id, "category_id": row.category_id, "voter_id": voter_id,
+        "vote_date": on, "created_at": utcnow(), "ip_hash": ip_hash(address), "subnet_hash": subnet_hash(address),
+        "user_agent": (user_agent or "")[:300],
+    }  # fmt: skip
+    for slot in range(1, limit + 1):
+        ballot_id = conn.execute(
+            _insert(Ballot.__table__).values(slot=slot, **values).on_conflict_do_nothing().returning(Ballot.id)
+        ).scalar()
+        if ballot_id is not None:
+            upsert = _insert(VoteCount.__table__).values(case_id=case_id, valid=1)
+            count = conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["case_id"], set_={"valid": VoteCount.__table__.c.valid + 1}
+                ).returning(VoteCount.__table__.c.valid)
+            ).scalar_one()
+            return VoteResult(ballot_id, case_id, count, limit - slot)
+        already = conn.execute(
+            select(Ballot.id).where(Ballot.voter_id == voter_id, Ballot.case_id == case_id, Ballot.vote_date == on)
+        ).first()
+        if already is not None:
+            raise Conflict(_("You have already voted for this case today. Come back tomorrow."))
+    raise Conflict(_("You have used today's %(n)d votes in this category.", n=limit))
+
+
+def counts(case_ids: list[int]) -> dict[int, int]:
+    if not case_ids:
+        return {}
+    rows = db.session.execute(select(VoteCount.case_id, VoteCount.valid).where(VoteCount.case_id.in_(case_ids)))
+    return {case_id: 0 for case_id in case_ids} | dict(rows.all())
+
+
+def counts_visible(campaign: Campaign) -> bool:
+    return campaign.show_live_counts or campaign.vote_status == VOTE_CLOSED
+
+
+def invalidate(ballot_ids: list[int], actor: User, reason: str) -> int:
+    """Invalidate ballots with a reason: they stay in the table and the audit, and leave the counts."""
+    require_staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Say why the ballots are invalid."), {"reason": _("A reason is required.")})
+    ballots = db.session.scalars(
+        select(Ballot).where(Ballot.id.in_(ballot_ids), Ballot.invalidated_at.is_(None)).with_for_update()
+    ).all()
+    campaign_ids = {b.campaign_id for b in ballots}
+    if any(db.session.get(Campaign, c).vote_status == VOTE_CLOSED for c in campaign_ids):
+        raise Conflict(_("The vote is closed; its ballots are frozen."))
+    now = utcnow()
+    per_case: dict[int, int] = {}
+    for ballot in ballots:
+        ballot.invalidated_at, ballot.invalidated_by_id, ballot.invalid_reason = now, actor.id, reason
+        per_case[ballot.case_id] = per_case.get(ballot.case_id, 0) + 1
+        db.session.add(BallotAudit(ballot_id=ballot.id, action="invalidated", actor_id=actor.id, reason=reason))
+    for case_id, n in per_case.items():
+        db.session.execute(update(VoteCount).where(VoteCount.case_id == case_id).values(valid=VoteCount.valid - n))
+    db.session.flush()
+    return len(ballots)
+
+
+@dataclass(frozen=True)
+class Difference:
+    case_id: int
+    live: int
+    recounted: int
+
+
+def recount(campaign: Campaign | None = None, fix: bool = False) -> list[Difference]:
+    """Count every case's valid ballots from the raw table and compare with the live counts."""
+    query = select(Ballot.case_id, func.count()).where(Ballot.invalidated_at.is_(None)).group_by(Ballot.case_id)
+    live_query = select(VoteCount.case_id, VoteCount.valid)
+    if campaign is not None:
+        query = query.where(Ballot.campaign_id == campaign.id)
+        live_query = live_query.join(Case, Case.id == VoteCount.case_id).where(Case.campaign_id == campaign.id)
+    recounted = dict(db.session.execute(query).all())
+    live = dict(db.session.execute(live_query).all())
+    differences = [
+        Difference(case_id, live.get(case_id, 0), recounted.get(case_id, 0))
+        for case_id in sorted(set(recounted) | set(live))
+        if live.get(case_id, 0) != recounted.get(case_id, 0)
+    ]
+    if fix:
+        for d in differences:
+            row = db.session.get(VoteCount, d.case_id) or VoteCount(case_id=d.case_id)
+            row.valid = d.recounted
+            db.session.add(row)
+        db.session.flush()
+    return differences

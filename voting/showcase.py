@@ -1,0 +1,44 @@
+"""What the public sees: finalists (and later winners) by category and domain, with search."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, or_, select
+
+from campaigns.models import Campaign
+from cases.models import Case
+from pingxuan.accounts.models import Unit
+from pingxuan.errors import NotFound
+from pingxuan.extensions import db
+from workflow.definition import ANONYMOUS, PUBLIC, states_granting
+
+
+def public_states() -> tuple[str, ...]:
+    return states_granting(PUBLIC, {ANONYMOUS})
+
+
+def showcase_query(
+    campaign: Campaign, category_id: int | None = None, domain_id: int | None = None, search: str = ""
+) -> Select:
+    query = (
+        select(Case)
+        .join(Unit, Unit.id == Case.unit_id)
+        .where(Case.campaign_id == campaign.id, Case.state.in_(public_states()))
+        .order_by(Case.number)
+    )
+    if category_id:
+        query = query.where(Case.category_id == category_id)
+    if domain_id:
+        query = query.where(Case.domain_id == domain_id)
+    if search.strip():
+        pattern = f"%{search.strip()}%"
+        query = query.where(or_(Case.title.ilike(pattern), Unit.name.ilike(pattern), Case.number.ilike(pattern)))
+    return query
+
+
+def public_case(case_id: int) -> Case:
+    """A case the public may see; anything else is 'not found', never 'forbidden'."""
+    case = db.session.get(Case, case_id)
+    if case is None or case.state not in public_states():
+        raise NotFound(_("No such case."))
+    return case
