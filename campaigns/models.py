@@ -35,6 +35,7 @@ class Campaign(db.Model):
         default=True, server_default=true()
     )  # False hides counts until the vote closes
     awards_per_category: Mapped[int] = mapped_column(default=10)
+    organization_awards: Mapped[int] = mapped_column(default=6, server_default="6")  # how many organizations
     reviewers_per_case: Mapped[int] = mapped_column(default=5)
     shortlist_per_category: Mapped[int | None]  # finalists per category; empty means twice the awards
     expert_weight: Mapped[int] = mapped_column(default=70)

@@ -1,5 +1,6 @@
 """Imports every model module so that the metadata and the ORM registry are complete."""
 
+from awards.models import Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign, Category, Domain, Organization
 from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
@@ -12,5 +13,5 @@ __all__ = [
     "ApiToken", "Assignment", "Attachment", "Campaign", "Case", "Category", "Conflict", "Criterion", "Domain",
     "Expert", "Invitation", "Notification", "Organization", "OutboxMail", "Proposal", "Review", "ReviewAudit",
     "Score", "Unit", "User", "WorkflowEvent", "Ballot", "BallotAudit", "OtpChallenge", "SmsMessage", "Voter",
-    "VoteCount",
+    "VoteCount", "Certificate", "CertificateBatch", "OrganizationAward",
 ]  # fmt: skip
