@@ -41,9 +41,10 @@ missing_packages() {
 
 install_debian_packages() {
     local wanted=("${APT_PACKAGES[@]}")
-    command -v python3 >/dev/null || wanted+=(python3)
-    # Debian's python3 has no ensurepip (so no `python3 -m venv`) without python3-venv.
-    python3 -c 'import ensurepip, venv' 2>/dev/null || wanted+=(python3-venv)
+    # Debian's own python3 cannot make a venv with pip without python3-venv (another python3, e.g. pyenv's, can).
+    case "$(command -v python3 || true)" in
+        "" | /usr/bin/python3) wanted+=(python3 python3-venv) ;;
+    esac
     command -v git >/dev/null || wanted+=(git)
     local missing
     mapfile -t missing < <(missing_packages "${wanted[@]}")

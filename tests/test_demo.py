@@ -108,3 +108,24 @@ def test_demo_refuses_when_data_exists(app, make):
     output = run_demo(app)
     assert "already" in output and "not loaded" in output
     assert (count(User), count(Case), count(Campaign)) == before
+
+
+def test_create_admin_takes_the_password_from_the_environment(app, monkeypatch):
+    monkeypatch.setenv("PINGXUAN_ADMIN_PASSWORD", "a long admin secret")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["pingxuan", "create-admin", "Root@Example.org", "Root"])
+    assert result.exit_code == 0, result.output
+    user = authenticate("root@example.org", "a long admin secret")
+    assert user is not None and user.role == "admin"
+    again = runner.invoke(args=["pingxuan", "create-admin", "root@example.org", "Root"])
+    assert again.exit_code == 1 and "exists already" in again.output
+
+
+def test_create_admin_prompts_for_the_password(app, monkeypatch):
+    monkeypatch.delenv("PINGXUAN_ADMIN_PASSWORD", raising=False)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["pingxuan", "create-admin", "ops@example.org", "Ops"], input="short\nshort\n")
+    assert result.exit_code == 1 and "password" in result.output
+    result = runner.invoke(args=["pingxuan", "create-admin", "ops@example.org", "Ops"], input="long enough 1\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert authenticate("ops@example.org", "long enough 1") is not None
