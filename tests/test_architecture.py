@@ -115,7 +115,8 @@ def test_a_model_importing_an_operation_breaks_the_contract(tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     shutil.copy(CONFIG, tmp_path / ".importlinter")
-    model = tmp_path / "reviewers" / "models.py"
+    # pingxuan is a regular package, so the copy wins over the editable install (namespace packages would merge).
+    model = tmp_path / "pingxuan" / "models.py"
     model.write_text(model.read_text(encoding="utf-8") + "\nfrom cases.operations import create_case  # noqa\n")
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     done = subprocess.run(
@@ -123,7 +124,7 @@ def test_a_model_importing_an_operation_breaks_the_contract(tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode != 0, done.stdout
-    assert "reviewers.models is not allowed to import cases.operations" in done.stdout
+    assert "pingxuan.models is not allowed to import cases.operations" in done.stdout
 
 
 @pytest.mark.parametrize("path", project_files(".py"), ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
