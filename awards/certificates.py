@@ -1,0 +1,330 @@
+"""Certificates: numbered, signed, rendered to PDF by WeasyPrint, verifiable by anyone.
+
+Rendering is locked down: the Jinja environment is sandboxed and autoescaping, and the URL fetcher serves
+only files inside the certificate's own template folder (no other file, no network). A certificate's HMAC
+covers its number and everything printed on it, so a changed digit or an altered text fails verification;
+the stored SHA-256 of the PDF tells whether an uploaded file is the one that was issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import segno
+import yaml
+from flask import current_app
+from flask_babel import gettext as _
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import func, select
+
+from awards.models import FAILED, ISSUED, PENDING, SUPERSEDED, Certificate, CertificateBatch, OrganizationAward
+from campaigns.models import Campaign
+from cases.models import Case
+from pingxuan import PROJECT_ROOT, storage
+from pingxuan.accounts.models import Unit, User
+from pingxuan.clock import today
+from pingxuan.db import utcnow
+from pingxuan.errors import Conflict, Invalid, NotFound
+from pingxuan.extensions import db
+from pingxuan.permissions import require_staff
+from pingxuan.queue import enqueue
+from workflow.definition import TRANSITION_BY_NAME
+
+TEMPLATES = PROJECT_ROOT / "pdf_templates"
+CASE_AWARD, ORGANIZATION_AWARD = "case_award", "organization_award"
+AWARDED = TRANSITION_BY_NAME["award"].dest
+log = logging.getLogger(__name__)
+
+
+# Signing -----------------------------------------------------------------------------------------------
+
+
+def sign(number: str, content: dict[str, Any]) -> str:
+    message = json.dumps({"number": number, "content": content}, sort_keys=True, ensure_ascii=False)
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_url(certificate: Certificate) -> str:
+    base = current_app.config["SERVER_NAME_FOR_MAIL"].rstrip("/")
+    return f"{base}/verify/{certificate.number}?s={certificate.signature[:16]}"
+
+
+@dataclass
+class Verification:
+    valid: bool
+    message: str
+    certificate: Certificate | None = None
+
+
+def verify(number: str, signature: str | None = None) -> Verification:
+    """Is there a current certificate with this number whose content still matches its signature?"""
+    certificate = db.session.scalar(select(Certificate).where(Certificate.number == (number or "").strip()))
+    if certificate is None or certificate.status not in (ISSUED, SUPERSEDED):
+        return Verification(False, _("No certificate with this number was issued."))
+    expected = sign(certificate.number, certificate.content)
+    if not hmac.compare_digest(expected, certificate.signature):
+        return Verification(False, _("This certificate's record has been altered."), certificate)
+    if signature is not None and not hmac.compare_digest(expected[: len(signature)], signature or "-"):
+        return Verification(False, _("The verification code does not belong to this number."), certificate)
+    if certificate.status == SUPERSEDED:
+        return Verification(False, _("This certificate was replaced by a corrected one."), certificate)
+    return Verification(True, _("Genuine certificate."), certificate)
+
+
+def verify_file(data: bytes) -> Verification:
+    """Is this PDF byte for byte a certificate we issued?"""
+    digest = hashlib.sha256(data).hexdigest()
+    certificate = db.session.scalar(select(Certificate).where(Certificate.sha256 == digest))
+    if certificate is None:
+        return Verification(False, _("This file is not a certificate issued here, or it has been modified."))
+    result = verify(certificate.number)
+    return Verification(result.valid, result.message if not result.valid else _("This is the issued file."),
+                        certificate)  # fmt: skip
+
+
+# Rendering ---------------------------------------------------------------------------------------------
+
+
+@cache
+def _environment(kind: str) -> SandboxedEnvironment:
+    return SandboxedEnvironment(loader=FileSystemLoader(str(_folder(kind))), autoescape=True, undefined=StrictUndefined)
+
+
+def _folder(kind: str) -> Path:
+    folder = (TEMPLATES / kind).resolve()
+    if folder.parent != TEMPLATES.resolve() or not (folder / "template.html").is_file():
+        raise NotFound(_("No certificate template named %(kind)s.", kind=kind))
+    return folder
+
+
+def template_meta(kind: str) -> dict[str, Any]:
+    return yaml.safe_load((_folder(kind) / "meta.yaml").read_text(encoding="utf-8"))
+
+
+def render_html(certificate: Certificate) -> str:
+    qr = segno.make(verify_url(certificate), error="m").svg_inline(scale=4)
+    return (
+        _environment(certificate.kind)
+        .get_template("template.html")
+        .render(content=certificate.content, number=certificate.number, qr_svg=qr, verify_url=verify_url(certificate))
+    )
+
+
+def _fetcher(folder: Path):
+    from weasyprint.urls import URLFetcher
+
+    class FolderFetcher(URLFetcher):
+        """Serves files under the template's folder and data: URLs; refuses everything else."""
+
+        def fetch(self, url: str, headers: Any = None):
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                return super().fetch(url, headers)
+            if parsed.scheme == "file":
+                path = Path(unquote(parsed.path)).resolve()
+                if path.is_relative_to(folder) and path.is_file():
+                    return super().fetch(url, headers)
+            log.warning("certificate template tried to load %s; refused", url)
+            raise ValueError(f"refused: {url}")
+
+    return FolderFetcher(allowed_protocols=("file", "data"))
+
+
+@cache
+def _fonts():
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def render_pdf_html(html: str, folder: Path) -> bytes:
+    import weasyprint  # imported here: about a second, paid by workers only
+
+    document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder))
+    return document.write_pdf(font_config=_fonts())
+
+
+def render_certificate(certificate_id: int) -> Certificate:
+    """Render one certificate and store its PDF; a failure is recorded on it, to be shown and retried."""
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is None:
+        raise NotFound(_("No such certificate."))
+    try:
+        pdf = render_pdf_html(render_html(certificate), _folder(certificate.kind))
+    except Exception as error:  # every failure is shown to the organizer, who can retry
+        log.exception("certificate %s failed", certificate.number)
+        certificate.status, certificate.error = FAILED, f"{type(error).__name__}: {error}"
+        db.session.flush()
+        return certificate
+    certificate.sha256 = storage.store(pdf)
+    certificate.status, certificate.error, certificate.rendered_at = ISSUED, None, utcnow()
+    db.session.flush()
+    return certificate
+
+
+def pdf_of(certificate: Certificate) -> bytes:
+    if certificate.status not in (ISSUED, SUPERSEDED) or not certificate.sha256:
+        raise NotFound(_("This certificate has not been rendered."))
+    return storage.read(certificate.sha256)
+
+
+# Issuing -----------------------------------------------------------------------------------------------
+
+
+def _date_text(on: date) -> str:
+    return f"{on.year}年{on.month}月{on.day}日"
+
+
+def case_content(case: Case, on: date) -> dict[str, Any]:
+    campaign = case.campaign
+    return {
+        "award_name": case.category.award_zh, "award_name_en": case.category.award_en, "title": case.title,
+        "recipient": case.unit.name, "case_number": case.number, "campaign_title": campaign.title_zh,
+        "organizer": campaign.organizer_zh, "date_text": _date_text(on),
+    }  # fmt: skip
+
+
+def organization_content(award: OrganizationAward, on: date) -> dict[str, Any]:
+    campaign = award.campaign
+    return {
+        "award_name": f"{campaign.title_zh}组织奖", "award_name_en": f"Organization award, {campaign.title_en}",
+        "title": "", "recipient": award.organization.name_zh, "campaign_title": campaign.title_zh,
+        "organizer": campaign.organizer_zh, "date_text": _date_text(on),
+    }  # fmt: skip
+
+
+def _next_number(campaign: Campaign, kind: str) -> str:
+    prefix = f"PX{campaign.year}-{'C' if kind == CASE_AWARD else 'O'}-"
+    used = db.session.scalar(
+        select(func.count())
+        .select_from(Certificate)
+        .where(Certificate.campaign_id == campaign.id, Certificate.kind == kind)  # fmt: skip
+    )
+    return f"{prefix}{used + 1:04d}"
+
+
+def _new(campaign: Campaign, kind: str, content: dict, batch: CertificateBatch | None, **links: Any) -> Certificate:
+    number = _next_number(campaign, kind)
+    certificate = Certificate(
+        number=number, kind=kind, campaign_id=campaign.id, content=content, issued_on=today(),
+        signature=sign(number, content), status=PENDING, batch=batch, **links,
+    )  # fmt: skip
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+def issue_batch(campaign: Campaign, actor: User) -> CertificateBatch:
+    """Create the missing certificates of a campaign (awarded cases, conferred organizations) and queue one
+    rendering task per certificate; certificates that failed before are queued again."""
+    require_staff(actor)
+    batch = CertificateBatch(campaign_id=campaign.id, created_by_id=actor.id)
+    db.session.add(batch)
+    db.session.flush()
+    on = today()
+    live = select(Certificate).where(Certificate.campaign_id == campaign.id, Certificate.status != SUPERSEDED)
+    current = {(c.case_id, c.organization_award_id): c for c in db.session.scalars(live)}
+    for case in db.session.scalars(
+        select(Case).where(Case.campaign_id == campaign.id, Case.state == AWARDED).order_by(Case.category_id, Case.id)
+    ):
+        existing = current.get((case.id, None))
+        if existing is None:
+            _new(campaign, CASE_AWARD, case_content(case, on), batch, case_id=case.id)
+        elif existing.status in (FAILED, PENDING):
+            existing.batch = batch
+    for award in db.session.scalars(select(OrganizationAward).where(OrganizationAward.campaign_id == campaign.id)):
+        existing = current.get((None, award.id))
+        if existing is None:
+            _new(campaign, ORGANIZATION_AWARD, organization_content(award, on), batch, organization_award_id=award.id)
+        elif existing.status in (FAILED, PENDING):
+            existing.batch = batch
+    db.session.flush()
+    if not batch.certificates:
+        raise Invalid(_("Every certificate of this campaign has been issued already."))
+    for certificate in batch.certificates:
+        certificate.status, certificate.error = PENDING, None
+        enqueue("awards.render_certificate", certificate.id)
+    return batch
+
+
+def retry(certificate: Certificate, actor: User) -> Certificate:
+    require_staff(actor)
+    if certificate.status != FAILED:
+        raise Conflict(_("Only a failed certificate can be retried."))
+    certificate.status, certificate.error = PENDING, None
+    db.session.flush()
+    enqueue("awards.render_certificate", certificate.id)
+    return certificate
+
+
+def reissue(certificate: Certificate, actor: User, corrections: dict[str, str]) -> Certificate:
+    """Correct a certificate: a new number and file; the old one stays on record, marked superseded."""
+    require_staff(actor)
+    if certificate.status != ISSUED:
+        raise Conflict(_("Only an issued certificate can be corrected."))
+    allowed = {"title", "recipient", "award_name"}
+    unknown = set(corrections) - allowed
+    if unknown:
+        raise Invalid(_("These fields cannot be corrected."), {name: _("Not correctable.") for name in unknown})
+    content = {**certificate.content, **{k: v.strip() for k, v in corrections.items() if v and v.strip()}}
+    campaign = db.session.get(Campaign, certificate.campaign_id)
+    links = {"case_id": certificate.case_id, "organization_award_id": certificate.organization_award_id}
+    replacement = _new(campaign, certificate.kind, content, certificate.batch, supersedes_id=certificate.id, **links)
+    certificate.status = SUPERSEDED
+    db.session.flush()
+    enqueue("awards.render_certificate", replacement.id)
+    return replacement
+
+
+@dataclass
+class Progress:
+    total: int
+    issued: int
+    failed: int
+    pending: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.issued + self.failed) / self.total) if self.total else 100
+
+    @property
+    def finished(self) -> bool:
+        return self.pending == 0
+
+
+def progress(batch: CertificateBatch) -> Progress:
+    rows = dict(db.session.execute(
+        select(Certificate.status, func.count()).where(Certificate.batch_id == batch.id).group_by(Certificate.status)
+    ).all())  # fmt: skip
+    issued = rows.get(ISSUED, 0) + rows.get(SUPERSEDED, 0)
+    return Progress(sum(rows.values()), issued, rows.get(FAILED, 0), rows.get(PENDING, 0))
+
+
+def batch_zip(batch: CertificateBatch) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for certificate in batch.certificates:
+            if certificate.status == ISSUED and certificate.sha256:
+                name = f"{certificate.number}-{certificate.content.get('recipient', '')}.pdf"
+                archive.writestr(name, storage.read(certificate.sha256))
+    return buffer.getvalue()
+
+
+def certificates_of_unit(unit: Unit) -> list[Certificate]:
+    """What an applicant unit may download: the current certificates of its awarded cases."""
+    return list(db.session.scalars(
+        select(Certificate).join(Case, Case.id == Certificate.case_id)
+        .where(Case.unit_id == unit.id, Certificate.status == ISSUED).order_by(Certificate.id)
+    ))  # fmt: skip

@@ -1,0 +1,153 @@
+"""Certificates: real PDFs with Chinese text, verification, a locked-down template, a real Celery worker."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import select
+
+from awards import certificates
+from awards.models import ISSUED, SUPERSEDED, Certificate
+from campaigns.models import VOTE_CLOSED
+from pingxuan import storage
+from pingxuan.db import commit
+from pingxuan.extensions import db
+from tests.factories import Factory
+from tests.notifications.test_worker import broker_app, queue_name, start_worker, stop_worker  # noqa: F401
+
+
+def pdf_text(data: bytes, tmp_path) -> str:
+    path = tmp_path / "c.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def awarded_case(make):
+    case = make.case("public_vote", title="智慧城管综合执法平台")
+    case.campaign.vote_status = VOTE_CLOSED
+    commit()
+    from workflow.engine import fire
+
+    fire(case, "award", make.organizer())
+    commit()
+    return case
+
+
+def test_certificate_pdf_has_the_award_and_title_in_chinese_and_verifies(app, make, tmp_path):
+    case = awarded_case(make)
+    batch = certificates.issue_batch(case.campaign, make.organizer())
+    commit()  # eager: rendered in-process right after the commit
+    certificate = db.session.scalar(select(Certificate).where(Certificate.case_id == case.id))
+    assert certificate.status == ISSUED and certificate.batch_id == batch.id
+    pdf = certificates.pdf_of(certificate)
+    assert hashlib.sha256(pdf).hexdigest() == certificate.sha256
+    text = pdf_text(pdf, tmp_path)
+    assert case.category.award_zh in text.replace(" ", "") and "智慧城管综合执法平台" in text
+    assert certificate.number in text
+    # the page rendered to an image is not blank
+    (tmp_path / "c.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "30", "-singlefile", str(tmp_path / "c.pdf"), str(tmp_path / "page")],
+                   check=True)  # fmt: skip
+    from PIL import Image
+
+    image = Image.open(tmp_path / "page.png").convert("L")
+    low, high = image.getextrema()
+    assert high - low > 100 and sum(image.histogram()[:128]) > 200, "ink on the page"
+
+    assert certificates.verify(certificate.number, certificate.signature[:16]).valid
+    changed = certificate.number[:-1] + ("1" if certificate.number[-1] != "1" else "2")
+    assert not certificates.verify(changed).valid
+    assert not certificates.verify(certificate.number, "0" * 16).valid
+    assert certificates.verify_file(pdf).valid
+    tampered = pdf[:1000] + bytes([pdf[1000] ^ 1]) + pdf[1001:]
+    assert tampered != pdf and not certificates.verify_file(tampered).valid
+    certificate.content = {**certificate.content, "recipient": "冒名单位"}
+    assert not certificates.verify(certificate.number).valid, "an altered record fails its signature"
+
+
+def test_a_template_cannot_load_local_files_or_the_network(app, make, tmp_path, monkeypatch):
+    evil = certificates.TEMPLATES / "zz_test_evil"
+    evil.mkdir()
+    try:
+        (evil / "meta.yaml").write_text("title_zh: x\n")
+        (evil / "template.html").write_text(
+            '<html><body><p>visible</p><iframe src="file:///etc/passwd"></iframe>'
+            '<img src="file:///etc/passwd"><img src="http://example.com/x.png">'
+            '<link rel="stylesheet" href="file:///etc/passwd">'
+            '<object data="file:///etc/passwd"></object>{{ content.title }}</body></html>'
+        )
+        case = awarded_case(make)
+        content = certificates.case_content(case, case.created_at.date())
+        cert = Certificate(number="T-1", kind="zz_test_evil", campaign_id=case.campaign_id, content=content,
+                           issued_on=case.created_at.date(), signature="x")  # fmt: skip
+        db.session.add(cert)
+        db.session.flush()
+        started = time.monotonic()
+        pdf = certificates.render_pdf_html(certificates.render_html(cert), evil.resolve())
+        assert time.monotonic() - started < 20, "no network wait"
+        text = pdf_text(pdf, tmp_path)
+        assert "visible" in text and "root:" not in text and "/bin/" not in text
+        assert b"root:x:0:0" not in pdf
+    finally:
+        shutil.rmtree(evil)
+
+
+def test_sandboxed_template_cannot_reach_python_internals(app):
+    env = certificates.SandboxedEnvironment(autoescape=True)
+    from jinja2.exceptions import SecurityError
+
+    with pytest.raises(SecurityError):
+        env.from_string("{{ ''.__class__.__mro__[1].__subclasses__() }}").render()
+    assert "&lt;script&gt;" in env.from_string("{{ x }}").render(x="<script>")
+
+
+def test_reissue_keeps_the_old_certificate_superseded(app, make):
+    case = awarded_case(make)
+    organizer = make.organizer()
+    certificates.issue_batch(case.campaign, organizer)
+    commit()
+    old = db.session.scalar(select(Certificate).where(Certificate.case_id == case.id))
+    new = certificates.reissue(old, organizer, {"title": "智慧城管综合执法平台（更正）"})
+    commit()
+    assert old.status == SUPERSEDED and new.status == ISSUED and new.supersedes_id == old.id
+    assert not certificates.verify(old.number).valid and certificates.verify(new.number).valid
+    assert storage.read(old.sha256) != storage.read(new.sha256)
+
+
+@pytest.mark.worker
+@pytest.mark.postgresql_only
+def test_a_real_worker_renders_the_certificate(broker_app, tmp_path, postgres_url, redis_url, queue_name):  # noqa: F811
+    make = Factory()
+    case = make.case("public_vote", title="互联网医院服务平台")
+    case.campaign.vote_status = VOTE_CLOSED
+    commit()
+    from workflow.engine import fire
+
+    organizer = make.organizer()
+    fire(case, "award", organizer)
+    commit()
+    certificates.issue_batch(case.campaign, organizer)
+    commit()
+    certificate = db.session.scalar(select(Certificate).where(Certificate.case_id == case.id))
+    assert certificate.status == "pending", "with a broker nothing renders in-process"
+    proc, log = start_worker(tmp_path, postgres_url, redis_url, queue_name)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            db.session.rollback()
+            db.session.refresh(certificate)
+            if certificate.status != "pending":
+                break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"certificate not rendered; worker log:\n{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+    finally:
+        stop_worker(proc)
+    assert certificate.status == ISSUED, certificate.error
+    pdf = (tmp_path / "storage" / certificate.sha256[:2] / certificate.sha256).read_bytes()
+    text = pdf_text(pdf, tmp_path)
+    assert "互联网医院服务平台" in text and case.category.award_zh in text.replace(" ", "")
