@@ -32,7 +32,7 @@ from pingxuan.errors import DomainError
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from workflow.definition import STATE_BY_NAME, STATES, TRANSITION_BY_NAME, TRANSITIONS, Transition
-from workflow.engine import Option, fire, options
+from workflow.engine import Option, fire_many, options
 from workflow.models import WorkflowEvent
 from workflow.roles import global_roles
 
@@ -236,20 +236,11 @@ class CaseView(StaffModelView):
         return [refusal.reason for refusal in option.refusals]
 
     def _fire_all(self, cases: list[Case], transition: Transition, comment: str) -> list[Outcome]:
-        """fire() on each case in its own SAVEPOINT: a refusal undoes that case only; one commit at the end."""
-        person = actor()
-        outcomes = []
-        for case in cases:
-            version = request.form.get(f"version-{case.id}", type=int)
-            try:
-                with db.session.begin_nested():
-                    event = fire(case, transition.name, person, comment, expected_version=version)
-                outcomes.append(Outcome(case, event=event))
-            except DomainError as error:
-                db.session.expire(case)
-                outcomes.append(Outcome(case, error=error))
+        """One bulk action through workflow.engine.fire_many; one commit at the end."""
+        versions = {case.id: request.form.get(f"version-{case.id}", type=int) for case in cases}
+        results = fire_many(cases, transition.name, actor(), comment, versions)
         commit()
-        return outcomes
+        return [Outcome(r.case, event=r.event, error=r.error) for r in results]
 
     # The dossier page ------------------------------------------------------------------------------------
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from cases.models import Case
 from cases.operations import assign_number
 from pingxuan.accounts.models import User
-from pingxuan.db import utcnow
-from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
+from pingxuan.db import savepoint, utcnow
+from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from pingxuan.queue import enqueue
@@ -130,3 +130,33 @@ def fire(
     for name in transition.effects:
         EFFECTS[name](case, event)
     return event
+
+
+@dataclass
+class Outcome:
+    """What happened to one case of a bulk action: its event, or the refusal."""
+
+    case: Case
+    event: WorkflowEvent | None = None
+    error: DomainError | None = None
+
+
+def fire_many(
+    cases: list[Case],
+    transition_name: str,
+    actor: User | None,
+    comment: str | None = None,
+    versions: dict[int, int | None] | None = None,
+) -> list[Outcome]:
+    """A bulk action: fire() on each case in its own savepoint, so one refusal undoes (and un-queues) that case
+    only. Each case gets its own event; the caller commits once."""
+    outcomes = []
+    for case in cases:
+        try:
+            with savepoint():
+                event = fire(case, transition_name, actor, comment, (versions or {}).get(case.id))
+            outcomes.append(Outcome(case, event=event))
+        except DomainError as error:
+            db.session.expire(case)
+            outcomes.append(Outcome(case, error=error))
+    return outcomes
