@@ -32,15 +32,16 @@ from sqlalchemy import func, select
 from awards.models import FAILED, ISSUED, PENDING, SUPERSEDED, Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign
 from cases.models import Case
-from pingxuan import PROJECT_ROOT, storage
+from pingxuan import storage
 from pingxuan.accounts.models import Unit, User
 from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.paths import PROJECT_ROOT
 from pingxuan.permissions import require_staff
 from pingxuan.queue import enqueue
-from workflow.definition import TRANSITION_BY_NAME
+from workflow.definition import STAFF, TRANSITION_BY_NAME
 
 TEMPLATES = PROJECT_ROOT / "pdf_templates"
 CASE_AWARD, ORGANIZATION_AWARD = "case_award", "organization_award"
@@ -328,3 +329,17 @@ def certificates_of_unit(unit: Unit) -> list[Certificate]:
         select(Certificate).join(Case, Case.id == Certificate.case_id)
         .where(Case.unit_id == unit.id, Certificate.status == ISSUED).order_by(Certificate.id)
     ))  # fmt: skip
+
+
+def get_certificate(certificate_id: int, actor: User | None) -> Certificate:
+    """A certificate the person may download: staff any, an applicant unit only its own current ones.
+
+    Anything else is "not found", so a unit cannot learn which numbers exist.
+    """
+    certificate = db.session.get(Certificate, certificate_id)
+    if certificate is not None and actor is not None and getattr(actor, "is_authenticated", False):
+        if actor.role in STAFF:
+            return certificate
+        if actor.unit_id is not None and certificate.id in {c.id for c in certificates_of_unit(actor.unit)}:
+            return certificate
+    raise NotFound(_("No such certificate."))

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from pingxuan.paths import PROJECT_ROOT
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

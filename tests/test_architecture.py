@@ -19,10 +19,34 @@ from workflow.definition import STATE_NAMES
 
 CONFIG = PROJECT_ROOT / ".importlinter"
 SKIP_DIRS = {".venv", ".git", "tests", "migrations", "node_modules", "instance", "__pycache__", ".ruff_cache"}
-TOP_LAYER = (".views", ".tasks")
+TOP_LAYER = ("views", ".tasks", ".cli", ".admin")
 TOP_PACKAGES = ("api", "backoffice", "forms")
 TOP_MODULES = ("pingxuan.cli", "pingxuan.demo", "pingxuan.web", "pingxuan.blueprints", "pingxuan.worker", "wsgi")
-OPERATION_MODULES = ("workflow.engine", "workflow.worklists", "workflow.roles", "workflow.guards")
+DOMAIN_PACKAGES = (
+    "pingxuan/accounts",
+    "workflow",
+    "cases",
+    "campaigns",
+    "reviewers",
+    "notifications",
+    "voting",
+    "awards",
+)
+BOTTOM = ("models", "definition", "__init__")
+
+
+def _operation_modules() -> tuple[str, ...]:
+    """Every module of a domain package that is neither a model nor of the top layer is an operations module."""
+    found = []
+    for package in DOMAIN_PACKAGES:
+        for path in sorted((PROJECT_ROOT / package).glob("*.py")):
+            name = ".".join((*Path(package).parts, path.stem))
+            if path.stem not in BOTTOM and not name.endswith(TOP_LAYER):
+                found.append(name)
+    return tuple(found)
+
+
+OPERATION_MODULES = _operation_modules()
 
 
 def project_files(*suffixes: str) -> list[Path]:

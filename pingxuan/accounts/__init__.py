@@ -1,0 +1,1 @@
+"""Accounts: applicant units, people, invitations and API tokens."""
