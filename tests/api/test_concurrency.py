@@ -15,9 +15,8 @@ from workflow.engine import fire
 from workflow.models import WorkflowEvent
 
 
-def test_concurrent_fire_one_wins(app, make, backend):
-    if backend != "postgresql":
-        pytest.skip("row locks and concurrent transactions are what this test is about: PostgreSQL")
+@pytest.mark.postgresql_only  # row locks and concurrent transactions are what this test is about
+def test_concurrent_fire_one_wins(app, make):
     case = make.case("submitted")
     first, second = make.organizer(), make.admin()
     case_id, version, first_id, second_id = case.id, case.version, first.id, second.id
