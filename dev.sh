@@ -7,6 +7,7 @@
 #   ./dev.sh worker    a Celery worker (needs PINGXUAN_BROKER_URL)
 #   ./dev.sh serve     gunicorn wsgi:app, the production shape (PINGXUAN_BIND, default 127.0.0.1:8000)
 #   ./dev.sh bench     run bench/*.py
+#   ./dev.sh i18n      extract the messages and update the Chinese catalogue (pingxuan/translations)
 #
 # Extra arguments go to the underlying command (pytest, celery, gunicorn).
 set -euo pipefail
@@ -91,7 +92,7 @@ install_python() {
 compile_translations() {
     local dir="$ROOT/pingxuan/translations"
     if [ -d "$dir" ] && find "$dir" -name '*.po' | grep -q .; then
-        "$VENV/bin/pybabel" compile -q -d "$dir" || "$VENV/bin/pybabel" compile -d "$dir"
+        "$VENV/bin/pybabel" -q compile -d "$dir"
     fi
 }
 
@@ -136,6 +137,23 @@ cmd_test() {
     exit "$status"
 }
 
+I18N_SOURCES=(pingxuan workflow cases campaigns reviewers forms notifications backoffice api voting awards)
+
+cmd_i18n() {
+    install_python
+    local dir="$ROOT/pingxuan/translations" pot="$ROOT/pingxuan/translations/messages.pot"
+    mkdir -p "$dir"
+    "$VENV/bin/pybabel" -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+        --project pingxuan -o "$pot" "${I18N_SOURCES[@]}"
+    if [ -f "$dir/zh_Hans_CN/LC_MESSAGES/messages.po" ]; then
+        "$VENV/bin/pybabel" -q update --no-fuzzy-matching -i "$pot" -d "$dir" -l zh_Hans_CN
+    else
+        "$VENV/bin/pybabel" -q init -i "$pot" -d "$dir" -l zh_Hans_CN
+    fi
+    compile_translations
+    say "Catalogue: $dir/zh_Hans_CN/LC_MESSAGES/messages.po"
+}
+
 cmd_worker() {
     cmd_install
     if [ -z "${PINGXUAN_BROKER_URL:-}" ]; then
@@ -166,7 +184,7 @@ cmd_bench() {
 }
 
 usage() {
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 command=${1:-}
@@ -178,6 +196,7 @@ case "$command" in
     worker) cmd_worker "$@" ;;
     serve) cmd_serve "$@" ;;
     bench) cmd_bench "$@" ;;
+    i18n) cmd_i18n ;;
     -h | --help | help) usage ;;
     *)
         usage >&2
