@@ -14,6 +14,7 @@ from campaigns.models import Campaign
 from cases.models import Case
 from cases.operations import dossier_errors
 from pingxuan.accounts.models import User
+from pingxuan.clock import today
 from pingxuan.db import savepoint
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
@@ -88,10 +89,17 @@ def _simplify(title: str) -> str:
 def return_for_revision(
     case: Case, actor: User, comment: str, due: date | None, version: int | None = None
 ) -> WorkflowEvent:
-    """Send the case back to its unit with what to change and by when."""
+    """Send the case back to its unit with what to change and by when (every missing piece reported at once)."""
     require_staff(actor)
+    errors: dict[str, str] = {}
+    if not (comment or "").strip():
+        errors["comment"] = _("A comment is required.")
     if due is None:
-        raise Invalid(_("Give a date by which the revision is due."), {"due_date": _("A due date is required.")})
+        errors["due_date"] = _("A due date is required.")
+    elif due < today():
+        errors["due_date"] = _("The due date cannot be in the past.")
+    if errors:
+        raise Invalid(_("Say what to change and by when the revision is due."), errors)
     event = fire(case, "return_for_revision", actor, comment, expected_version=version)
     case.revision_due = due
     db.session.flush()

@@ -29,6 +29,7 @@ class CaseResult:
     normalized: list[float] = field(default_factory=list)
     assigned: int = 0
     submitted: int = 0
+    by_expert: dict[int, tuple[float, float]] = field(default_factory=dict)  # expert id → (raw, normalized)
 
     @property
     def raw_mean(self) -> float | None:
@@ -100,6 +101,7 @@ def case_results(campaign: Campaign, category_id: int | None = None) -> list[Cas
             if case_id in results:
                 results[case_id].raw.append(raw)
                 results[case_id].normalized.append(normalized[expert][case_id])
+                results[case_id].by_expert[expert] = (raw, round(normalized[expert][case_id], 2))
     ordered = sorted(
         results.values(),
         key=lambda r: (r.normalized_mean is None, -(r.normalized_mean or 0), -(r.raw_mean or 0), r.case.id),

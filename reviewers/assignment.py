@@ -26,7 +26,7 @@ from reviewers.models import (
     Proposal,
     ReviewAudit,
 )
-from workflow.definition import EXPERT, REVIEW, REVIEWER, states_granting
+from workflow.definition import REVIEW, REVIEWER, STAFF, states_granting
 
 FULL, TOPUP = "full", "topup"
 
@@ -237,7 +237,8 @@ def respond(assignment: Assignment, actor: User, accept: bool, reason: str | Non
 
 
 def get_assignment(assignment_id: int, actor: User) -> Assignment:
+    """An assignment for its expert or an organizer; to anyone else (applicants) it does not exist (blindness)."""
     assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or (actor.role == EXPERT and assignment.expert_id != actor.id):
+    if assignment is None or (actor.role not in STAFF and assignment.expert_id != actor.id):
         raise NotFound(_("No such assignment."))
     return assignment

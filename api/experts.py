@@ -1,0 +1,138 @@
+"""The expert pool (profiles, import from a sheet) and conflicts of interest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from api.auth import api_blueprint, require_actor, secured
+from api.review_present import case_ref, expert, live_loads, person
+from api.review_schemas import (
+    ConflictInputSchema,
+    ConflictSchema,
+    ExpertImportResultSchema,
+    ExpertImportSchema,
+    ExpertInputSchema,
+    ExpertSchema,
+)
+from cases.models import Case
+from cases.operations import current_campaign
+from pingxuan.accounts.models import User
+from pingxuan.db import commit
+from pingxuan.errors import Invalid, NotFound
+from pingxuan.extensions import db
+from pingxuan.permissions import require_staff
+from reviewers.conflicts import declare_conflict, list_conflicts
+from reviewers.models import Conflict, Expert
+from reviewers.pool import get_expert, import_experts, read_sheet, update_profile
+
+blp = api_blueprint("api_experts", __name__, "The expert pool and conflicts of interest")
+
+
+def _expert(profile: Expert) -> dict[str, Any]:
+    return expert(profile, live_loads([profile.user_id]).get(profile.user_id, 0))
+
+
+def _conflict(item: Conflict) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "case": case_ref(item.case),
+        "expert": person(item.expert),
+        "source": item.source,
+        "reason": item.reason,
+        "created_at": item.created_at,
+    }
+
+
+@blp.route("/experts", methods=["GET"])
+@blp.response(200, ExpertSchema(many=True))
+@blp.alt_response(403, "FORBIDDEN")
+@secured(blp)
+def list_experts():
+    """Every expert in the pool with affiliation, expertise, load limit and current load (organizers)."""
+    require_staff(require_actor())
+    profiles = list(db.session.scalars(select(Expert).join(User, User.id == Expert.user_id).order_by(User.name)))
+    loads = live_loads([p.user_id for p in profiles])
+    return [expert(p, loads.get(p.user_id, 0)) for p in profiles]
+
+
+@blp.route("/experts/<int:user_id>", methods=["GET"])
+@blp.response(200, ExpertSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def show_expert(user_id: int):
+    """One expert's profile (organizers)."""
+    require_staff(require_actor())
+    return _expert(get_expert(user_id))
+
+
+@blp.route("/experts/<int:user_id>", methods=["PUT"])
+@blp.arguments(ExpertInputSchema)
+@blp.response(200, ExpertSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def edit_expert(data: dict[str, Any], user_id: int):
+    """Create or change the profile of an expert account; only the fields sent are changed."""
+    actor = require_staff(require_actor())
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such expert."))
+    profile = update_profile(actor, user, data, current_campaign())
+    commit()
+    return _expert(profile)
+
+
+@blp.route("/experts/import", methods=["POST"])
+@blp.arguments(ExpertImportSchema, location="files")
+@blp.response(200, ExpertImportResultSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@secured(blp)
+def import_sheet(files: dict[str, Any]):
+    """Import experts from a CSV or Excel sheet: every row or none; 422 reports the problems row by row.
+
+    In a 422 answer, ``errors`` maps each wrong row's number (the header is row 1) to its problems.
+    """
+    actor = require_staff(require_actor())
+    upload = files["file"]
+    rows = read_sheet(upload.filename or "", upload.read())
+    report = import_experts(actor, current_campaign(), rows)
+    if not report.ok:
+        raise Invalid(
+            _("Nothing was imported: %(n)d rows need correcting.", n=len(report.errors)),
+            {str(row): " ".join(problems) for row, problems in report.errors.items()},
+            [_("Row %(row)d: %(problems)s", row=row, problems=" ".join(problems)) for row, problems in
+             report.errors.items()],
+        )  # fmt: skip
+    commit()
+    return {"rows": len(rows), "created": report.created}
+
+
+@blp.route("/conflicts", methods=["GET"])
+@blp.response(200, ConflictSchema(many=True))
+@blp.alt_response(403, "FORBIDDEN")
+@secured(blp)
+def conflicts():
+    """Every conflict of interest of the current campaign, automatic and declared, newest first (organizers)."""
+    require_staff(require_actor())
+    return [_conflict(item) for item in list_conflicts(current_campaign().id)]
+
+
+@blp.route("/cases/<int:case_id>/conflicts", methods=["POST"])
+@blp.arguments(ConflictInputSchema)
+@blp.response(201, ConflictSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def declare(data: dict[str, Any], case_id: int):
+    """The calling expert declares a conflict with the case; an assignment to it is released at once."""
+    actor = require_actor()
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(_("No such case."))
+    conflict = declare_conflict(actor, case, data.get("reason") or "")
+    commit()
+    return _conflict(conflict)
