@@ -16,9 +16,10 @@ def register(app: Flask) -> None:
     from cases.views import bp as cases_pages
     from notifications.views import bp as notification_pages
     from pingxuan.accounts.views import bp as account_pages
+    from reviewers.views import bp as review_pages
     from workflow.views import bp as workflow_pages
 
-    for blueprint in (account_pages, cases_pages, workflow_pages, notification_pages):
+    for blueprint in (account_pages, cases_pages, workflow_pages, notification_pages, review_pages):
         app.register_blueprint(blueprint)
 
     from backoffice import init_admin

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -19,6 +21,7 @@ from reviewers.models import (
     ACCEPTED,
     DECLINED,
     LIVE,
+    OPEN,
     PENDING,
     RELEASED,
     Assignment,
@@ -242,3 +245,93 @@ def get_assignment(assignment_id: int, actor: User) -> Assignment:
     if assignment is None or (actor.role not in STAFF and assignment.expert_id != actor.id):
         raise NotFound(_("No such assignment."))
     return assignment
+
+
+def assignments_of(actor: User) -> list[Assignment]:
+    """The expert's own live assignments (pending, accepted, submitted), soonest due first: their worklist."""
+    require_expert(actor)
+    rows = db.session.scalars(
+        select(Assignment).where(Assignment.expert_id == actor.id, Assignment.status.in_(LIVE)).order_by(Assignment.id)
+    )
+    return sorted(rows, key=lambda a: (a.status not in OPEN, a.due_date is None, a.due_date, a.id))
+
+
+def assignment_for(case: Case, actor: User) -> Assignment:
+    """The expert's live assignment on this case; anyone else (or a released/declined expert) is refused."""
+    require_expert(actor)
+    assignment = db.session.scalar(
+        select(Assignment).where(
+            Assignment.case_id == case.id, Assignment.expert_id == actor.id, Assignment.status.in_(LIVE)
+        )
+    )
+    if assignment is None:
+        raise Forbidden(_("This case is not assigned to you."))
+    return assignment
+
+
+def get_proposal(proposal_id: int, actor: User) -> Proposal:
+    require_staff(actor)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(_("No such proposal."))
+    return proposal
+
+
+def match_kind(cost: int) -> str:
+    """How well an expert's expertise fits a case, read back from the solver's match cost."""
+    if cost <= solver.DOMAIN_MATCH:
+        return "domain"
+    if cost <= solver.CATEGORY_MATCH:
+        return "category"
+    return "none"
+
+
+@dataclass
+class ExpertLoad:
+    expert: Expert
+    current: int  # live assignments that stay when the proposal is applied
+    proposed: int = 0
+
+    @property
+    def after(self) -> int:
+        return self.current + self.proposed
+
+
+@dataclass
+class ProposalPreview:
+    proposal: Proposal
+    loads: list[ExpertLoad]
+    matches: list[tuple[Case, list[tuple[User, str]]]]  # case → [(expert, match kind)]
+    uncovered: list[tuple[Case, int, str]]  # case, reviewers missing, why
+    experts: list[Expert] = field(default_factory=list)  # every active expert, for adding a pair by hand
+    cases: list[Case] = field(default_factory=list)  # every case under review, for adding a pair by hand
+
+
+def preview_proposal(proposal: Proposal, actor: User) -> ProposalPreview:
+    """What applying the proposal would do: each expert's load against their limit, each case's reviewers."""
+    require_staff(actor)
+    campaign = db.session.get(Campaign, proposal.campaign_id)
+    experts = _experts()
+    soft = {a.id for a in _unstarted(campaign)} if proposal.mode == FULL and proposal.applied_at is None else set()
+    live = select(Assignment.expert_id, func.count()).where(Assignment.status.in_(LIVE))
+    if soft:
+        live = live.where(Assignment.id.not_in(soft))
+    current = dict(db.session.execute(live.group_by(Assignment.expert_id)).all())
+    loads = {e.user_id: ExpertLoad(e, current.get(e.user_id, 0)) for e in experts}
+    by_case: dict[int, list[tuple[User, str]]] = {}
+    for case_id, expert_id, cost in proposal.pairs:
+        if expert_id not in loads:
+            expert = db.session.get(Expert, expert_id)
+            loads[expert_id] = ExpertLoad(expert, current.get(expert_id, 0))
+        loads[expert_id].proposed += 1
+        by_case.setdefault(case_id, []).append((loads[expert_id].expert.user, match_kind(cost)))
+    cases = _cases(campaign)
+    known = {c.id: c for c in cases}
+
+    def case(case_id: int) -> Case:
+        return known.get(case_id) or db.session.get(Case, case_id)
+
+    matches = [(case(cid), pairs) for cid, pairs in sorted(by_case.items())]
+    uncovered = [(case(cid), missing, why) for cid, missing, why in proposal.uncovered]
+    ordered = sorted(loads.values(), key=lambda load: (-load.after, load.expert.user.name))
+    return ProposalPreview(proposal, ordered, matches, uncovered, experts, cases)

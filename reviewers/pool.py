@@ -17,11 +17,18 @@ from pingxuan.accounts.operations import EMAIL, create_user, send_welcome
 from pingxuan.errors import DomainError, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.permissions import require_staff
-from reviewers.models import Expert
+from reviewers.models import LIVE, Assignment, Expert
 from workflow.definition import EXPERT
 
 COLUMNS = ("email", "name", "organization", "parent_org", "title", "max_load", "categories", "domains")
 _SEPARATORS = str.maketrans({"；": ";", "，": ";", ",": ";", "、": ";"})
+
+
+@dataclass
+class PoolEntry:
+    user: User
+    expert: Expert | None  # None: an expert account without a profile yet
+    load: int  # live assignments
 
 
 @dataclass
@@ -177,3 +184,24 @@ def get_expert(user_id: int) -> Expert:
     if expert is None:
         raise NotFound(_("No such expert."))
     return expert
+
+
+def list_pool(actor: User) -> list[PoolEntry]:
+    """Every expert account with its profile (if any) and current load, for the organizers' pool page."""
+    require_staff(actor)
+    loads = dict(
+        db.session.execute(
+            select(Assignment.expert_id, func.count()).where(Assignment.status.in_(LIVE)).group_by(Assignment.expert_id)
+        ).all()
+    )
+    rows = db.session.execute(
+        select(User, Expert).outerjoin(Expert, Expert.user_id == User.id).where(User.role == EXPERT).order_by(User.name)
+    ).all()
+    return [PoolEntry(user, expert, loads.get(user.id, 0)) for user, expert in rows]
+
+
+def get_expert_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or user.role != EXPERT:
+        raise NotFound(_("No such expert."))
+    return user

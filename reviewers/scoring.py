@@ -18,6 +18,7 @@ from pingxuan.permissions import require_expert, require_staff
 from reviewers.models import (
     ACCEPTED,
     DRAFT_REVIEW,
+    LIVE,
     OPEN,
     PENDING,
     SUBMITTED,
@@ -165,3 +166,19 @@ def waive_review(assignment: Assignment, actor: User, reason: str) -> Assignment
     db.session.add(ReviewAudit(assignment_id=assignment.id, action="waived", actor_id=actor.id, reason=reason))
     db.session.flush()
     return assignment
+
+
+def reviews_by_case(actor: User, case_ids: list[int]) -> dict[int, list[Assignment]]:
+    """Every expert's assignment (with review and scores) on these cases: for organizers only, never experts."""
+    require_staff(actor)
+    if not case_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Assignment)
+        .where(Assignment.case_id.in_(case_ids), Assignment.status.in_((*LIVE, WAIVED)))
+        .order_by(Assignment.case_id, Assignment.id)
+    )
+    grouped: dict[int, list[Assignment]] = {}
+    for assignment in rows:
+        grouped.setdefault(assignment.case_id, []).append(assignment)
+    return grouped
