@@ -136,23 +136,30 @@ def read_sheet(filename: str, data: bytes) -> list[dict[str, str]]:
 
 
 def import_experts(actor: User, campaign: Campaign, rows: list[dict[str, str]]) -> ImportReport:
-    """Create or update one expert per row and invite the new ones; if any row is wrong, nothing is kept."""
+    """Create or update one expert per row and invite the new ones; if any row is wrong, nothing is kept.
+
+    The invitations go out only once every row has passed: nobody is mailed about an account that was rolled back.
+    """
     require_staff(actor)
     report = ImportReport()
     seen: set[str] = set()
+    new: list[User] = []
     with db.session.begin_nested() as savepoint:
         for number, row in enumerate(rows, start=2):
-            problems = _import_row(actor, campaign, row, seen, report)
+            problems = _import_row(actor, campaign, row, seen, report, new)
             if problems:
                 report.errors[number] = problems
         if report.errors:
             savepoint.rollback()
             report.created.clear()
+            return report
+    for user in new:
+        send_welcome(user)
     return report
 
 
 def _import_row(
-    actor: User, campaign: Campaign, row: dict[str, str], seen: set[str], report: ImportReport
+    actor: User, campaign: Campaign, row: dict[str, str], seen: set[str], report: ImportReport, new: list[User]
 ) -> list[str]:
     email = (row.get("email") or "").strip().lower()
     if not EMAIL.match(email):
@@ -171,7 +178,7 @@ def _import_row(
             user = create_user(email, row["name"], secrets.token_urlsafe(24), EXPERT)
         except DomainError as error:
             return [error.message, *error.field_errors.values()]
-        send_welcome(user)
+        new.append(user)
         report.created.append(email)
     expert = db.session.get(Expert, user.id) or Expert(user_id=user.id)
     errors = _apply(expert, profile, campaign)

@@ -108,15 +108,17 @@ def test_the_whole_review_flow_through_the_api(app, client, make, bearer):
     assert [c["weight"] for c in criteria] == [25, 30, 25, 20]
     first = str(criteria[0]["id"])
     url = f"/api/v1/assignments/{kept['id']}/review"
-    wrong = client.put(url, json={"scores": {first: 999, str(criteria[1]["id"]): -1}, "submit": True},
-                       headers=bearer(expert))  # fmt: skip
+    wrong = client.put(
+        url, json={"scores": {first: 999, str(criteria[1]["id"]): -1}, "submit": True}, headers=bearer(expert)
+    )
     assert wrong.status_code == 422
     assert set(wrong.get_json()["errors"]) == {str(c["id"]) for c in criteria}
     assert str(criteria[0]["max_score"]) in wrong.get_json()["errors"][first]
     draft = client.put(url, json={"scores": {first: 20}, "comment": "初稿"}, headers=bearer(expert))
     assert draft.status_code == 200 and draft.get_json()["status"] == "draft"
-    submitted = client.put(url, json={"scores": _scores(criteria, 0.8), "comment": "好", "submit": True},
-                           headers=bearer(expert))  # fmt: skip
+    submitted = client.put(
+        url, json={"scores": _scores(criteria, 0.8), "comment": "好", "submit": True}, headers=bearer(expert)
+    )
     assert submitted.status_code == 200, submitted.get_json()
     assert submitted.get_json()["status"] == "submitted" and submitted.get_json()["total"] == 80.0
     closed = client.put(url, json={"scores": _scores(criteria, 0.5), "submit": True}, headers=bearer(expert))
@@ -135,8 +137,11 @@ def test_the_whole_review_flow_through_the_api(app, client, make, bearer):
     missing, rest = live[0], live[1:]
     for i, item in enumerate(rest):
         share = 0.5 + 0.1 * (i % 4) if item.expert_id != generalist.id else 0.3 + 0.1 * i
-        answer = client.put(f"/api/v1/assignments/{item.id}/review", json={"scores": _scores(criteria, share),
-                            "submit": True}, headers=bearer(item.expert))  # fmt: skip
+        answer = client.put(
+            f"/api/v1/assignments/{item.id}/review",
+            json={"scores": _scores(criteria, share), "submit": True},
+            headers=bearer(item.expert),
+        )
         assert answer.status_code == 200, answer.get_json()
 
     # Ranking for organizers only: raw and normalized means, n of m reviews, every expert's totals.
@@ -178,13 +183,15 @@ def test_an_applicant_never_learns_who_reviewed(app, client, make, bearer):
     case = make.case("expert_review", owner=owner)
     expert = make.pool_expert(name="评审专家甲", email="reviewer-a@example.org")
     auth = bearer(expert)
-    assigned = client.post("/api/v1/assignments", json={"case_id": case.id, "expert_id": expert.id},
-                           headers=bearer(organizer))  # fmt: skip
+    assigned = client.post(
+        "/api/v1/assignments", json={"case_id": case.id, "expert_id": expert.id}, headers=bearer(organizer)
+    )
     assert assigned.status_code == 201, assigned.get_json()
     criteria = client.get("/api/v1/campaigns/current/rubric", headers=auth).get_json()
     review_url = f"/api/v1/assignments/{assigned.get_json()['id']}/review"
-    scored = client.put(review_url, json={"scores": _scores(criteria, 0.9), "comment": "十分出色", "submit": True},
-                        headers=auth)  # fmt: skip
+    scored = client.put(
+        review_url, json={"scores": _scores(criteria, 0.9), "comment": "十分出色", "submit": True}, headers=auth
+    )
     assert scored.status_code == 200
 
     seen = []
