@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from io import BytesIO
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,6 +16,7 @@ import filetype
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps
 from sqlalchemy import select, update
 
 from campaigns.models import Campaign, Category, Domain, Organization
@@ -231,15 +233,44 @@ def attach_file(case: Case, actor: User, kind: str, filename: str, data: bytes) 
             {"file": _("The file's content is not %(allowed)s.", allowed=allowed)},
         )
     name = (filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file"
+    display = _display_copy(data) if kind == "photo" else None
     digest = storage.store(data)
     attachment = Attachment(
         case=case, kind=kind, filename=name, content_type=content_type, size=len(data), sha256=digest,
-        uploaded_by_id=actor.id,
+        uploaded_by_id=actor.id, display_sha256=storage.store(display) if display else None,
     )  # fmt: skip
     db.session.add(attachment)
     case.version += 1
     db.session.flush()
     return attachment
+
+
+DISPLAY_WIDTH = 1200  # px: sharp on a phone, a fraction of a camera's original
+
+
+def _display_copy(data: bytes) -> bytes | None:
+    """A JPEG at most DISPLAY_WIDTH wide for public pages on phones; upright, without EXIF (no GPS leaks)."""
+    try:
+        with Image.open(BytesIO(data)) as image:
+            image.draft("RGB", (DISPLAY_WIDTH, DISPLAY_WIDTH * 4))  # JPEG: decode at a reduced scale, fast
+            image = ImageOps.exif_transpose(image)
+            if image.mode in ("RGBA", "LA", "P"):
+                image = image.convert("RGBA")
+                background = Image.new("RGB", image.size, (255, 255, 255))
+                background.paste(image, mask=image.getchannel("A"))
+                image = background
+            elif image.mode != "RGB":
+                image = image.convert("RGB")
+            if image.width > DISPLAY_WIDTH:
+                height = max(1, round(image.height * DISPLAY_WIDTH / image.width))
+                image = image.resize((DISPLAY_WIDTH, height), Image.Resampling.LANCZOS)
+            out = BytesIO()
+            image.save(out, "JPEG", quality=82, optimize=True, progressive=True)
+            return out.getvalue()
+    except Image.DecompressionBombError as error:
+        raise Invalid(_("This picture is too large."), {"file": _("The picture has too many pixels.")}) from error
+    except (OSError, ValueError):  # bytes that look like a picture but do not decode: keep them, show no copy
+        return None
 
 
 def remove_attachment(case: Case, actor: User, attachment_id: int) -> None:

@@ -42,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import awards.tasks  # noqa: F401
     import notifications.tasks  # noqa: F401  (register tasks by name)
     import reviewers.tasks  # noqa: F401
+    import voting.tasks  # noqa: F401
     from pingxuan import web
 
     web.init_app(app)

@@ -17,9 +17,13 @@ def register(app: Flask) -> None:
     from notifications.views import bp as notification_pages
     from pingxuan.accounts.views import bp as account_pages
     from reviewers.views import bp as review_pages
+    from voting.views import admin_bp as vote_admin_pages
+    from voting.views import bp as showcase_pages
     from workflow.views import bp as workflow_pages
 
     for blueprint in (account_pages, cases_pages, workflow_pages, notification_pages, review_pages):
+        app.register_blueprint(blueprint)
+    for blueprint in (showcase_pages, vote_admin_pages):
         app.register_blueprint(blueprint)
 
     from backoffice import init_admin

@@ -16,6 +16,9 @@ group = AppGroup("pingxuan", help="pingxuan administration: demo data, administr
 
 def register(app: Flask) -> None:
     app.cli.add_command(group)
+    from voting.cli import register as register_vote_commands
+
+    register_vote_commands(group)
 
 
 @group.command("demo")

@@ -58,6 +58,8 @@ def load(instance_path: str) -> dict:
             # Celery beat: `celery -A pingxuan.worker beat`. Reviews due within two days or overdue, each morning.
             "beat_schedule": {
                 "review-reminders": {"task": "reviewers.send_reminders", "schedule": crontab(hour=8, minute=0)},
+                # The public vote closes itself once its window has ended (just after midnight, local time).
+                "close-due-votes": {"task": "voting.close_due_votes", "schedule": crontab(hour=0, minute=5)},
             },
         },
         "MAIL_BACKEND": _env("MAIL_BACKEND", "outbox"),

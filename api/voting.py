@@ -1,0 +1,387 @@
+"""The public showcase and vote through the API, and the organizers' vote controls.
+
+Public endpoints need no API token. A voter verifies a number (``/voters/code``, ``/voters/verify``) and gets
+a signed voter token to send as ``X-Voter-Token`` when voting: it carries the voter id, so a vote needs no
+lookup of the voter. The same rate limits as the pages apply (voting.abuse): a breach of the per-address vote
+limit answers 429 with a ``captcha`` link (``GET``/``POST /api/v1/captcha``, kept in the session cookie).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request, url_for
+from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate
+
+from api.auth import Unauthorized, api_blueprint, require_actor, secured
+from cases.models import Case
+from pingxuan.clock import today
+from pingxuan.db import commit, rollback
+from pingxuan.errors import DomainError, Invalid
+from pingxuan.i18n import pick
+from pingxuan.net import client_address
+from voting import abuse, captcha
+from voting import operations as ops
+from voting.anomalies import CaseReport, campaign_report, case_report
+from voting.ballots import invalidate, recount, votable_states, voting_open
+from voting.showcase import public_case
+from voting.voters import request_code, verify_code
+from voting.window import close_vote, open_vote
+
+blp = api_blueprint("api_voting", __name__, "Public showcase and vote; organizers' vote controls")
+blp.register_error_handler(429, abuse.too_many)
+
+
+# Schemas -------------------------------------------------------------------------------------------------
+
+
+class RefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class PhotoSchema(Schema):
+    id = fields.Integer()
+    url = fields.String(metadata={"description": "A JPEG at most 1200 px wide"})
+
+
+class FinalistSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    title = fields.String()
+    unit = fields.String()
+    category = fields.Nested(RefSchema, allow_none=True)
+    domain = fields.Nested(RefSchema, allow_none=True)
+    votes = fields.Integer(allow_none=True, metadata={"description": "Null while the campaign hides counts"})
+    photo = fields.String(allow_none=True, metadata={"description": "URL of the first photo"})
+    url = fields.String(metadata={"description": "The public page (share link)"})
+
+
+class FinalistDetailSchema(FinalistSchema):
+    summary = fields.String()
+    effects = fields.String()
+    beneficiaries = fields.String()
+    innovation = fields.String()
+    photos = fields.List(fields.Nested(PhotoSchema))
+    vote_open = fields.Boolean()
+
+
+class ShowcaseQuerySchema(Schema):
+    category = fields.Integer()
+    domain = fields.Integer()
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "Title, unit or number"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=24, validate=validate.Range(min=1, max=100))
+
+
+class ShowcasePageSchema(Schema):
+    items = fields.List(fields.Nested(FinalistSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    pages = fields.Integer()
+    counts_visible = fields.Boolean()
+
+
+class CountsSchema(Schema):
+    visible = fields.Boolean()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "Case id → votes"})
+
+
+class PhoneSchema(Schema):
+    phone = fields.String(required=True, metadata={"description": "A mainland mobile number, 11 digits"})
+
+
+class VerifySchema(PhoneSchema):
+    code = fields.String(required=True)
+
+
+class MessageSchema(Schema):
+    message = fields.String()
+
+
+class VoterTokenSchema(Schema):
+    voter_token = fields.String(metadata={"description": "Send as X-Voter-Token when voting"})
+
+
+class VoteSchema(Schema):
+    count = fields.Integer(allow_none=True, metadata={"description": "The case's new count; null when hidden"})
+    remaining_today = fields.Integer(metadata={"description": "Votes left today in this category"})
+    message = fields.String()
+
+
+class CaptchaSchema(Schema):
+    svg = fields.String(metadata={"description": "Inline SVG with a small sum to work out"})
+
+
+class CaptchaAnswerSchema(Schema):
+    answer = fields.String(required=True)
+
+
+class CampaignQuerySchema(Schema):
+    campaign = fields.Integer(metadata={"description": "Campaign id (default: the current campaign)"})
+
+
+class VoteStatusSchema(Schema):
+    campaign_id = fields.Integer()
+    vote_status = fields.String()
+
+
+class CaseReportSchema(Schema):
+    case_id = fields.Integer()
+    total = fields.Integer()
+    usual_per_minute = fields.Float()
+    bursts = fields.List(fields.List(fields.Raw()), metadata={"description": "[minute, votes] pairs"})
+    top_subnet_share = fields.Float()
+    top_subnet_votes = fields.Integer()
+    fast_voters = fields.Integer()
+    suspicious_ballot_ids = fields.List(fields.Integer())
+    flagged = fields.Boolean()
+
+
+class InvalidateSchema(Schema):
+    ballot_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True)
+
+
+class InvalidatedSchema(Schema):
+    invalidated = fields.Integer()
+
+
+class DifferenceSchema(Schema):
+    case_id = fields.Integer()
+    live = fields.Integer()
+    recounted = fields.Integer()
+
+
+# Presentation --------------------------------------------------------------------------------------------
+
+
+def _ref(obj: Any) -> dict[str, Any] | None:
+    return None if obj is None else {"id": obj.id, "name": pick(obj, "name")}
+
+
+def _photo_url(case_id: int, attachment_id: int) -> str:
+    return url_for("showcase.photo", case_id=case_id, attachment_id=attachment_id, _external=True)
+
+
+def _finalist(case: Case, votes: int | None, photos: list) -> dict[str, Any]:
+    return {
+        "id": case.id, "number": case.number, "title": case.title, "unit": case.unit.name,
+        "category": _ref(case.category), "domain": _ref(case.domain), "votes": votes,
+        "photo": _photo_url(case.id, photos[0].id) if photos else None,
+        "url": url_for("showcase.case_page", case_id=case.id, _external=True),
+    }  # fmt: skip
+
+
+def _report(report: CaseReport) -> dict[str, Any]:
+    return {
+        "case_id": report.case.id, "total": report.total, "usual_per_minute": report.usual_per_minute,
+        "bursts": [list(b) for b in report.bursts], "top_subnet_share": report.top_subnet_share,
+        "top_subnet_votes": report.top_subnet_votes, "fast_voters": report.fast_voters,
+        "suspicious_ballot_ids": report.suspicious_ballot_ids, "flagged": report.flagged,
+    }  # fmt: skip
+
+
+# Public showcase -----------------------------------------------------------------------------------------
+
+
+@blp.route("/showcase", methods=["GET"])
+@blp.arguments(ShowcaseQuerySchema, location="query")
+@blp.response(200, ShowcasePageSchema)
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp, public=True)
+def list_finalists(args: dict[str, Any]):
+    """Public cases of the current campaign, by category and domain, with search; counts when visible."""
+    campaign = ops.showcase_campaign()
+    page = ops.gallery(
+        campaign, args.get("category"), args.get("domain"), args.get("q", ""), args["page"], args["per_page"]
+    )
+    ids = [c.id for c in page.cases]
+    counts, photos = ops.visible_counts(campaign, ids), ops.photos(ids)
+    items = [_finalist(c, counts[c.id] if counts is not None else None, photos[c.id]) for c in page.cases]
+    return {"items": items, "total": page.total, "page": page.page, "pages": page.pages,
+            "counts_visible": counts is not None}  # fmt: skip
+
+
+@blp.route("/showcase/cases/<int:case_id>", methods=["GET"])
+@blp.response(200, FinalistDetailSchema)
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp, public=True)
+def get_finalist(case_id: int):
+    """One public case; any case the declaration does not make public is 404."""
+    case = public_case(case_id)
+    counts = ops.visible_counts(case.campaign, [case.id])
+    photos = ops.photos([case.id])[case.id]
+    campaign = case.campaign
+    vote_open = case.state in votable_states() and not voting_open(
+        (campaign.vote_status, campaign.vote_opens, campaign.vote_closes), today()
+    )
+    return {
+        **_finalist(case, counts[case.id] if counts is not None else None, photos),
+        "summary": case.summary, "effects": case.effects, "beneficiaries": case.beneficiaries,
+        "innovation": case.innovation, "photos": [{"id": p.id, "url": _photo_url(case.id, p.id)} for p in photos],
+        "vote_open": vote_open,
+    }  # fmt: skip
+
+
+@blp.route("/showcase/counts", methods=["GET"])
+@blp.arguments(CampaignQuerySchema, location="query")
+@blp.response(200, CountsSchema)
+@secured(blp, public=True)
+def get_counts(args: dict[str, Any]):
+    """Live counts of every public case of the current campaign (empty and not visible while hidden)."""
+    campaign = ops.showcase_campaign()
+    ids = [c.id for c in ops.gallery(campaign, per_page=10_000).cases]
+    counts = ops.visible_counts(campaign, ids)
+    return {"visible": counts is not None, "counts": {str(k): v for k, v in (counts or {}).items()}}
+
+
+# Voters and votes ----------------------------------------------------------------------------------------
+
+
+@blp.route("/voters/code", methods=["POST"])
+@blp.arguments(PhoneSchema)
+@blp.response(202, MessageSchema)
+@blp.alt_response(409, "CONFLICT")
+@blp.alt_response(429, "TOO_MANY_REQUESTS")
+@secured(blp, public=True)
+@abuse.code_limits
+def send_code(data: dict[str, Any]):
+    """Text a one-time code to the number (at most once a minute per number)."""
+    request_code(data["phone"], client_address())
+    commit()
+    return {"message": "sent"}
+
+
+@blp.route("/voters/verify", methods=["POST"])
+@blp.arguments(VerifySchema)
+@blp.response(200, VoterTokenSchema)
+@blp.alt_response(429, "TOO_MANY_REQUESTS")
+@secured(blp, public=True)
+@abuse.check_limits
+def verify(data: dict[str, Any]):
+    """Check the code; on success returns a voter token (valid 30 days) to send as X-Voter-Token."""
+    result = verify_code(data["phone"], data["code"])
+    commit()  # a wrong code uses up an attempt
+    if result.voter is None:
+        raise Invalid(result.message, {"code": result.message})
+    return {"voter_token": ops.voter_token(result.voter.id)}
+
+
+@blp.route("/showcase/cases/<int:case_id>/vote", methods=["POST"])
+@blp.response(200, VoteSchema)
+@blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(409, "CONFLICT")
+@blp.alt_response(429, "TOO_MANY_REQUESTS")
+@blp.doc(parameters=[{"in": "header", "name": abuse.VOTER_HEADER, "required": True, "schema": {"type": "string"}}])
+@secured(blp, public=True)
+@abuse.vote_limits
+def vote(case_id: int):
+    """Vote for a case: 409 with the reason when the voter already voted for it today, used the category's
+    daily votes, or the vote is closed."""
+    voter_id = ops.voter_from_token(request.headers.get(abuse.VOTER_HEADER))
+    if voter_id is None:
+        raise Unauthorized(_("Verify a mobile number first and send its voter token as X-Voter-Token."))
+    try:
+        result, visible = ops.cast_public_vote(voter_id, case_id, client_address(), request.user_agent.string)
+        commit()
+    except DomainError:
+        rollback()
+        raise
+    message = _("Thank you for your vote. Votes left today in this category: %(n)d.", n=result.remaining_today)
+    return {"count": result.count if visible else None, "remaining_today": result.remaining_today, "message": message}
+
+
+@blp.route("/captcha", methods=["GET"])
+@blp.response(200, CaptchaSchema)
+@secured(blp, public=True)
+def get_captcha():
+    """A new captcha for this session (keep the session cookie for the answer)."""
+    return {"svg": captcha.new_challenge()}
+
+
+@blp.route("/captcha", methods=["POST"])
+@blp.arguments(CaptchaAnswerSchema)
+@blp.response(204)
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@secured(blp, public=True)
+def answer_captcha(data: dict[str, Any]):
+    """Answer the session's captcha: right answers lift the per-address vote limit for this client a while."""
+    if not captcha.solve(data["answer"]):
+        message = _("That was not right. Ask for a new captcha.")
+        raise Invalid(message, {"answer": message})
+
+
+# Organizers ----------------------------------------------------------------------------------------------
+
+
+@blp.route("/campaigns/<int:campaign_id>/vote/open", methods=["POST"])
+@blp.response(200, VoteStatusSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(409, "CONFLICT")
+@secured(blp)
+def open_campaign_vote(campaign_id: int):
+    """Open the public vote of a campaign (staff only)."""
+    actor = require_actor()
+    campaign = open_vote(ops.staff_campaign(campaign_id, actor), actor)
+    commit()
+    return {"campaign_id": campaign.id, "vote_status": campaign.vote_status}
+
+
+@blp.route("/campaigns/<int:campaign_id>/vote/close", methods=["POST"])
+@blp.response(200, VoteStatusSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(409, "CONFLICT")
+@secured(blp)
+def close_campaign_vote(campaign_id: int):
+    """Close the public vote of a campaign; its ballots are frozen (staff only)."""
+    actor = require_actor()
+    campaign = close_vote(ops.staff_campaign(campaign_id, actor), actor)
+    commit()
+    return {"campaign_id": campaign.id, "vote_status": campaign.vote_status}
+
+
+@blp.route("/campaigns/<int:campaign_id>/vote/anomalies", methods=["GET"])
+@blp.response(200, CaseReportSchema(many=True))
+@blp.alt_response(403, "FORBIDDEN")
+@secured(blp)
+def campaign_anomalies(campaign_id: int):
+    """The anomaly report of every case with ballots, flagged cases first (staff only)."""
+    campaign = ops.staff_campaign(campaign_id, require_actor())
+    return [_report(r) for r in campaign_report(campaign.id)]
+
+
+@blp.route("/cases/<int:case_id>/vote/anomalies", methods=["GET"])
+@blp.response(200, CaseReportSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def case_anomalies(case_id: int):
+    """One case's anomaly report: bursts, crowded subnet, too-fast voters, suspicious ballots (staff only)."""
+    return _report(case_report(ops.staff_case(case_id, require_actor())))
+
+
+@blp.route("/ballots/invalidate", methods=["POST"])
+@blp.arguments(InvalidateSchema)
+@blp.response(200, InvalidatedSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(409, "CONFLICT")
+@secured(blp)
+def invalidate_ballots(data: dict[str, Any]):
+    """Invalidate ballots with a reason: kept and audited, never deleted; the counts follow (staff only)."""
+    n = invalidate(data["ballot_ids"], require_actor(), data["reason"])
+    commit()
+    return {"invalidated": n}
+
+
+@blp.route("/campaigns/<int:campaign_id>/vote/recount", methods=["POST"])
+@blp.response(200, DifferenceSchema(many=True))
+@blp.alt_response(403, "FORBIDDEN")
+@secured(blp)
+def recount_campaign(campaign_id: int):
+    """Recount the campaign's valid ballots and list differences with the live counts (there must be none)."""
+    campaign = ops.staff_campaign(campaign_id, require_actor())
+    differences = recount(campaign)
+    rollback()
+    return [{"case_id": d.case_id, "live": d.live, "recounted": d.recounted} for d in differences]

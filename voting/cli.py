@@ -1,0 +1,63 @@
+"""``flask --app wsgi pingxuan recount`` and ``flask --app wsgi pingxuan close-due-votes``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+
+def register(group: AppGroup) -> None:
+    """Attach the vote commands to the ``pingxuan`` command group."""
+    group.add_command(recount_command)
+    group.add_command(close_due_votes_command)
+
+
+@click.command("recount")
+@click.option("--year", type=int, default=None, help="Only this campaign (default: every campaign).")
+@click.option("--fix", is_flag=True, help="Set the live counts to the recounted totals (there should be nothing).")
+def recount_command(year: int | None, fix: bool) -> None:
+    """Recount every case's valid ballots from the raw table and report any difference with the live counts."""
+    from sqlalchemy import select
+
+    from campaigns.models import Campaign
+    from pingxuan.db import commit, rollback
+    from pingxuan.extensions import db
+    from voting.ballots import recount
+
+    campaign = None
+    if year is not None:
+        campaign = db.session.scalar(select(Campaign).where(Campaign.year == year))
+        if campaign is None:
+            click.echo(f"No campaign for {year}.", err=True)
+            sys.exit(2)
+    differences = recount(campaign, fix=fix)
+    if fix:
+        commit()
+    else:
+        rollback()
+    if not differences:
+        click.echo("Recount matches the live counts: no differences.")
+        return
+    click.echo(f"{len(differences)} difference(s) between live counts and ballots:")
+    for d in differences:
+        click.echo(f"  case {d.case_id}: live {d.live}, recounted {d.recounted}")
+    if fix:
+        click.echo("Live counts set to the recounted totals.")
+    else:
+        sys.exit(1)
+
+
+@click.command("close-due-votes")
+def close_due_votes_command() -> None:
+    """Close every open public vote whose window has ended (what Celery beat runs each night)."""
+    from pingxuan.db import commit
+    from voting.window import close_due_votes
+
+    closed = close_due_votes()
+    commit()
+    if not closed:
+        click.echo("No open vote is past its window.")
+    for campaign in closed:
+        click.echo(f"Closed the public vote of {campaign.year} ({campaign.title_en}).")

@@ -1,0 +1,225 @@
+"""What the public pages and the API share about the vote: the gallery, photos, a voter's day, voter tokens,
+and the organizer's view of one case's ballots.
+
+The rules themselves (who may vote, how often, counts, invalidation) live in voting.ballots, voting.voters
+and voting.window; this module only adds the read-side rules the web needs (what is public, what a voter
+has left today) so the pages and the API never re-derive them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from campaigns.models import Campaign
+from cases.models import Attachment, Case
+from cases.operations import current_campaign
+from pingxuan import storage
+from pingxuan.accounts.models import User
+from pingxuan.clock import today
+from pingxuan.errors import NotFound
+from pingxuan.extensions import db
+from pingxuan.permissions import require_staff
+from voting.anomalies import case_report
+from voting.ballots import VoteResult, cast_vote, counts, counts_visible
+from voting.models import Ballot, BallotAudit
+from voting.showcase import public_case, showcase_query
+
+PHOTO = "photo"
+VOTER_TOKEN_SALT = "pingxuan.voter"
+VOTER_TOKEN_MAX_AGE = 30 * 24 * 3600  # a voter verifies a number once a month at most
+
+
+# The gallery -----------------------------------------------------------------------------------------------
+
+
+def showcase_campaign() -> Campaign:
+    """The campaign whose finalists the gallery shows (the current one)."""
+    return current_campaign()
+
+
+@dataclass
+class GalleryPage:
+    cases: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def gallery(
+    campaign: Campaign, category_id: int | None = None, domain_id: int | None = None, search: str = "",
+    page: int = 1, per_page: int = 24,
+) -> GalleryPage:  # fmt: skip
+    """One page of public cases, with unit, category and domain loaded in three queries, not one per case."""
+    query = showcase_query(campaign, category_id, domain_id, search)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    page = max(1, page)
+    cases = db.session.scalars(
+        query.options(selectinload(Case.unit), selectinload(Case.category), selectinload(Case.domain))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return GalleryPage(list(cases), total, page, per_page)
+
+
+def photos(case_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The photos of each case (never its documents: those stay with the organizers)."""
+    found: dict[int, list[Attachment]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = db.session.scalars(
+            select(Attachment)
+            .where(Attachment.case_id.in_(case_ids), Attachment.kind == PHOTO)
+            .order_by(Attachment.case_id, Attachment.id)
+        )
+        for attachment in rows:
+            found[attachment.case_id].append(attachment)
+    return found
+
+
+def public_photo(case_id: int, attachment_id: int) -> tuple[bytes, str]:
+    """The display copy (or, for photos stored before copies existed, the original) of a public case's photo."""
+    public_case(case_id)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case_id or attachment.kind != PHOTO:
+        raise NotFound(_("No such photo."))
+    digest = attachment.display_sha256 or attachment.sha256
+    return storage.read(digest), digest
+
+
+def visible_counts(campaign: Campaign, case_ids: list[int]) -> dict[int, int] | None:
+    """Live counts of these cases, or None while the campaign hides them until the vote closes."""
+    return counts(case_ids) if counts_visible(campaign) else None
+
+
+# Voters --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoterDay:
+    voted_for_case: bool
+    remaining_in_category: int
+
+
+def voter_day(voter_id: int, case: Case) -> VoterDay:
+    """Whether the voter already voted for this case today and how many votes they have left in its category."""
+    on = today()
+    rows = db.session.execute(
+        select(Ballot.case_id).where(
+            Ballot.voter_id == voter_id, Ballot.category_id == case.category_id, Ballot.vote_date == on
+        )
+    ).all()
+    used = len(rows)
+    limit = case.campaign.votes_per_category_per_day
+    return VoterDay(any(r.case_id == case.id for r in rows), max(0, limit - used))
+
+
+def cast_public_vote(voter_id: int, case_id: int, address: str, user_agent: str = "") -> tuple[VoteResult, bool]:
+    """Cast a vote (voting.ballots.cast_vote) and say whether its new count may be shown to the voter.
+
+    A vote can only succeed while the vote is open, so the count is visible exactly when the campaign shows
+    live counts: one indexed single-column read, no ORM objects.
+    """
+    result = cast_vote(voter_id, case_id, address, user_agent)
+    visible = db.session.execute(
+        select(Campaign.show_live_counts).join(Case, Case.campaign_id == Campaign.id).where(Case.id == case_id)
+    ).scalar_one()
+    return result, bool(visible)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VOTER_TOKEN_SALT)
+
+
+def voter_token(voter_id: int) -> str:
+    """A signed token carrying the voter id, for API clients (X-Voter-Token): no lookup needed to vote."""
+    return _serializer().dumps({"v": voter_id})
+
+
+def voter_from_token(token: str | None) -> int | None:
+    if not token:
+        return None
+    try:
+        data = _serializer().loads(token, max_age=VOTER_TOKEN_MAX_AGE)
+    except BadSignature:
+        return None
+    voter_id = data.get("v") if isinstance(data, dict) else None
+    return voter_id if isinstance(voter_id, int) else None
+
+
+# Organizers ----------------------------------------------------------------------------------------------
+
+
+def staff_campaign(campaign_id: int | None, actor: User | None) -> Campaign:
+    """A campaign for an organizer's vote controls (the current one when no id is given)."""
+    require_staff(actor)
+    if campaign_id is None:
+        return current_campaign()
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound(_("No such campaign."))
+    return campaign
+
+
+def staff_case(case_id: int, actor: User | None) -> Case:
+    require_staff(actor)
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(_("No such case."))
+    return case
+
+
+@dataclass(frozen=True)
+class BallotRow:
+    id: int
+    voter_id: int
+    created_at: datetime
+    subnet: str  # a short prefix of the keyed subnet hash: enough to see ballots from one network
+    user_agent: str
+    invalidated_at: datetime | None
+    invalid_reason: str | None
+    suspicious: bool
+
+
+def case_ballots(case: Case, actor: User | None, suspicious_only: bool = False, limit: int = 500) -> list[BallotRow]:
+    """A case's ballots for an organizer, newest first, marked where the anomaly report flags them."""
+    require_staff(actor)
+    flagged = set(case_report(case).suspicious_ballot_ids)
+    query = select(Ballot).where(Ballot.case_id == case.id).order_by(Ballot.created_at.desc(), Ballot.id.desc())
+    if suspicious_only:
+        query = query.where(Ballot.id.in_(flagged or {-1}))
+    return [
+        BallotRow(
+            b.id,
+            b.voter_id,
+            b.created_at,
+            b.subnet_hash[:8],
+            b.user_agent,
+            b.invalidated_at,
+            b.invalid_reason,
+            b.id in flagged,
+        )  # fmt: skip
+        for b in db.session.scalars(query.limit(limit))
+    ]
+
+
+def ballot_audit(case: Case, actor: User | None) -> list[BallotAudit]:
+    """The organizers' actions on a case's ballots, newest first (append-only)."""
+    require_staff(actor)
+    return list(
+        db.session.scalars(
+            select(BallotAudit)
+            .join(Ballot, Ballot.id == BallotAudit.ballot_id)
+            .where(Ballot.case_id == case.id)
+            .order_by(BallotAudit.id.desc())
+        )
+    )

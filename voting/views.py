@@ -1,0 +1,291 @@
+"""Public showcase and vote pages (blueprint ``showcase``) and the organizers' vote controls (``vote_admin``).
+
+The public pages are small, server-rendered and mobile first; only what the declaration makes public is
+shown (voting.showcase.public_case: anything else is 404). A visitor verifies a mobile number once and the
+voter id is kept in the signed session cookie, so the vote itself needs no lookup of the voter: the vote
+route reads the cookie, runs the Core insert of voting.ballots.cast_vote and commits once.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import segno
+from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from pingxuan.clock import today
+from pingxuan.db import commit, rollback
+from pingxuan.errors import DomainError, Invalid
+from pingxuan.net import client_address
+from voting import abuse, captcha
+from voting import operations as ops
+from voting.anomalies import campaign_report, case_report
+from voting.ballots import counts, invalidate, recount, votable_states, voting_open
+from voting.showcase import public_case
+from voting.voters import normalize_phone, request_code, verify_code
+from voting.window import close_vote, open_vote
+
+bp = Blueprint("showcase", __name__, template_folder="templates")
+admin_bp = Blueprint("vote_admin", __name__, template_folder="templates", url_prefix="/vote-admin")
+bp.register_error_handler(429, abuse.too_many)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _safe_next(default: str) -> str:
+    target = request.values.get("next") or ""
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+# The gallery and the case page ----------------------------------------------------------------------------
+
+
+@bp.get("/showcase")
+def gallery():
+    campaign = ops.showcase_campaign()
+    category_id, domain_id = _int_arg("category"), _int_arg("domain")
+    search = request.args.get("q", "")[:100]
+    page = ops.gallery(campaign, category_id, domain_id, search, _int_arg("page") or 1)
+    ids = [case.id for case in page.cases]
+    category = next((c for c in campaign.categories if c.id == category_id), None)
+    return render_template(
+        "voting/gallery.html",
+        campaign=campaign,
+        category=category,
+        domain_id=domain_id,
+        search=search,
+        page=page,
+        photos=ops.photos(ids),
+        counts=ops.visible_counts(campaign, ids),
+    )
+
+
+@bp.get("/showcase/cases/<int:case_id>")
+def case_page(case_id: int):
+    case = public_case(case_id)
+    voter_id = session.get(abuse.VOTER_SESSION_KEY)
+    share_url = url_for("showcase.case_page", case_id=case.id, _external=True)
+    visible = ops.visible_counts(case.campaign, [case.id])
+    return render_template(
+        "voting/case.html",
+        case=case,
+        photos=ops.photos([case.id])[case.id],
+        count=visible[case.id] if visible is not None else None,
+        voter_day=ops.voter_day(voter_id, case) if isinstance(voter_id, int) else None,
+        share_url=share_url,
+        qr=segno.make(share_url, error="m").svg_inline(scale=3),
+        closed_reason=_vote_closed_reason(case),
+    )
+
+
+def _vote_closed_reason(case) -> str | None:
+    if case.state not in votable_states():
+        return _("This case is not in the public vote.")
+    campaign = case.campaign
+    return voting_open((campaign.vote_status, campaign.vote_opens, campaign.vote_closes), today())
+
+
+@bp.get("/showcase/cases/<int:case_id>/photos/<int:attachment_id>")
+def photo(case_id: int, attachment_id: int):
+    data, digest = ops.public_photo(case_id, attachment_id)
+    response = send_file(BytesIO(data), mimetype="image/jpeg" if data[:2] == b"\xff\xd8" else "image/png", etag=digest)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)
+
+
+# Voting ----------------------------------------------------------------------------------------------------
+
+
+@bp.post("/showcase/cases/<int:case_id>/vote")
+@abuse.vote_limits
+def vote(case_id: int):
+    """The hot path: voter id from the signed cookie, one Core insert, one commit; no ORM objects, no user load."""
+    voter_id = session.get(abuse.VOTER_SESSION_KEY)
+    page = url_for("showcase.case_page", case_id=case_id)
+    if not isinstance(voter_id, int):
+        verify = url_for("showcase.verify", next=page)
+        if _wants_json():
+            return {"message": _("Verify your mobile number first."), "verify": verify}, 401
+        return redirect(verify)
+    try:
+        result, visible = ops.cast_public_vote(voter_id, case_id, client_address(), request.user_agent.string)
+        commit()
+    except DomainError as error:
+        rollback()
+        if _wants_json():
+            return error.to_dict(), error.status
+        if error.status == 404:
+            raise
+        flash(error.message, "error")
+        return redirect(page)
+    message = _("Thank you for your vote. Votes left today in this category: %(n)d.", n=result.remaining_today)
+    if _wants_json():
+        return {"count": result.count if visible else None, "remaining_today": result.remaining_today,
+                "message": message}  # fmt: skip
+    flash(message, "success")
+    return redirect(page)
+
+
+@bp.route("/showcase/verify", methods=["GET", "POST"])
+def verify():
+    """Step 1: the number (sends a code). Step 2 (``verify_check``): the code."""
+    next_page = _safe_next(url_for("showcase.gallery"))
+    return render_template("voting/verify.html", step="phone", phone="", next=next_page, errors={})
+
+
+@bp.post("/showcase/verify/code")
+@abuse.code_limits
+def verify_code_request():
+    next_page = _safe_next(url_for("showcase.gallery"))
+    phone = request.form.get("phone", "")
+    try:
+        phone = normalize_phone(phone)
+        request_code(phone, client_address())
+        commit()
+    except DomainError as error:
+        rollback()
+        step = "code" if error.status == 409 and phone.isdigit() else "phone"  # resend delay: the code is on its way
+        errors = error.field_errors or {"_": error.message}
+        return render_template(
+            "voting/verify.html", step=step, phone=phone, next=next_page, errors=errors, message=error.message
+        ), error.status
+    flash(_("We sent a code to your phone. It is valid for 5 minutes."), "success")
+    return render_template("voting/verify.html", step="code", phone=phone, next=next_page, errors={})
+
+
+@bp.post("/showcase/verify/check")
+@abuse.check_limits
+def verify_check():
+    next_page = _safe_next(url_for("showcase.gallery"))
+    phone = request.form.get("phone", "")
+    try:
+        result = verify_code(phone, request.form.get("code", ""))
+        commit()  # a wrong code uses up an attempt: keep that
+    except Invalid as error:
+        rollback()
+        return render_template(
+            "voting/verify.html", step="phone", phone=phone, next=next_page, errors=error.field_errors
+        ), 422
+    if result.voter is None:
+        return render_template(
+            "voting/verify.html", step="code", phone=phone, next=next_page, errors={"code": result.message}
+        ), 422
+    session[abuse.VOTER_SESSION_KEY] = result.voter.id
+    session.permanent = True
+    flash(_("Your number is verified. You can vote now."), "success")
+    return redirect(next_page)
+
+
+@bp.post("/showcase/voter/forget")
+def forget_voter():
+    session.pop(abuse.VOTER_SESSION_KEY, None)
+    flash(_("This device no longer votes with your number."), "success")
+    return redirect(_safe_next(url_for("showcase.gallery")))
+
+
+@bp.route("/showcase/captcha", methods=["GET", "POST"])
+def captcha_page():
+    next_page = _safe_next(url_for("showcase.gallery"))
+    message = None
+    if request.method == "POST":
+        if captcha.solve(request.form.get("answer", "")):
+            flash(_("Thank you. You can go on voting."), "success")
+            return redirect(next_page)
+        message = _("That was not right. Try this one.")
+    return render_template("voting/captcha.html", svg=captcha.new_challenge(), message=message, next=next_page), (
+        422 if message else 200
+    )
+
+
+# Organizers ------------------------------------------------------------------------------------------------
+
+
+@admin_bp.get("/")
+@login_required
+def overview():
+    campaign = ops.staff_campaign(_int_arg("campaign"), current_user)
+    reports = campaign_report(campaign.id)
+    return render_template("voting/admin.html", campaign=campaign, reports=reports, differences=None)
+
+
+@admin_bp.post("/<int:campaign_id>/open")
+@login_required
+def open_campaign_vote(campaign_id: int):
+    campaign = ops.staff_campaign(campaign_id, current_user)
+    _run(lambda: open_vote(campaign, current_user), _("The public vote is open."))
+    return redirect(url_for("vote_admin.overview", campaign=campaign.id))
+
+
+@admin_bp.post("/<int:campaign_id>/close")
+@login_required
+def close_campaign_vote(campaign_id: int):
+    campaign = ops.staff_campaign(campaign_id, current_user)
+    _run(lambda: close_vote(campaign, current_user), _("The public vote is closed; its ballots are frozen."))
+    return redirect(url_for("vote_admin.overview", campaign=campaign.id))
+
+
+@admin_bp.post("/<int:campaign_id>/recount")
+@login_required
+def recount_campaign(campaign_id: int):
+    campaign = ops.staff_campaign(campaign_id, current_user)
+    differences = recount(campaign)
+    rollback()  # a recount only reads
+    return render_template(
+        "voting/admin.html", campaign=campaign, reports=campaign_report(campaign.id), differences=differences
+    )
+
+
+@admin_bp.get("/cases/<int:case_id>")
+@login_required
+def case_ballots(case_id: int):
+    case = ops.staff_case(case_id, current_user)
+    suspicious_only = request.args.get("all") != "1"
+    return render_template(
+        "voting/admin_case.html",
+        case=case,
+        report=case_report(case),
+        ballots=ops.case_ballots(case, current_user, suspicious_only=suspicious_only),
+        suspicious_only=suspicious_only,
+        audit=ops.ballot_audit(case, current_user),
+        count=counts([case.id])[case.id],
+        errors={},
+    )
+
+
+@admin_bp.post("/cases/<int:case_id>/invalidate")
+@login_required
+def invalidate_ballots(case_id: int):
+    case = ops.staff_case(case_id, current_user)
+    ids = [int(v) for v in request.form.getlist("ballot") if v.isdigit()]
+    if not ids:
+        flash(_("Select the ballots to invalidate."), "error")
+        return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
+    try:
+        n = invalidate(ids, current_user, request.form.get("reason", ""))
+        commit()
+    except DomainError as error:
+        rollback()
+        flash(" ".join([error.message, *error.field_errors.values()]), "error")
+        return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
+    flash(_("%(n)d ballots invalidated. The count follows.", n=n), "success")
+    return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
+
+
+def _run(action, success: str) -> None:
+    try:
+        action()
+        commit()
+        flash(success, "success")
+    except DomainError as error:
+        rollback()
+        flash(error.message, "error")
