@@ -17,7 +17,7 @@ from pingxuan.permissions import require_staff
 from workflow.definition import TRANSITION_BY_NAME, TRANSITIONS
 
 
-def _reached(target: str) -> set[str]:
+def reached(target: str) -> set[str]:
     """``target`` and every state after it: a case in one of them has passed through ``target``."""
     result = {target}
     frontier = [target]
@@ -46,8 +46,8 @@ class Participation:
 
 def participation(campaign: Campaign) -> list[Participation]:
     # Derived from the declaration: approval leads to eligibility, shortlisting to the vote, award to awarded.
-    eligible_states = _reached(TRANSITION_BY_NAME["approve"].dest)
-    shortlisted_states = _reached(TRANSITION_BY_NAME["shortlist"].dest)
+    eligible_states = reached(TRANSITION_BY_NAME["approve"].dest)
+    shortlisted_states = reached(TRANSITION_BY_NAME["shortlist"].dest)
     awarded_state = TRANSITION_BY_NAME["award"].dest
     rows = db.session.execute(
         select(Case.recommending_org_id, Case.state, func.count())
@@ -92,3 +92,11 @@ def confer(campaign: Campaign, actor: User, organization_ids: list[int]) -> list
         awards.append(award)
     db.session.flush()
     return awards
+
+
+def conferred(campaign: Campaign) -> list[OrganizationAward]:
+    """The organization awards confirmed for a campaign, by organization name (public on the results page)."""
+    return list(db.session.scalars(
+        select(OrganizationAward).join(Organization, Organization.id == OrganizationAward.organization_id)
+        .where(OrganizationAward.campaign_id == campaign.id).order_by(Organization.name_zh)
+    ))  # fmt: skip

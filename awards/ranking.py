@@ -57,10 +57,29 @@ def rank(entries: list[tuple[Case, float, int]], expert_weight: int, public_weig
 
 
 def category_ranking(campaign: Campaign, category: Category) -> list[Ranked]:
+    """The finalists still waiting for the award decision, ranked."""
+    return _ranking(campaign, category, AWARD.sources)
+
+
+def decided_ranking(campaign: Campaign, category: Category) -> list[Ranked]:
+    """After the decision: the same ranking of the finalists, now awarded or not (for results and exports)."""
+    return _ranking(campaign, category, (AWARD.dest, NOT_AWARD.dest))
+
+
+def results(campaign: Campaign) -> list[tuple[Category, list[Ranked]]]:
+    """Per category, the awarded cases in rank order: what the public results page lists."""
+    return [(category, [r for r in decided_ranking(campaign, category) if r.case.state == AWARD.dest])
+            for category in campaign.categories]  # fmt: skip
+
+
+def award_refusals(ranking: list[Ranked], actor: User) -> list[str]:
+    """Why the award decision cannot be confirmed now (the declared guards, e.g. the vote is still open)."""
+    return [r.reason for r in check_guards(ranking[0].case, NOT_AWARD, actor)] if ranking else []
+
+
+def _ranking(campaign: Campaign, category: Category, states: tuple[str, ...]) -> list[Ranked]:
     finalists = db.session.scalars(
-        select(Case).where(
-            Case.campaign_id == campaign.id, Case.category_id == category.id, Case.state.in_(AWARD.sources)
-        )
+        select(Case).where(Case.campaign_id == campaign.id, Case.category_id == category.id, Case.state.in_(states))
     ).all()
     expert = {r.case.id: (r.normalized_mean or 0.0) for r in case_results(campaign, category.id)}
     votes = counts([c.id for c in finalists])
@@ -77,9 +96,9 @@ def confirm_awards(campaign: Campaign, category: Category, actor: User, size: in
     ranking = category_ranking(campaign, category)
     if not ranking:
         raise Invalid(_("This category has no finalists."))
-    refusals = check_guards(ranking[0].case, NOT_AWARD, actor)
+    refusals = award_refusals(ranking, actor)
     if refusals:
-        raise Invalid(refusals[0].reason, reasons=[r.reason for r in refusals])
+        raise Invalid(refusals[0], reasons=refusals)
     with savepoint():
         for entry in ranking:
             if entry.rank <= size:

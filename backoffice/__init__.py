@@ -77,5 +77,8 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(
         OutboxMailView(OutboxMail, name=_l("Outbox"), category=audit, endpoint="admin_outbox", url="/admin/outbox")
     )
+    from awards.admin import register as register_awards  # ranking, awards, certificates, dashboard
+
+    register_awards(admin)
     admin.add_link(MenuLink(name=_l("Log out"), url="/logout"))
     return admin

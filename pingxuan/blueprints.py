@@ -26,6 +26,10 @@ def register(app: Flask) -> None:
     for blueprint in (showcase_pages, vote_admin_pages):
         app.register_blueprint(blueprint)
 
+    from awards.views import bp as award_pages
+
+    app.register_blueprint(award_pages)
+
     from backoffice import init_admin
 
     init_admin(app)

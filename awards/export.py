@@ -1,0 +1,83 @@
+"""Results as spreadsheets: Excel (openpyxl) and CSV, for the organizer (every component) or the public.
+
+The organizer's file lists every decided finalist of each category in rank order with the components of the
+final score; the public file lists the awarded cases only, without scores (experts' scores are staff-only).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask_babel import gettext as _
+
+from awards.organizations import conferred
+from awards.ranking import decided_ranking
+from campaigns.models import Campaign
+from pingxuan.i18n import pick
+from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
+
+AWARDED = TRANSITION_BY_NAME["award"].dest
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _headers(full: bool) -> list[str]:
+    head = [_("Category"), _("Rank"), _("Case number"), _("Title"), _("Applicant unit"), _("Recommending organization")]
+    if full:
+        head += [_("Expert score (normalized)"), _("Votes"), _("Vote score"), _("Final score"), _("State")]
+    return head
+
+
+def result_rows(campaign: Campaign, full: bool) -> list[list[object]]:
+    """Header and rows: every decided finalist (``full``, for organizers) or the awarded cases only."""
+    rows: list[list[object]] = [_headers(full)]
+    for category in campaign.categories:
+        for entry in decided_ranking(campaign, category):
+            case = entry.case
+            if not full and case.state != AWARDED:
+                continue
+            row: list[object] = [
+                pick(category, "name"), entry.rank, case.number or "", case.title, case.unit.name,
+                pick(case.recommending_org, "name") if case.recommending_org else "",
+            ]  # fmt: skip
+            if full:
+                row += [entry.expert_score, entry.votes, entry.vote_score, entry.final,
+                        pick(STATE_BY_NAME[case.state], "title")]  # fmt: skip
+            rows.append(row)
+    return rows
+
+
+def organization_rows(campaign: Campaign) -> list[list[object]]:
+    return [[_("Organization award")]] + [[pick(a.organization, "name")] for a in conferred(campaign)]
+
+
+def to_csv(campaign: Campaign, full: bool) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerows(result_rows(campaign, full))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(campaign: Campaign, full: bool) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Results")[:31]
+    for row in result_rows(campaign, full):
+        sheet.append(row)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJK", (22, 6, 16, 40, 30, 24, 12, 8, 10, 10, 12), strict=False):
+        sheet.column_dimensions[letter].width = width
+    orgs = book.create_sheet(_("Organization awards")[:31])
+    for row in organization_rows(campaign):
+        orgs.append(row)
+    orgs["A1"].font = Font(bold=True)
+    orgs.column_dimensions["A"].width = 40
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
