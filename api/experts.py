@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from api.auth import api_blueprint, require_actor, secured
-from api.review_present import case_ref, expert, live_loads, person
+from api.review_present import case_ref, expert, person
 from api.review_schemas import (
     ConflictInputSchema,
     ConflictSchema,
@@ -25,14 +24,14 @@ from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.permissions import require_staff
 from reviewers.conflicts import declare_conflict, list_conflicts
-from reviewers.models import Conflict, Expert
-from reviewers.pool import get_expert, import_experts, read_sheet, update_profile
+from reviewers.models import Conflict
+from reviewers.pool import get_expert, get_expert_user, import_experts, list_pool, read_sheet, update_profile
 
 blp = api_blueprint("api_experts", __name__, "The expert pool and conflicts of interest")
 
 
-def _expert(profile: Expert) -> dict[str, Any]:
-    return expert(profile, live_loads([profile.user_id]).get(profile.user_id, 0))
+def _expert(user: User) -> dict[str, Any]:
+    return expert(next(entry for entry in list_pool(require_actor()) if entry.user.id == user.id))
 
 
 def _conflict(item: Conflict) -> dict[str, Any]:
@@ -51,11 +50,8 @@ def _conflict(item: Conflict) -> dict[str, Any]:
 @blp.alt_response(403, "FORBIDDEN")
 @secured(blp)
 def list_experts():
-    """Every expert in the pool with affiliation, expertise, load limit and current load (organizers)."""
-    require_staff(require_actor())
-    profiles = list(db.session.scalars(select(Expert).join(User, User.id == Expert.user_id).order_by(User.name)))
-    loads = live_loads([p.user_id for p in profiles])
-    return [expert(p, loads.get(p.user_id, 0)) for p in profiles]
+    """Every expert account with affiliation, expertise, load limit and current load (organizers)."""
+    return [expert(entry) for entry in list_pool(require_actor())]
 
 
 @blp.route("/experts/<int:user_id>", methods=["GET"])
@@ -66,7 +62,7 @@ def list_experts():
 def show_expert(user_id: int):
     """One expert's profile (organizers)."""
     require_staff(require_actor())
-    return _expert(get_expert(user_id))
+    return _expert(get_expert(user_id).user)
 
 
 @blp.route("/experts/<int:user_id>", methods=["PUT"])
@@ -78,12 +74,10 @@ def show_expert(user_id: int):
 def edit_expert(data: dict[str, Any], user_id: int):
     """Create or change the profile of an expert account; only the fields sent are changed."""
     actor = require_staff(require_actor())
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_("No such expert."))
-    profile = update_profile(actor, user, data, current_campaign())
+    user = get_expert_user(user_id)
+    update_profile(actor, user, data, current_campaign())
     commit()
-    return _expert(profile)
+    return _expert(user)
 
 
 @blp.route("/experts/import", methods=["POST"])

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.present import state
 from cases.models import Case
 from pingxuan.accounts.models import User
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from reviewers import solver
 from reviewers.aggregation import CaseResult
-from reviewers.models import LIVE, Assignment, Criterion, Expert, Proposal
-
-MATCH_KINDS = {solver.DOMAIN_MATCH: "domain", solver.CATEGORY_MATCH: "category", solver.NO_MATCH: "none"}
+from reviewers.assignment import ProposalPreview, match_kind
+from reviewers.models import Assignment, Criterion
+from reviewers.pool import PoolEntry
 
 
 def case_ref(case: Case) -> dict[str, Any]:
@@ -27,23 +26,19 @@ def person(user: User) -> dict[str, Any]:
     return {"id": user.id, "name": user.name}
 
 
-def live_loads(expert_ids: list[int] | None = None) -> dict[int, int]:
-    """Live assignments per expert."""
-    query = select(Assignment.expert_id, func.count()).where(Assignment.status.in_(LIVE))
-    if expert_ids is not None:
-        query = query.where(Assignment.expert_id.in_(expert_ids))
-    return dict(db.session.execute(query.group_by(Assignment.expert_id)).all())
-
-
-def expert(profile: Expert, load: int) -> dict[str, Any]:
+def expert(entry: PoolEntry) -> dict[str, Any]:
+    """An expert account with its profile; an account without a profile yet has empty fields."""
+    profile = entry.expert
+    fields = ("organization", "parent_org", "title", "max_load", "active")
     return {
-        "user_id": profile.user_id,
-        "name": profile.user.name,
-        "email": profile.user.email,
-        **{name: getattr(profile, name) for name in ("organization", "parent_org", "title", "max_load", "active")},
-        "load": load,
-        "categories": [{"id": c.id, "name": pick(c, "name")} for c in profile.categories],
-        "domains": [{"id": d.id, "name": pick(d, "name")} for d in profile.domains],
+        "user_id": entry.user.id,
+        "name": entry.user.name,
+        "email": entry.user.email,
+        **{name: getattr(profile, name) if profile else None for name in fields},
+        "has_profile": profile is not None,
+        "load": entry.load,
+        "categories": [{"id": c.id, "name": pick(c, "name")} for c in profile.categories] if profile else [],
+        "domains": [{"id": d.id, "name": pick(d, "name")} for d in profile.domains] if profile else [],
     }
 
 
@@ -102,20 +97,11 @@ def ranking_row(rank: int, result: CaseResult) -> dict[str, Any]:
     }
 
 
-def proposal(item: Proposal) -> dict[str, Any]:
+def proposal(preview: ProposalPreview) -> dict[str, Any]:
     """The proposal as organizers preview it: pairs with their match, loads per expert, uncovered cases."""
-    case_ids = {p[0] for p in item.pairs} | {u[0] for u in item.uncovered}
-    cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(case_ids)))} if case_ids else {}
-    profiles = {
-        e.user_id: e
-        for e in db.session.scalars(
-            select(Expert).where(Expert.active.is_(True) | Expert.user_id.in_({p[1] for p in item.pairs}))
-        )
-    }
-    proposed: dict[int, int] = {}
-    for _case, expert_id, _cost in item.pairs:
-        proposed[expert_id] = proposed.get(expert_id, 0) + 1
-    current = live_loads(list(profiles))
+    item = preview.proposal
+    experts = {load.expert.user_id: load.expert.user for load in preview.loads}
+    cases = {case.id: case for case, _pairs in preview.matches} | {case.id: case for case, *_rest in preview.uncovered}
     return {
         "id": item.id,
         "mode": item.mode,
@@ -125,23 +111,23 @@ def proposal(item: Proposal) -> dict[str, Any]:
         "pairs": [
             {
                 "case": case_ref(cases[case_id]),
-                "expert": person(profiles[expert_id].user),
-                "match": MATCH_KINDS.get(cost, "none"),
+                "expert": person(experts[expert_id]),
+                "match": match_kind(cost),
                 "cost": cost,
             }
             for case_id, expert_id, cost in sorted(item.pairs)
-        ],
+        ],  # fmt: skip
         "loads": [
             {
-                "expert": person(profile.user),
-                "current": current.get(user_id, 0),
-                "proposed": proposed.get(user_id, 0),
-                "max_load": profile.max_load,
+                "expert": person(load.expert.user),
+                "current": load.current,
+                "proposed": load.proposed,
+                "max_load": load.expert.max_load,
             }
-            for user_id, profile in sorted(profiles.items(), key=lambda kv: kv[1].user.name)
-        ],
+            for load in preview.loads
+        ],  # fmt: skip
         "uncovered": [
-            {"case": case_ref(cases[case_id]), "missing": missing, "reason": reason}
-            for case_id, missing, reason in item.uncovered
+            {"case": case_ref(case), "missing": missing, "reason": reason}
+            for case, missing, reason in preview.uncovered
         ],
     }

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from api.auth import api_blueprint, require_actor, secured
 from api.review_present import assignment as present_assignment
@@ -40,20 +39,17 @@ from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from pingxuan.permissions import require_expert, require_staff
+from pingxuan.permissions import require_staff
 from reviewers import assignment as assigning
 from reviewers import progress, scoring, shortlist
 from reviewers.aggregation import case_results
-from reviewers.models import LIVE, WAIVED, Assignment, Proposal
+from reviewers.models import Assignment, Proposal
 
 blp = api_blueprint("api_reviews", __name__, "Expert review: assignment, scoring, ranking, progress, shortlisting")
 
 
-def _proposal(proposal_id: int) -> Proposal:
-    found = db.session.get(Proposal, proposal_id)
-    if found is None:
-        raise NotFound(_("No such proposal."))
-    return found
+def _proposal(item: Proposal, actor: User) -> dict[str, Any]:
+    return proposal(assigning.preview_proposal(item, actor))
 
 
 def _category(category_id: int) -> tuple[Campaign, Category]:
@@ -98,7 +94,7 @@ def create_proposal(data: dict[str, Any]):
     actor = require_actor()
     created = assigning.propose(current_campaign(), actor, data["mode"])
     commit()
-    return proposal(created)
+    return _proposal(created, actor)
 
 
 @blp.route("/assignment/proposals/<int:proposal_id>", methods=["GET"])
@@ -108,8 +104,8 @@ def create_proposal(data: dict[str, Any]):
 @secured(blp)
 def show_proposal(proposal_id: int):
     """A proposal with its pairs and their match, loads per expert, and the cases it could not cover."""
-    require_staff(require_actor())
-    return proposal(_proposal(proposal_id))
+    actor = require_actor()
+    return _proposal(assigning.get_proposal(proposal_id, actor), actor)
 
 
 @blp.route("/assignment/proposals/<int:proposal_id>", methods=["PATCH"])
@@ -121,12 +117,15 @@ def show_proposal(proposal_id: int):
 @secured(blp)
 def adjust(data: dict[str, Any], proposal_id: int):
     """Add or remove [case, expert] pairs by hand; a conflicted pair is refused with the reason per pair."""
-    actor = require_staff(require_actor())
+    actor = require_actor()
     changed = assigning.adjust_proposal(
-        _proposal(proposal_id), actor, [tuple(p) for p in data["add"]], [tuple(p) for p in data["remove"]]
+        assigning.get_proposal(proposal_id, actor),
+        actor,
+        [tuple(p) for p in data["add"]],
+        [tuple(p) for p in data["remove"]],
     )
     commit()
-    return proposal(changed)
+    return _proposal(changed, actor)
 
 
 @blp.route("/assignment/proposals/<int:proposal_id>/apply", methods=["POST"])
@@ -138,8 +137,8 @@ def adjust(data: dict[str, Any], proposal_id: int):
 @secured(blp)
 def apply(proposal_id: int):
     """Create the proposal's assignments (conflicts and load limits are checked again); all or none."""
-    actor = require_staff(require_actor())
-    created = assigning.apply_proposal(_proposal(proposal_id), actor)
+    actor = require_actor()
+    created = assigning.apply_proposal(assigning.get_proposal(proposal_id, actor), actor)
     commit()
     return [present_assignment(a) for a in created]
 
@@ -169,13 +168,7 @@ def assign_by_hand(data: dict[str, Any]):
 @secured(blp)
 def my_assignments():
     """The calling expert's worklist: assigned cases with due date, assignment status and review status."""
-    actor = require_expert(require_actor())
-    rows = db.session.scalars(
-        select(Assignment)
-        .where(Assignment.expert_id == actor.id, Assignment.status.in_((*LIVE, WAIVED)))
-        .order_by(Assignment.due_date, Assignment.id)
-    )
-    return [present_assignment(a) for a in rows]
+    return [present_assignment(a) for a in assigning.assignments_of(require_actor())]
 
 
 @blp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])

@@ -85,6 +85,8 @@ def test_expert_profiles(app, client, make, bearer):
     staff = bearer(make.organizer())
     expert = make.expert()
     assert client.get(f"/api/v1/experts/{expert.id}", headers=staff).status_code == 404  # no profile yet
+    listed = client.get("/api/v1/experts", headers=staff).get_json()
+    assert [(e["user_id"], e["has_profile"], e["max_load"]) for e in listed] == [(expert.id, False, None)]
     wrong = client.put(
         f"/api/v1/experts/{expert.id}", json={"max_load": 0, "domains": ["nowhere"], "title": "教授"}, headers=staff
     )
@@ -112,7 +114,7 @@ def test_expert_profiles(app, client, make, bearer):
     off = client.put(f"/api/v1/experts/{expert.id}", json={"active": False}, headers=staff).get_json()
     assert off["active"] is False and off["max_load"] == 8
 
-    assert client.put(f"/api/v1/experts/{make.applicant().id}", json={}, headers=staff).status_code == 422
+    assert client.put(f"/api/v1/experts/{make.applicant().id}", json={}, headers=staff).status_code == 404
     assert client.put("/api/v1/experts/999999", json={}, headers=staff).status_code == 404
     assert client.put(f"/api/v1/experts/{expert.id}", json={"active": True}, headers=bearer(expert)).status_code == 403
     assert client.get(f"/api/v1/experts/{expert.id}", headers={}).status_code == 401
