@@ -635,6 +635,8 @@ def score(case_id: int):
                 return redirect(url_for(".my_reviews"), 303)
             flash(_("Your draft is saved."), "success")
             return redirect(url_for(".score", case_id=case_id), 303)
+    elif form.is_submitted() and not read_only:
+        _expired()
     elif not form.is_submitted() and review is not None:
         values = {s.criterion_id: s.value for s in review.scores}
         for criterion in criteria:

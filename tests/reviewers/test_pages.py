@@ -233,6 +233,21 @@ def test_assignment_through_the_pages_avoids_conflicts_and_respects_load_limits(
     assert "applied already" in _text(again)
 
 
+def test_a_case_that_cannot_be_covered_is_shown_with_the_reason(client, make):
+    campaign = make.campaign()
+    campaign.reviewers_per_case = 1
+    case = make.case("expert_review")
+    case.unit.name = "青岛市大数据局"
+    commit()
+    only = make.pool_expert(organization="青岛市大数据局")
+    login(client, make.organizer())
+    response = client.post("/review/assignment/propose", data={"mode": "full"})
+    page = _text(client.get(response.headers["Location"]))
+    assert "could not be covered" in page and "No expert without a conflict is left for this case." in page
+    assert "data-pair=" not in page and f'data-expert="{only.id}"' in page
+    assert "(full, 0 pairs)" in page
+
+
 # The expert's side -----------------------------------------------------------------------------------------
 
 
