@@ -1,0 +1,114 @@
+"""End to end on a phone: open a finalist from its category, verify a number with the texted code, vote, see
+the count change, and be refused a second vote for the same case on the same day."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from campaigns.models import VOTE_OPEN
+from cases.operations import attach_file
+from pingxuan.db import commit
+from pingxuan.extensions import db
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.factories import Factory, path_to
+from voting.models import SmsMessage
+from workflow.definition import OWNER
+from workflow.engine import fire
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOT = Path("/tmp/e2e-vote.png")
+PHONE = "13912345678"
+
+
+@pytest.fixture
+def phone_page() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
+            locale="en-US",
+        )  # fmt: skip
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def _photo() -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (1600, 1000), (40, 120, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _finalists(app) -> tuple[int, str, str]:
+    with app.app_context():
+        make = Factory()
+        campaign = make.campaign()
+        campaign.vote_status = VOTE_OPEN
+        commit()
+        owner = make.applicant()
+        case = make.case("draft", owner=owner, title="城市运行一网统管平台")
+        attach_file(case, owner, "photo", "大屏.jpg", _photo())
+        commit()
+        organizer = make.organizer()
+        for transition in path_to("public_vote"):
+            make.prepare(case, transition)
+            fire(case, transition.name, owner if OWNER in transition.roles else organizer, comment="e2e")
+            commit()
+        make.case("public_vote", title="智慧停车诱导系统")
+        result = case.id, case.title, campaign.categories[0].name_en
+        db.session.remove()
+        return result
+
+
+def _code(app) -> str:
+    with app.app_context():
+        body = db.session.scalars(select(SmsMessage.body).order_by(SmsMessage.id.desc())).first()
+        db.session.remove()
+    return re.search(r"\d{6}", body).group(0)
+
+
+def test_a_visitor_votes_from_a_phone(live_server, phone_page):
+    case_id, title, category = _finalists(live_server.app)
+    page, base = phone_page, live_server.url
+    page.goto(f"{base}/language/en?next=/showcase")
+    page.get_by_role("link", name=category).click()
+    page.get_by_role("link", name=re.compile(title)).click()
+    page.wait_for_url(f"{base}/showcase/cases/{case_id}")
+    assert page.locator("#vote-count").inner_text() == "0"
+    assert page.locator(".photos img").first.evaluate("img => img.naturalWidth") == 1200  # the display copy
+
+    page.click("#verify-to-vote")
+    page.fill("#phone", PHONE)
+    page.click("#send-code")
+    page.fill("#code", _code(live_server.app))
+    page.click("#check-code")
+    page.wait_for_url(f"{base}/showcase/cases/{case_id}")
+
+    page.click("#vote-button")
+    page.wait_for_function("document.getElementById('vote-count').textContent === '1'")
+    assert "Votes left today in this category: 2" in page.locator("#vote-message").inner_text()
+
+    page.click("#vote-button")
+    page.wait_for_function("document.getElementById('vote-message').classList.contains('error')")
+    assert "already voted for this case today" in page.locator("#vote-message").inner_text()
+    assert page.locator("#vote-count").inner_text() == "1"
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    page.reload()
+    assert page.locator("#vote-button").is_disabled() and page.locator("#vote-count").inner_text() == "1"
