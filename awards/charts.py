@@ -80,7 +80,8 @@ def columns(label: str, items: Sequence[tuple[str, float]], color: str = PALETTE
     step = (width - left - 10) / n
     every = max(1, round(n / 12))
     body = [f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" stroke="#9aa5b1"/>']
-    body.append(f'<text x="{left - 4}" y="16" text-anchor="end">{escape(_fmt(top))}</text>')
+    if items:
+        body.append(f'<text x="{left - 4}" y="16" text-anchor="end">{escape(_fmt(top))}</text>')
     for i, (name, value) in enumerate(items):
         h = (height - bottom - 20) * value / top
         x = left + i * step

@@ -13,6 +13,10 @@ PARAMS = {
     "attachment_id": "1",
     "export_type": "csv",
     "filename": "x.css",
+    "category_id": "1",  # the awards pages (awards/admin.py)
+    "fmt": "csv",
+    "batch_id": "1",
+    "certificate_id": "1",
 }
 
 

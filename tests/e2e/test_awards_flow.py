@@ -71,6 +71,11 @@ def test_confirm_issue_download_and_verify(live_server, browser_page, tmp_path):
         assert len(names) == 2 and all(archive.read(n).startswith(b"%PDF") for n in names)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
+    # The dashboard draws its charts on the server: SVG in the page, no script.
+    page.goto(f"{base}/admin/dashboard/")
+    assert page.locator(".chart-box svg").count() == 5
+    page.screenshot(path="/tmp/e2e-awards-dashboard.png", full_page=True)
+
     with live_server.app.app_context():
         certificate = db.session.scalar(select(Certificate).where(Certificate.case_id == winner_id))
         number, sha256 = certificate.number, certificate.sha256
