@@ -145,7 +145,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset(_STAFF), comment_required=True, effects=("notify_owner",), style="secondary",
     ),
     Transition(
-        "resubmit", "重新提交", "Resubmit", ("returned",), "submitted", frozenset({OWNER}),
+        "resubmit", "重新提交", "Resubmit", ("returned",), "eligibility_check", frozenset({OWNER}),
         guards=("dossier_complete",), effects=("notify_owner",),
     ),
     Transition(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from flask_babel import force_locale
 
 from cases.models import Case
 from pingxuan.accounts.models import User
@@ -27,7 +28,7 @@ def test_concurrent_fire_one_wins(app, make):
     results: dict[str, object] = {}
 
     def act(actor_id: int, transition: str) -> None:
-        with app.app_context():
+        with app.app_context(), force_locale("en"):
             try:
                 loaded = db.session.get(Case, case_id)
                 actor = db.session.get(User, actor_id)

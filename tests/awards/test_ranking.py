@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from flask_babel import force_locale
 
 from awards.ranking import confirm_awards, rank
 from campaigns.models import VOTE_CLOSED, VOTE_OPEN
@@ -44,9 +45,9 @@ def test_confirming_awards_is_refused_while_the_vote_is_open(app, make):
     commit()
     organizer = make.organizer()
     category = finalists[0].category
-    with pytest.raises(Invalid) as error:
+    with force_locale("en"), pytest.raises(Invalid) as error:
         confirm_awards(campaign, category, organizer, size=2)
-    assert "vote" in error.value.message.lower()
+    assert "vote is not closed" in error.value.message
     assert {c.state for c in finalists} == {"public_vote"}
     campaign.vote_status = VOTE_CLOSED
     commit()

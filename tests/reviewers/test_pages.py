@@ -160,20 +160,19 @@ def test_return_with_due_date_resubmit_and_approve_through_the_pages(client, mak
 
     login(client, owner)
     response = client.post(f"/cases/{case.id}/transitions/resubmit", data={"expected_version": returned.version})
-    assert response.status_code == 303 and _fresh(Case, case.id).state == "submitted"
+    assert response.status_code == 303 and _fresh(Case, case.id).state == "eligibility_check"
 
     login(client, organizer)
-    for name in ("start_check", "approve"):
-        version = _fresh(Case, case.id).version
-        response = client.post(f"/review/eligibility/{case.id}/decide/{name}", data={"expected_version": version})
-        assert response.status_code == 303
+    version = _fresh(Case, case.id).version
+    response = client.post(f"/review/eligibility/{case.id}/decide/approve", data={"expected_version": version})
+    assert response.status_code == 303
     assert _fresh(Case, case.id).state == "expert_review"
     events = db.session.scalars(
         select(WorkflowEvent)
         .where(WorkflowEvent.case_id == case.id, WorkflowEvent.id > before)
         .order_by(WorkflowEvent.id)
     ).all()
-    assert [e.transition for e in events] == ["return_for_revision", "resubmit", "start_check", "approve"]
+    assert [e.transition for e in events] == ["return_for_revision", "resubmit", "approve"]
     assert events[0].comment == "请补充运营数据" and events[0].actor_id == organizer.id
     assert events[1].actor_id == owner.id
 

@@ -49,13 +49,13 @@ def test_return_resubmit_approve_records_three_events(app, make):
     return_for_revision(case, organizer, "请补充运营数据", date.today() + timedelta(days=7))
     commit()
     assert case.state == "returned" and case.revision_due is not None
-    fire(case, "resubmit", owner)
+    fire(case, "resubmit", owner)  # back to the office's eligibility check, where it left
     commit()
-    fire(case, "start_check", organizer)
+    assert case.state == "eligibility_check"
     fire(case, "approve", organizer)
     commit()
     names = [e.transition for e in WorkflowEvent.query.filter_by(case_id=case.id).order_by(WorkflowEvent.id)][before:]
-    assert names == ["return_for_revision", "resubmit", "start_check", "approve"]
+    assert names == ["return_for_revision", "resubmit", "approve"]
 
 
 def test_assignment_respects_conflicts_loads_and_expertise(app, make):
