@@ -22,6 +22,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=instance_path)
     app.config.update(config.load(app.instance_path))
     app.config.update(overrides or {})
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # options follow the database actually used
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per rendering step otherwise

@@ -41,7 +41,7 @@ def load(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "STORAGE_DIR": _env("STORAGE_DIR") or str(instance / "storage"),
         "MAX_UPLOAD_BYTES": int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": (int(_env("MAX_UPLOAD_MB", "20")) + 1) * 1024 * 1024,
@@ -84,7 +84,7 @@ def load(instance_path: str) -> dict:
     }
 
 
-def _engine_options(url: str) -> dict:
+def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True}
