@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from campaigns.models import VOTE_CLOSED, VOTE_OPEN, Campaign
@@ -29,16 +31,13 @@ from voting.privacy import ip_hash, subnet_hash
 from workflow.definition import ANONYMOUS, VOTE, states_granting
 
 
-def _insert(table):
-    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(table)
-
-
 @dataclass(frozen=True)
 class VoteResult:
     ballot_id: int
     case_id: int
     count: int
     remaining_today: int  # votes the voter has left today in this category
+    count_visible: bool = True  # the campaign shows live counts (a vote can only succeed while it is open)
 
 
 def votable_states() -> tuple[str, ...]:
@@ -57,14 +56,63 @@ def voting_open(campaign_row, on: date) -> str | None:
     return None
 
 
-def cast_vote(voter_id: int, case_id: int, address: str, user_agent: str = "") -> VoteResult:
-    conn = db.session.connection()
-    row = conn.execute(
+_BALLOT_FIELDS = (
+    "campaign_id", "case_id", "category_id", "voter_id", "vote_date", "slot", "created_at", "ip_hash",
+    "subnet_hash", "user_agent",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Statements:
+    lookup: Any
+    insert: Any  # PostgreSQL: ballot and count in one statement; SQLite: the ballot only
+    count: Any | None
+    already: Any
+
+
+@cache
+def _statements(dialect: str) -> _Statements:
+    """The hot path's statements, built once with bind parameters (building them costs more than running them)."""
+    ballots, counts_table = Ballot.__table__, VoteCount.__table__
+    lookup = (
         select(
             Case.state, Case.category_id, Case.campaign_id, Campaign.vote_status, Campaign.vote_opens,
-            Campaign.vote_closes, Campaign.votes_per_category_per_day,
-        ).join(Campaign, Campaign.id == Case.campaign_id).where(Case.id == case_id)
-    ).first()  # fmt: skip
+            Campaign.vote_closes, Campaign.votes_per_category_per_day, Campaign.show_live_counts,
+        )
+        .join(Campaign, Campaign.id == Case.campaign_id)
+        .where(Case.id == bindparam("case_id"))
+    )  # fmt: skip
+    dml = postgresql if dialect == "postgresql" else sqlite
+    insert = dml.insert(ballots).values({name: bindparam(name) for name in _BALLOT_FIELDS}).on_conflict_do_nothing()
+    bump = {"valid": counts_table.c.valid + 1}
+    count = None
+    if dialect == "postgresql":
+        new = insert.returning(ballots.c.id, ballots.c.case_id).cte("new_ballot")
+        insert = (
+            postgresql.insert(counts_table)
+            .from_select(["case_id", "valid"], select(new.c.case_id, literal(1)))
+            .on_conflict_do_update(index_elements=["case_id"], set_=bump)
+            .returning(select(new.c.id).scalar_subquery(), counts_table.c.valid)
+        )
+    else:
+        insert = insert.returning(ballots.c.id)
+        count = (
+            sqlite.insert(counts_table)
+            .values(case_id=bindparam("case_id"), valid=1)
+            .on_conflict_do_update(index_elements=["case_id"], set_=bump)
+            .returning(counts_table.c.valid)
+        )
+    already = select(Ballot.id).where(
+        Ballot.voter_id == bindparam("voter_id"), Ballot.case_id == bindparam("case_id"),
+        Ballot.vote_date == bindparam("vote_date"),
+    )  # fmt: skip
+    return _Statements(lookup, insert, count, already)
+
+
+def cast_vote(voter_id: int, case_id: int, address: str, user_agent: str = "") -> VoteResult:
+    conn = db.session.connection()
+    statements = _statements(conn.dialect.name)
+    row = conn.execute(statements.lookup, {"case_id": case_id}).first()
     if row is None or row.state not in votable_states():
         raise NotFound(_("No such case."))
     on = today()
@@ -78,23 +126,28 @@ def cast_vote(voter_id: int, case_id: int, address: str, user_agent: str = "") -
         "user_agent": (user_agent or "")[:300],
     }  # fmt: skip
     for slot in range(1, limit + 1):
-        ballot_id = conn.execute(
-            _insert(Ballot.__table__).values(slot=slot, **values).on_conflict_do_nothing().returning(Ballot.id)
-        ).scalar()
-        if ballot_id is not None:
-            upsert = _insert(VoteCount.__table__).values(case_id=case_id, valid=1)
-            count = conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["case_id"], set_={"valid": VoteCount.__table__.c.valid + 1}
-                ).returning(VoteCount.__table__.c.valid)
-            ).scalar_one()
-            return VoteResult(ballot_id, case_id, count, limit - slot)
-        already = conn.execute(
-            select(Ballot.id).where(Ballot.voter_id == voter_id, Ballot.case_id == case_id, Ballot.vote_date == on)
-        ).first()
-        if already is not None:
+        inserted = _insert_ballot(conn, statements, {**values, "slot": slot})
+        if inserted is not None:
+            ballot_id, count = inserted
+            return VoteResult(ballot_id, case_id, count, limit - slot, bool(row.show_live_counts))
+        already = conn.execute(statements.already, {"voter_id": voter_id, "case_id": case_id, "vote_date": on})
+        if already.first() is not None:
             raise Conflict(_("You have already voted for this case today. Come back tomorrow."))
     raise Conflict(_("You have used today's %(n)d votes in this category.", n=limit))
+
+
+def _insert_ballot(conn, statements: _Statements, values: dict) -> tuple[int, int] | None:
+    """Insert the ballot unless a rule's constraint refuses it, and count it: (ballot id, new count) or None.
+
+    On PostgreSQL both happen in one statement (a data-modifying CTE): one round trip on the hot path.
+    """
+    if statements.count is None:
+        row = conn.execute(statements.insert, values).first()
+        return (row[0], row[1]) if row is not None else None
+    ballot_id = conn.execute(statements.insert, values).scalar()
+    if ballot_id is None:
+        return None
+    return ballot_id, conn.execute(statements.count, {"case_id": values["case_id"]}).scalar_one()
 
 
 def counts(case_ids: list[int]) -> dict[int, int]:

@@ -130,10 +130,7 @@ def cast_public_vote(voter_id: int, case_id: int, address: str, user_agent: str 
     live counts: one indexed single-column read, no ORM objects.
     """
     result = cast_vote(voter_id, case_id, address, user_agent)
-    visible = db.session.execute(
-        select(Campaign.show_live_counts).join(Case, Case.campaign_id == Campaign.id).where(Case.id == case_id)
-    ).scalar_one()
-    return result, bool(visible)
+    return result, result.count_visible
 
 
 def _serializer() -> URLSafeTimedSerializer:
