@@ -19,10 +19,8 @@ pytestmark = pytest.mark.browser
 PASSWORD = "e2e password 42"
 SCREENSHOT = Path("/tmp/e2e-case.png")
 
-# Strings that are Chinese only once the lead has filled pingxuan/translations (zh_Hans_CN). Until then the
-# msgids come out in English; enable this list (set ZH_CATALOGUE_READY) when the catalogue exists.
-ZH_CATALOGUE_READY = False
-ZH_UI_STRINGS = ["历史", "附件", "我的工作", "退出"]  # "History", "Attachments", "My work", "Log out"
+# Interface strings that the default locale shows in Chinese (from pingxuan/translations, zh_Hans_CN).
+ZH_UI_STRINGS = ["办理记录", "附件", "我的待办", "退出登录"]  # "History", "Attachments", "My work", "Log out"
 
 
 def _real_pdf(path: Path) -> Path:
@@ -106,10 +104,9 @@ def test_register_create_attach_submit_and_switch_language(live_server, browser_
     assert "张三" in event.inner_text()
     number = page.locator(".number").inner_text()
     assert re.fullmatch(r"\d{4}-[A-Z]+-0001", number), number
-    if ZH_CATALOGUE_READY:
-        text = page.locator("body").inner_text()
-        for phrase in ZH_UI_STRINGS:
-            assert phrase in text, phrase
+    text = page.locator("body").inner_text()
+    for phrase in ZH_UI_STRINGS:
+        assert phrase in text, phrase
 
     with live_server.app.app_context():
         case = db.session.scalars(select(Case).where(Case.id == case_id)).one()
