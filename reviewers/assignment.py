@@ -24,6 +24,7 @@ from reviewers.models import (
     OPEN,
     PENDING,
     RELEASED,
+    SUBMITTED_REVIEW,
     Assignment,
     Expert,
     Proposal,
@@ -230,7 +231,7 @@ def respond(assignment: Assignment, actor: User, accept: bool, reason: str | Non
         reason = (reason or "").strip()
         if not reason:
             raise Invalid(_("Give a reason for declining."), {"reason": _("A reason is required.")})
-        if assignment.review is not None and assignment.review.status == "submitted":
+        if assignment.review is not None and assignment.review.status == SUBMITTED_REVIEW:
             raise Forbidden(_("A submitted review cannot be declined."))
         assignment.status = DECLINED
         assignment.reason = reason

@@ -19,6 +19,7 @@ from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.extensions import db
 from reviewers.models import LIVE, OPEN, Assignment
+from workflow.definition import TRANSITION_BY_NAME
 
 
 @dataclass
@@ -96,7 +97,7 @@ def within_award_quota(case: Case, actor: User | None) -> Refusal | None:
         select(func.count()).where(
             Case.campaign_id == case.campaign_id,
             Case.category_id == case.category_id,
-            Case.state == "awarded",
+            Case.state == TRANSITION_BY_NAME["award"].dest,
         )
     )
     quota = case.campaign.awards_per_category
