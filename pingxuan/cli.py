@@ -16,8 +16,10 @@ group = AppGroup("pingxuan", help="pingxuan administration: demo data, administr
 
 def register(app: Flask) -> None:
     app.cli.add_command(group)
+    from reviewers.cli import register as register_review_commands
     from voting.cli import register as register_vote_commands
 
+    register_review_commands(group)
     register_vote_commands(group)
 
 

@@ -148,3 +148,21 @@ def test_shortlisting_is_refused_while_a_review_is_missing(app, make):
     assert [r.case.state for r in preview.finalists] == ["public_vote", "public_vote"]
     ranked = case_results(campaign, category.id)
     assert ranked[0].normalized_mean >= ranked[-1].normalized_mean
+
+
+def test_reminders_go_to_experts_with_reviews_due_soon_or_overdue(app, make):
+    from datetime import date as _date
+
+    from notifications.models import OutboxMail
+
+    case = make.case("expert_review")
+    due, later = make.pool_expert(), make.pool_expert()
+    organizer = make.organizer()
+    soon = assigning.assign(case, due, organizer)
+    far = assigning.assign(case, later, organizer)
+    soon.due_date, far.due_date = _date.today() + timedelta(days=1), _date.today() + timedelta(days=20)
+    commit()
+    result = app.test_cli_runner().invoke(args=["pingxuan", "send-reminders"])
+    assert result.exit_code == 0 and "1" in result.output
+    mails = OutboxMail.query.filter(OutboxMail.recipient.in_([due.email, later.email])).all()
+    assert [m.recipient for m in mails] == [due.email] and case.title in mails[0].body
