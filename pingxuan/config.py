@@ -38,7 +38,7 @@ def load(instance_path: str) -> dict:
         if not secret_file.exists():
             secret_file.write_text(secrets.token_hex(32))
         secret = secret_file.read_text().strip()
-    return {
+    settings = {
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
@@ -82,6 +82,15 @@ def load(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
     }
+    optional = {  # unset: the defaults beside the code that uses them (voting/abuse.py, voting/sms.py)
+        "VOTE_LIMIT_IP": _env("VOTE_LIMIT_IP"),
+        "VOTE_LIMIT_VOTER": _env("VOTE_LIMIT_VOTER"),
+        "CODE_LIMIT_IP": _env("CODE_LIMIT_IP"),
+        "CODE_LIMIT_PHONE": _env("CODE_LIMIT_PHONE"),
+        "SMS_BACKEND": _env("SMS_BACKEND"),
+    }
+    settings.update({name: value for name, value in optional.items() if value})
+    return settings
 
 
 def engine_options(url: str) -> dict:
