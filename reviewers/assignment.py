@@ -126,6 +126,34 @@ def propose(campaign: Campaign, actor: User, mode: str = TOPUP) -> Proposal:
     return proposal
 
 
+def propose_replacement(campaign: Campaign) -> Proposal | None:
+    """After a decline or a declared conflict: a top-up proposal made by the system, waiting for an organizer
+    to preview and apply it (nothing is assigned without them). None when nothing is missing."""
+    problem, _cases_, _experts_ = build_problem(campaign, TOPUP)
+    if not any(problem.needs.values()):
+        return None
+    solution = solver.solve(problem)
+    proposal = Proposal(
+        campaign_id=campaign.id, mode=TOPUP, pairs=[list(p) for p in solution.pairs],
+        uncovered=[[case_id, missing, _uncovered_reason(problem, case_id)]
+                   for case_id, missing in sorted(solution.missing.items())],
+        total_cost=solution.total_cost, created_by_id=None,
+    )  # fmt: skip
+    db.session.add(proposal)
+    db.session.flush()
+    return proposal
+
+
+def pending_replacement(campaign: Campaign) -> Proposal | None:
+    """The newest replacement proposal the system made that no organizer has applied yet."""
+    return db.session.scalar(
+        select(Proposal)
+        .where(Proposal.campaign_id == campaign.id, Proposal.created_by_id.is_(None), Proposal.applied_at.is_(None))
+        .order_by(Proposal.id.desc())
+        .limit(1)
+    )
+
+
 def _uncovered_reason(problem: solver.Problem, case_id: int) -> str:
     candidates = [e for (c, e) in problem.costs if c == case_id]
     if not candidates:
@@ -236,6 +264,8 @@ def respond(assignment: Assignment, actor: User, accept: bool, reason: str | Non
         assignment.status = DECLINED
         assignment.reason = reason
         db.session.add(ReviewAudit(assignment_id=assignment.id, action="declined", actor_id=actor.id, reason=reason))
+        db.session.flush()
+        propose_replacement(assignment.case.campaign)
     db.session.flush()
     return assignment
 

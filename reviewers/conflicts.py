@@ -98,6 +98,10 @@ def declare_conflict(actor: User, case: Case, reason: str) -> Conflict:
         assignment.updated_at = utcnow()
         db.session.add(ReviewAudit(assignment_id=assignment.id, action="released_conflict", actor_id=actor.id,
                                    reason=reason))  # fmt: skip
+        db.session.flush()
+        from reviewers.assignment import propose_replacement  # assignment builds on conflicts
+
+        propose_replacement(case.campaign)
     db.session.flush()
     return conflict
 

@@ -313,6 +313,7 @@ def assignment():
         preview=None,
         propose_form=ProposeForm(formdata=None),
         conflicts=_conflicts(campaign),
+        replacement=assigning.pending_replacement(campaign),
     )
 
 

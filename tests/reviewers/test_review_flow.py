@@ -91,9 +91,14 @@ def test_assignment_respects_conflicts_loads_and_expertise(app, make):
     declare_conflict(expert, victim.case, "我曾参与该项目的咨询")
     commit()
     assert victim.status == "released"
-    replacement = assigning.propose(campaign, organizer)
+    replacement = assigning.pending_replacement(campaign)  # made by the system, waiting for an organizer
+    assert replacement is not None and replacement.created_by_id is None
     assert [p[0] for p in replacement.pairs] == [victim.case_id]
     assert replacement.pairs[0][1] != expert.id
+    assigning.apply_proposal(replacement, organizer)
+    commit()
+    assert assigning.pending_replacement(campaign) is None
+    assert Assignment.query.filter(Assignment.case_id == victim.case_id, Assignment.status.in_(LIVE)).count() == 2
 
 
 def test_only_the_assigned_expert_scores_and_the_range_is_checked(app, make):
