@@ -46,7 +46,7 @@ def load(instance_path: str) -> dict:
         "MAX_UPLOAD_BYTES": int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": (int(_env("MAX_UPLOAD_MB", "20")) + 1) * 1024 * 1024,
         "CELERY": {
-            "broker_url": broker_url or "memory://",
+            "broker_url": broker_url or "memory://localhost/",
             "result_backend": _env("RESULT_BACKEND") or None,
             "task_always_eager": broker_url is None,
             "task_eager_propagates": True,

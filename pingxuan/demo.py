@@ -25,7 +25,11 @@ from pingxuan.accounts.operations import create_user, register_unit
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
+from reviewers.assignment import assign, respond
 from reviewers.models import ACCEPTED, PENDING, SUBMITTED, Assignment
+from reviewers.pool import update_profile
+from reviewers.scoring import ensure_default_rubric, rubric, save_review
+from voting.window import open_vote
 from workflow.definition import (
     ADMIN,
     APPLICANT,
@@ -78,6 +82,8 @@ EXPERTS = [
     ("expert1", "张立新"), ("expert2", "陈静"), ("expert3", "刘洋"),
     ("expert4", "赵海涛"), ("expert5", "孙丽华"), ("expert6", "周明"),
 ]  # fmt: skip
+
+EXPERT_ORGANIZATIONS = ["青岛大学", "中国海洋大学", "青岛科技大学", "山东省信息技术研究院"]
 
 # (name, kind, district, parent, contact, phone, recommending organization, members)
 UNITS = [
@@ -231,10 +237,11 @@ def _build(result: DemoResult, password: str) -> None:
         overrides={
             "submission_opens": start - timedelta(days=30),
             "submission_closes": start + timedelta(days=30),
-            "review_opens": start + timedelta(days=31),
-            "review_closes": start + timedelta(days=60),
-            "vote_opens": start + timedelta(days=61),
-            "vote_closes": start + timedelta(days=80),
+            # A demo shows every phase at once: the finalists can be voted on today.
+            "review_opens": start - timedelta(days=10),
+            "review_closes": start + timedelta(days=20),
+            "vote_opens": start - timedelta(days=1),
+            "vote_closes": start + timedelta(days=30),
         }
     )
     commit()
@@ -248,6 +255,12 @@ def _build(result: DemoResult, password: str) -> None:
     account(ADMIN, "admin", "系统管理员")
     organizers = [account(ORGANIZER, local, name) for local, name in ORGANIZERS]
     experts = [account(EXPERT, local, name) for local, name in EXPERTS]
+    ensure_default_rubric(campaign)
+    for index, expert in enumerate(experts):  # each expert knows two categories, in the pool with a profile
+        codes = [campaign.categories[index % 7].code, campaign.categories[(index + 3) % 7].code]
+        update_profile(organizers[0], expert, {"organization": EXPERT_ORGANIZATIONS[index % len(EXPERT_ORGANIZATIONS)],
+                                               "max_load": 30, "categories": codes}, campaign)  # fmt: skip
+    commit()
 
     orgs = {org.name_zh: org for org in organizations()}
     units: list[tuple[Unit, list[User], int]] = []
@@ -315,6 +328,8 @@ def _build(result: DemoResult, password: str) -> None:
         if _needs_reviewers(case.state):
             _assign(case, experts, organizer, index, None)
         result.cases_by_state[state] = result.cases_by_state.get(state, 0) + 1
+    open_vote(campaign, organizers[0])  # the finalists are on the showcase, open for votes
+    commit()
 
 
 def _needs_reviewers(state: str) -> bool:
@@ -323,11 +338,17 @@ def _needs_reviewers(state: str) -> bool:
 
 
 def _assign(case: Case, experts: list[User], organizer: User, index: int, status: str | None) -> None:
+    """Three experts per case through the assignment operations; "submitted" means really scored."""
     if db.session.scalar(select(func.count(Assignment.id)).where(Assignment.case_id == case.id)):
         return
+    criteria = rubric(case.campaign)
     for offset in range(3):
         expert = experts[(index + offset) % len(experts)]
-        state = status or (PENDING, ACCEPTED, SUBMITTED)[offset]
-        db.session.add(Assignment(case_id=case.id, expert_id=expert.id, status=state, assigned_by_id=organizer.id))
-    db.session.flush()
-    commit()
+        assignment = assign(case, expert, organizer)
+        wanted = status or (PENDING, ACCEPTED, SUBMITTED)[offset]
+        if wanted == ACCEPTED:
+            respond(assignment, expert, accept=True)
+        elif wanted == SUBMITTED:
+            scores = {c.id: c.max_score * (60 + (index * 7 + offset * 11) % 40) // 100 for c in criteria}
+            save_review(assignment, expert, scores, comment="演示评审意见", submit=True)
+        commit()
