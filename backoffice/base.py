@@ -73,36 +73,32 @@ class StaffModelView(StaffOnly, ModelView):
 
     # Flask-Admin's entry points, with one commit and domain errors reported.
     def create_model(self, form: Form):
-        try:
-            model = self.save_new(form)
-            commit()
-        except DomainError as error:
-            rollback()
-            report(error, form)
-            return False
-        except IntegrityError as error:
-            rollback()
-            log.info("integrity error in the back office: %s", error)
-            flash(_("This conflicts with an existing record (a name or code is used already)."), "error")
+        model = self._saved(form, lambda: self.save_new(form))
+        if model is None:
             return False
         self.after_model_change(form, model, True)
         return model
 
     def update_model(self, form: Form, model: Any) -> bool:
+        if self._saved(form, lambda: self.save_existing(form, model) or model) is None:
+            return False
+        self.after_model_change(form, model, False)
+        return True
+
+    def _saved(self, form: Form, save: Any) -> Any | None:
+        """Run an operation and commit; a refusal or a clash with a unique record is shown, nothing is kept."""
         try:
-            self.save_existing(form, model)
+            result = save()
             commit()
+            return result
         except DomainError as error:
             rollback()
             report(error, form)
-            return False
         except IntegrityError as error:
             rollback()
             log.info("integrity error in the back office: %s", error)
             flash(_("This conflicts with an existing record (a name or code is used already)."), "error")
-            return False
-        self.after_model_change(form, model, False)
-        return True
+        return None
 
     def delete_model(self, model: Any) -> bool:
         flash(_("Records are not deleted here."), "error")
