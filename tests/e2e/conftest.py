@@ -58,7 +58,7 @@ def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def browser_page() -> Iterator:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
+        pytest.fail("Debian's chromium is not installed: ./dev.sh install puts it there (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

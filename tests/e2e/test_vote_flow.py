@@ -31,7 +31,7 @@ PHONE = "13912345678"
 @pytest.fixture
 def phone_page() -> Iterator:
     if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
+        pytest.fail("Debian's chromium is not installed: ./dev.sh install puts it there (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
