@@ -146,7 +146,7 @@ cmd_i18n() {
     "$VENV/bin/pybabel" -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
         --project pingxuan -o "$pot" "${I18N_SOURCES[@]}"
     if [ -f "$dir/zh_Hans_CN/LC_MESSAGES/messages.po" ]; then
-        "$VENV/bin/pybabel" -q update --no-fuzzy-matching -i "$pot" -d "$dir" -l zh_Hans_CN
+        "$VENV/bin/pybabel" -q update --no-fuzzy-matching --ignore-obsolete -i "$pot" -d "$dir" -l zh_Hans_CN
     else
         "$VENV/bin/pybabel" -q init -i "$pot" -d "$dir" -l zh_Hans_CN
     fi

@@ -184,7 +184,7 @@ class UserView(StaffModelView):
     column_list = ("name", "email", "role", "unit", "active", "created_at")
     column_details_list = ("name", "email", "role", "unit", "active", "locale", "created_at")
     column_labels = {
-        "name": _l("Name"),
+        "name": _l("Full name"),
         "email": _l("E-mail"),
         "role": _l("Role"),
         "unit": _l("Unit"),
