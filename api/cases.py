@@ -9,7 +9,6 @@ import flask
 from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema
-from sqlalchemy import select
 from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import CombinedMultiDict
 
@@ -29,10 +28,8 @@ from api.schemas import (
 from cases.models import Case
 from cases.operations import attach_file, create_case, get_attachment, get_case, remove_attachment, update_case
 from pingxuan.db import commit
-from pingxuan.extensions import db
-from workflow.definition import OWNER, STAFF
-from workflow.models import WorkflowEvent
-from workflow.roles import roles_on
+from workflow.history import events as case_events
+from workflow.history import may_see_history
 from workflow.worklists import visible_cases_query
 
 
@@ -166,8 +163,5 @@ def timeline(case_id: int):
     """The case's workflow events, oldest first."""
     actor = current_actor()
     case = get_case(case_id, actor)
-    insider = bool(roles_on(actor, case) & (STAFF | {OWNER}))
-    events = db.session.scalars(
-        select(WorkflowEvent).where(WorkflowEvent.case_id == case.id).order_by(WorkflowEvent.id)
-    )
-    return [event(item, actor, insider) for item in events]
+    insider = may_see_history(actor, case)
+    return [event(item, actor, insider) for item in case_events(case)]

@@ -33,6 +33,7 @@ from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from workflow.definition import STATE_BY_NAME, STATES, TRANSITION_BY_NAME, TRANSITIONS, Transition
 from workflow.engine import Option, fire_many, options
+from workflow.history import timeline
 from workflow.models import WorkflowEvent
 from workflow.roles import global_roles
 
@@ -258,9 +259,7 @@ class CaseView(StaffModelView):
             if name in ("category_id", "domain_id", "recommending_org_id"):
                 value = pick(value, "name") if value is not None else None
             fields.append((label, value))
-        events = db.session.scalars(
-            select(WorkflowEvent).where(WorkflowEvent.case_id == case.id).order_by(WorkflowEvent.id)
-        ).all()
+        events = timeline(case, actor()) or []
         case_options: list[Option] = options(case, actor())
         return {
             "fields": fields,
