@@ -45,6 +45,7 @@ from workflow.definition import STAFF, TRANSITION_BY_NAME
 
 TEMPLATES = PROJECT_ROOT / "pdf_templates"
 CASE_AWARD, ORGANIZATION_AWARD = "case_award", "organization_award"
+SHARED = "_shared"  # the layout, style and seal every kind of certificate shares
 AWARDED = TRANSITION_BY_NAME["award"].dest
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,8 @@ def verify_file(data: bytes) -> Verification:
 
 @cache
 def _environment(kind: str) -> SandboxedEnvironment:
-    return SandboxedEnvironment(loader=FileSystemLoader(str(_folder(kind))), autoescape=True, undefined=StrictUndefined)
+    folders = [str(_folder(kind)), str(TEMPLATES / SHARED)]
+    return SandboxedEnvironment(loader=FileSystemLoader(folders), autoescape=True, undefined=StrictUndefined)
 
 
 def _folder(kind: str) -> Path:
@@ -123,11 +125,11 @@ def render_html(certificate: Certificate) -> str:
     )
 
 
-def _fetcher(folder: Path):
+def _fetcher(*folders: Path):
     from weasyprint.urls import URLFetcher
 
     class FolderFetcher(URLFetcher):
-        """Serves files under the template's folder and data: URLs; refuses everything else."""
+        """Serves files under the template's folders and data: URLs; refuses everything else."""
 
         def fetch(self, url: str, headers: Any = None):
             parsed = urlparse(url)
@@ -135,7 +137,7 @@ def _fetcher(folder: Path):
                 return super().fetch(url, headers)
             if parsed.scheme == "file":
                 path = Path(unquote(parsed.path)).resolve()
-                if path.is_relative_to(folder) and path.is_file():
+                if any(path.is_relative_to(folder) for folder in folders) and path.is_file():
                     return super().fetch(url, headers)
             log.warning("certificate template tried to load %s; refused", url)
             raise ValueError(f"refused: {url}")
@@ -151,9 +153,11 @@ def _fonts():
 
 
 def render_pdf_html(html: str, folder: Path) -> bytes:
+    """Render with files loadable from the kind's own folder and the shared one, nothing else."""
     import weasyprint  # imported here: about a second, paid by workers only
 
-    document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=_fetcher(folder))
+    fetcher = _fetcher(folder, (TEMPLATES / SHARED).resolve())
+    document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher)
     return document.write_pdf(font_config=_fonts())
 
 
