@@ -6,6 +6,14 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from accounts.models import ApiToken, User
+from accounts.operations import (
+    change_password,
+    create_api_token,
+    invite_member,
+    list_api_tokens,
+    revoke_api_token,
+)
 from api.auth import api_blueprint, require_actor, secured
 from api.schemas import (
     InvitationCreateSchema,
@@ -16,14 +24,6 @@ from api.schemas import (
     TokenSchema,
     UnitSchema,
     UserSchema,
-)
-from pingxuan.accounts.models import ApiToken, User
-from pingxuan.accounts.operations import (
-    change_password,
-    create_api_token,
-    invite_member,
-    list_api_tokens,
-    revoke_api_token,
 )
 from pingxuan.db import commit
 from pingxuan.errors import NotFound

@@ -15,8 +15,8 @@ from flask import g, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
-from pingxuan.accounts.models import User
-from pingxuan.accounts.operations import user_for_token
+from accounts.models import User
+from accounts.operations import user_for_token
 from pingxuan.db import commit
 from pingxuan.errors import DomainError
 

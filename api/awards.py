@@ -12,6 +12,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
+from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.cases import _Parser
 from awards import certificates
@@ -24,7 +25,6 @@ from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from pingxuan.permissions import require_staff
 
 blp = api_blueprint("api_awards", __name__, "Awards: final ranking, organization awards, certificates, results")
 blp.ARGUMENTS_PARSER = _Parser()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.present import event, state
 from api.review_present import case_ref
@@ -21,7 +22,6 @@ from cases.eligibility import bulk_approve, prechecks, return_for_revision
 from cases.operations import get_case
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
-from pingxuan.permissions import require_staff
 
 blp = api_blueprint("api_eligibility", __name__, "Eligibility check: pre-checks, return for revision, bulk approval")
 

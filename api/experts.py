@@ -6,6 +6,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.review_present import case_ref, expert, person
 from api.review_schemas import (
@@ -18,12 +20,11 @@ from api.review_schemas import (
 )
 from cases.models import Case
 from cases.operations import current_campaign
-from pingxuan.accounts.models import User
 from pingxuan.db import commit
 from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
-from reviewers.conflicts import declare_conflict, list_conflicts
+from reviewers.assignment import declare_conflict
+from reviewers.conflicts import list_conflicts
 from reviewers.models import Conflict
 from reviewers.pool import get_expert, get_expert_user, import_experts, list_pool, read_sheet, update_profile
 

@@ -11,9 +11,9 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import Select, func, select
 
+from accounts.models import User
 from cases.models import Attachment, Case
 from cases.operations import dossier_errors
-from pingxuan.accounts.models import User
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from workflow.definition import EDIT, OWNER, STAFF, STATE_BY_NAME, TRANSITION_BY_NAME

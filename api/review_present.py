@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from accounts.models import User
 from api.present import state
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from reviewers.aggregation import CaseResult

@@ -10,6 +10,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.review_present import assignment as present_assignment
 from api.review_present import criterion, proposal, ranking_row, review
@@ -34,12 +36,10 @@ from api.review_schemas import (
 )
 from campaigns.models import Campaign, Category
 from cases.operations import current_campaign, get_case
-from pingxuan.accounts.models import User
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from pingxuan.permissions import require_staff
 from reviewers import assignment as assigning
 from reviewers import progress, scoring, shortlist
 from reviewers.aggregation import case_results

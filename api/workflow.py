@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from accounts.models import User
 from api.auth import api_blueprint, require_actor, secured
 from api.present import case_summary, event, paginate, state
 from api.schemas import (
@@ -18,7 +19,6 @@ from api.schemas import (
 )
 from campaigns.models import Campaign
 from cases.operations import get_case
-from pingxuan.accounts.models import User
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db

@@ -29,17 +29,17 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select
 
+from accounts.models import Unit, User
+from accounts.permissions import require_staff
 from awards.models import FAILED, ISSUED, PENDING, SUPERSEDED, Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign
 from cases.models import Case
 from pingxuan import storage
-from pingxuan.accounts.models import Unit, User
 from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
-from pingxuan.permissions import require_staff
 from pingxuan.queue import enqueue
 from workflow.definition import STAFF, TRANSITION_BY_NAME
 

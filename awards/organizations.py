@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from awards.models import OrganizationAward
 from campaigns.models import Campaign, Organization
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 from workflow.definition import TRANSITION_BY_NAME, TRANSITIONS
 
 

@@ -13,13 +13,13 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.db import savepoint
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 from reviewers.aggregation import case_results
 from voting.ballots import counts
 from workflow.definition import TRANSITION_BY_NAME

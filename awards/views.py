@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from accounts.models import User
 from awards import certificates, export
 from awards.organizations import conferred
 from awards.ranking import results as ranked_results
 from campaigns.models import Campaign
 from cases.models import Case
 from cases.operations import current_campaign
-from pingxuan.accounts.models import User
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db, limiter
 from workflow.roles import is_authenticated

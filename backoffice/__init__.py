@@ -12,6 +12,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
+from accounts.models import Unit, User
 from backoffice.cases import CaseView
 from backoffice.pages import StaffIndexView, WorkflowView
 from backoffice.views import (
@@ -27,7 +28,6 @@ from backoffice.views import (
 from campaigns.models import Campaign, Category, Domain, Organization
 from cases.models import Case
 from notifications.models import OutboxMail
-from pingxuan.accounts.models import Unit, User
 from workflow.models import WorkflowEvent
 
 

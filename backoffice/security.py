@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
-from pingxuan.accounts.models import User
+from accounts.models import User
 from workflow.definition import STAFF
 from workflow.roles import global_roles, is_authenticated
 

@@ -8,13 +8,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import Form, PasswordField
 from wtforms.validators import InputRequired
 
+from accounts.models import UNIT_KINDS, Unit, User
+from accounts.operations import check_unit, create_user_by_staff, update_user
 from backoffice.base import ReadOnlyModelView, StaffModelView
 from backoffice.cases import state_title, transition_title
 from backoffice.security import actor
 from campaigns.models import VOTE_CLOSED, VOTE_NOT_OPEN, VOTE_OPEN, Campaign, Category, Domain
 from campaigns.operations import check_campaign_settings, set_current_campaign
-from pingxuan.accounts.models import UNIT_KINDS, Unit, User
-from pingxuan.accounts.operations import check_unit, create_user_by_staff, update_user
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick

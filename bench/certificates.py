@@ -4,7 +4,7 @@
    folder-only URL fetcher, the shared FontConfiguration) against a bare WeasyPrint render of the same HTML
    (``weasyprint.HTML(string=html, base_url=folder).write_pdf()``) in the same run: the ratio.
 2. A batch of 70 certificates (``issue_batch``: one task per certificate) processed by one
-   ``celery -A pingxuan.worker worker`` process against two: the ratio of wall times.
+   ``celery -A pingxuan.shell.worker worker`` process against two: the ratio of wall times.
 
 Its own SQLite database and storage in a temporary folder; Redis at PINGXUAN_BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/13) on a queue of its own; loopback only; bounded (a few minutes at most).
@@ -32,7 +32,7 @@ BATCH, RENDERS, DEADLINE = 70, 12, 150.0
 
 
 def make_app(folder: Path, queue: str):
-    from pingxuan import create_app
+    from pingxuan.shell import create_app
 
     return create_app({
         "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}",
@@ -115,8 +115,9 @@ def start_workers(count: int, folder: Path, queue: str) -> list[tuple[subprocess
     for i in range(count):
         log = folder / f"worker-{count}-{i}.log"
         command = [
-            sys.executable, "-m", "celery", "-A", "pingxuan.worker", "worker", "--pool=solo", "--without-heartbeat",
-            "--without-gossip", "--without-mingle", "-Q", queue, "-n", f"bench{i}-{queue}@%h", "--loglevel=INFO",
+            sys.executable, "-m", "celery", "-A", "pingxuan.shell.worker", "worker", "--pool=solo",
+            "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "-n", f"bench{i}-{queue}@%h",
+            "--loglevel=INFO",
         ]  # fmt: skip
         with log.open("wb") as out:
             workers.append((subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT), log))
@@ -146,10 +147,10 @@ def batch_wall_time(workers: int, folder: Path, queue: str) -> tuple[float, list
     and how many tasks each worker ran."""
     from sqlalchemy import func, select, update
 
+    from accounts.models import User
     from awards import certificates
     from awards.models import FAILED, PENDING, SUPERSEDED, Certificate
     from campaigns.models import Campaign
-    from pingxuan.accounts.models import User
     from pingxuan.db import commit
     from pingxuan.extensions import db
     from workflow.definition import STAFF

@@ -10,15 +10,15 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from campaigns.models import Campaign
 from cases.models import Case
 from cases.operations import dossier_errors
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.db import savepoint
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 from workflow.definition import INITIAL_STATE, TRANSITION_BY_NAME
 from workflow.engine import fire
 from workflow.models import WorkflowEvent

@@ -8,8 +8,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import Unit, User
 from campaigns.models import Campaign, Category, Domain, Organization
-from pingxuan.accounts.models import Unit, User
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from workflow.definition import INITIAL_STATE

@@ -19,10 +19,10 @@ from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from sqlalchemy import select, update
 
+from accounts.models import User
 from campaigns.models import Campaign, Category, Domain, Organization
 from cases.models import Attachment, Case
 from pingxuan import storage
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound

@@ -8,7 +8,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, TelFiel
 from wtforms.fields import SelectChoice
 from wtforms.validators import EqualTo
 
-from pingxuan.accounts.models import UNIT_KINDS
+from accounts.models import UNIT_KINDS
 
 UNIT_KIND_LABELS = {
     "government": _l("Government body"),

@@ -11,8 +11,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from accounts.models import User
 from notifications.models import Notification, OutboxMail
-from pingxuan.accounts.models import User
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick

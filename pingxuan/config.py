@@ -55,7 +55,7 @@ def load(instance_path: str) -> dict:
             "broker_connection_retry_on_startup": True,
             "task_ignore_result": True,
             "timezone": _env("TIMEZONE", "Asia/Shanghai"),
-            # Celery beat: `celery -A pingxuan.worker beat`. Reviews due within two days or overdue, each morning.
+            # Celery beat: `celery -A pingxuan.shell.worker beat`. Reviews due within two days or overdue, each morning.
             "beat_schedule": {
                 "review-reminders": {"task": "reviewers.send_reminders", "schedule": crontab(hour=8, minute=0)},
                 # The public vote closes itself once its window has ended (just after midnight, local time).

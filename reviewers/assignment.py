@@ -7,18 +7,19 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from accounts.models import User
+from accounts.permissions import require_expert, require_staff
 from campaigns.models import Campaign
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict as ConflictError
 from pingxuan.errors import Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
-from pingxuan.permissions import require_expert, require_staff
 from reviewers import solver
 from reviewers.conflicts import conflicted_pairs, record_automatic_conflicts
 from reviewers.models import (
     ACCEPTED,
+    DECLARED,
     DECLINED,
     LIVE,
     OPEN,
@@ -26,6 +27,7 @@ from reviewers.models import (
     RELEASED,
     SUBMITTED_REVIEW,
     Assignment,
+    Conflict,
     Expert,
     Proposal,
     ReviewAudit,
@@ -268,6 +270,38 @@ def respond(assignment: Assignment, actor: User, accept: bool, reason: str | Non
         propose_replacement(assignment.case.campaign)
     db.session.flush()
     return assignment
+
+
+def declare_conflict(actor: User, case: Case, reason: str) -> Conflict:
+    """An expert declares a conflict, before or after assignment; a live assignment is released."""
+    require_expert(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Give the reason for the conflict."), {"reason": _("A reason is required.")})
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.case_id == case.id, Assignment.expert_id == actor.id)
+    )
+    if assignment is None and not _may_see_in_pool(actor, case):
+        raise NotFound(_("No such case."))
+    conflict = db.session.scalar(select(Conflict).where(Conflict.case_id == case.id, Conflict.expert_id == actor.id))
+    if conflict is None:
+        conflict = Conflict(case_id=case.id, expert_id=actor.id, source=DECLARED, reason=reason)
+        db.session.add(conflict)
+    if assignment is not None and assignment.status in LIVE:
+        assignment.status = RELEASED
+        assignment.reason = reason
+        assignment.updated_at = utcnow()
+        db.session.add(ReviewAudit(assignment_id=assignment.id, action="released_conflict", actor_id=actor.id,
+                                   reason=reason))  # fmt: skip
+        db.session.flush()
+        propose_replacement(case.campaign)
+    db.session.flush()
+    return conflict
+
+
+def _may_see_in_pool(actor: User, case: Case) -> bool:
+    """Before assignment an expert may declare conflicts on cases in review of the current campaign."""
+    return case.state in states_granting(REVIEW, {REVIEWER})
 
 
 def get_assignment(assignment_id: int, actor: User) -> Assignment:

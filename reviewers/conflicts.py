@@ -8,13 +8,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from cases.models import Case
-from pingxuan.accounts.models import User
-from pingxuan.db import utcnow
-from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
-from pingxuan.permissions import require_expert
-from reviewers.models import AUTO, DECLARED, LIVE, RELEASED, Assignment, Conflict, Expert, ReviewAudit
-from workflow.definition import REVIEW, REVIEWER, states_granting
+from reviewers.models import AUTO, Conflict, Expert
 
 _SPACE = re.compile(r"[\s\u3000()（）]+")
 
@@ -75,40 +70,6 @@ def record_automatic_conflicts(cases: list[Case], experts: list[Expert]) -> int:
                 added += 1
     db.session.flush()
     return added
-
-
-def declare_conflict(actor: User, case: Case, reason: str) -> Conflict:
-    """An expert declares a conflict, before or after assignment; a live assignment is released."""
-    require_expert(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(_("Give the reason for the conflict."), {"reason": _("A reason is required.")})
-    assignment = db.session.scalar(
-        select(Assignment).where(Assignment.case_id == case.id, Assignment.expert_id == actor.id)
-    )
-    if assignment is None and not _may_see_in_pool(actor, case):
-        raise NotFound(_("No such case."))
-    conflict = db.session.scalar(select(Conflict).where(Conflict.case_id == case.id, Conflict.expert_id == actor.id))
-    if conflict is None:
-        conflict = Conflict(case_id=case.id, expert_id=actor.id, source=DECLARED, reason=reason)
-        db.session.add(conflict)
-    if assignment is not None and assignment.status in LIVE:
-        assignment.status = RELEASED
-        assignment.reason = reason
-        assignment.updated_at = utcnow()
-        db.session.add(ReviewAudit(assignment_id=assignment.id, action="released_conflict", actor_id=actor.id,
-                                   reason=reason))  # fmt: skip
-        db.session.flush()
-        from reviewers.assignment import propose_replacement  # assignment builds on conflicts
-
-        propose_replacement(case.campaign)
-    db.session.flush()
-    return conflict
-
-
-def _may_see_in_pool(actor: User, case: Case) -> bool:
-    """Before assignment an expert may declare conflicts on cases in review of the current campaign."""
-    return case.state in states_granting(REVIEW, {REVIEWER})
 
 
 def list_conflicts(campaign_id: int) -> list[Conflict]:

@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import JSON, Column, ForeignKey, Numeric, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import User
 from campaigns.models import Campaign, Category, Domain
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 

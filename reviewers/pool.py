@@ -11,12 +11,12 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from accounts.models import User
+from accounts.operations import EMAIL, create_user, send_welcome
+from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category, Domain
-from pingxuan.accounts.models import User
-from pingxuan.accounts.operations import EMAIL, create_user, send_welcome
 from pingxuan.errors import DomainError, Invalid, NotFound
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 from reviewers.models import LIVE, Assignment, Expert
 from workflow.definition import EXPERT
 

@@ -9,10 +9,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from accounts.models import User
 from campaigns.models import Campaign
 from cases.models import Case
 from notifications.operations import send_mail
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick

@@ -8,13 +8,13 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from accounts.models import User
+from accounts.permissions import require_expert, require_staff
 from campaigns.models import Campaign
-from pingxuan.accounts.models import User
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from pingxuan.permissions import require_expert, require_staff
 from reviewers.models import (
     ACCEPTED,
     DRAFT_REVIEW,

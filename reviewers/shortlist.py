@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.db import savepoint
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 from reviewers.aggregation import CaseResult, case_results
 from workflow.definition import TRANSITION_BY_NAME
 from workflow.engine import check_guards, fire

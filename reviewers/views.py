@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from accounts.permissions import require_expert, require_staff
 from campaigns.models import Category
 from cases.eligibility import bulk_approve, prechecks, return_for_revision
 from cases.models import Case
@@ -37,11 +38,11 @@ from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from pingxuan.permissions import require_expert, require_staff
 from reviewers import assignment as assigning
 from reviewers import pool, progress, scoring, shortlist
 from reviewers.aggregation import case_results
-from reviewers.conflicts import declare_conflict, list_conflicts
+from reviewers.assignment import declare_conflict
+from reviewers.conflicts import list_conflicts
 from reviewers.models import (
     ACCEPTED,
     AUTO,

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 
-from pingxuan import create_app
 from pingxuan.extensions import db
+from pingxuan.shell import create_app
 from tests import services
 from tests.cases.browsing import BrowserLikeClient
 from tests.factories import Factory

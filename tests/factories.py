@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 from stdnum.cn import uscc
 
+from accounts.models import Unit, User
+from accounts.operations import create_user
 from campaigns.models import VOTE_CLOSED, Campaign
 from campaigns.operations import load_campaign, organizations
 from cases.models import Case
 from cases.operations import attach_file, create_case
-from pingxuan.accounts.models import Unit, User
-from pingxuan.accounts.operations import create_user
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from pingxuan import PROJECT_ROOT, config, create_app
+from pingxuan import config
+from pingxuan.paths import PROJECT_ROOT
+from pingxuan.shell import create_app
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ from flask import url_for
 from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
+from accounts.models import User
+from accounts.operations import authenticate
 from campaigns.models import Campaign
 from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
 from pingxuan import storage
-from pingxuan.accounts.models import User
-from pingxuan.accounts.operations import authenticate
 from pingxuan.clock import today
-from pingxuan.demo import demo_states, path_to
 from pingxuan.extensions import db
+from pingxuan.shell.demo import demo_states, path_to
 from reviewers.models import SUBMITTED, Assignment
 from workflow.models import WorkflowEvent
 

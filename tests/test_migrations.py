@@ -12,8 +12,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 
-from pingxuan import PROJECT_ROOT
 from pingxuan.extensions import db
+from pingxuan.paths import PROJECT_ROOT
 
 
 def _script_directory() -> ScriptDirectory:

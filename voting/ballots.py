@@ -18,14 +18,14 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from campaigns.models import VOTE_CLOSED, VOTE_OPEN, Campaign
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 from voting.models import Ballot, BallotAudit, VoteCount
 from voting.privacy import ip_hash, subnet_hash
 from workflow.definition import ANONYMOUS, VOTE, states_granting

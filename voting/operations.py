@@ -17,15 +17,15 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from campaigns.models import Campaign
 from cases.models import Attachment, Case
 from cases.operations import current_campaign
 from pingxuan import storage
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 from voting.anomalies import case_report
 from voting.ballots import VoteResult, cast_vote, counts, counts_visible
 from voting.models import Ballot, BallotAudit

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 
+from accounts.models import Unit
 from campaigns.models import Campaign
 from cases.models import Case
-from pingxuan.accounts.models import Unit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from workflow.definition import ANONYMOUS, PUBLIC, states_granting

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from campaigns.models import VOTE_CLOSED, VOTE_NOT_OPEN, VOTE_OPEN, Campaign
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.errors import Conflict
 from pingxuan.extensions import db
-from pingxuan.permissions import require_staff
 
 
 def open_vote(campaign: Campaign, actor: User) -> Campaign:

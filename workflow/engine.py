@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from accounts.models import User
 from cases.models import Case
 from cases.operations import assign_number
-from pingxuan.accounts.models import User
 from pingxuan.db import savepoint, utcnow
 from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db

@@ -12,10 +12,10 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from accounts.models import User
 from campaigns.models import VOTE_CLOSED
 from cases.models import Case
 from cases.operations import dossier_errors
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.extensions import db
 from reviewers.models import LIVE, OPEN, Assignment

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from accounts.models import User
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.extensions import db
 from workflow.definition import HISTORY
 from workflow.models import WorkflowEvent

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from accounts.models import User
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
+from accounts.models import User
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.extensions import db
 from reviewers.models import LIVE, Assignment
 from workflow.definition import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Select, select
 
+from accounts.models import User
 from cases.models import Case
-from pingxuan.accounts.models import User
 from workflow.definition import (
     APPLICANT,
     EXPERT,

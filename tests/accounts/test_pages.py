@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
+from accounts.models import ApiToken, Unit, User
 from notifications.models import OutboxMail
-from pingxuan.accounts.models import ApiToken, Unit, User
 from pingxuan.extensions import db
 from tests.factories import PASSWORD, login
 

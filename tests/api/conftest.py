@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from pingxuan.accounts.models import User
-from pingxuan.accounts.operations import create_api_token
+from accounts.models import User
+from accounts.operations import create_api_token
 from pingxuan.db import commit
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pingxuan.accounts.models import ApiToken
-from pingxuan.accounts.operations import create_api_token
+from accounts.models import ApiToken
+from accounts.operations import create_api_token
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.factories import PASSWORD, login
@@ -97,7 +97,7 @@ def test_change_password(app, client, make, bearer):
 
 
 def test_api_is_csrf_exempt(app_config, tmp_path):
-    from pingxuan import create_app
+    from pingxuan.shell import create_app
 
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
     with app.app_context():

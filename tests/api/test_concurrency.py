@@ -7,8 +7,8 @@ import threading
 import pytest
 from flask_babel import force_locale
 
+from accounts.models import User
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.db import commit, rollback
 from pingxuan.errors import Conflict
 from pingxuan.extensions import db

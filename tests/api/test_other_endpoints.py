@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from accounts.models import Invitation
 from notifications.models import OutboxMail
-from pingxuan.accounts.models import Invitation
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from reviewers.models import ACCEPTED, Assignment

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from openpyxl import Workbook
 
+from accounts.models import User
 from notifications.models import OutboxMail
-from pingxuan.accounts.models import User
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db

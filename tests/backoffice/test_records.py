@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from accounts.models import Unit, User
 from campaigns.models import Campaign
 from notifications.operations import send_mail
-from pingxuan.accounts.models import Unit, User
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.backoffice.helpers import in_english, text

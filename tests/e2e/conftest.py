@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from pingxuan import create_app
 from pingxuan.extensions import db
+from pingxuan.shell import create_app
 from tests.conftest import base_config
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,8 +9,8 @@ from io import BytesIO
 import pytest
 from sqlalchemy import func, select
 
+from accounts.models import User
 from cases.models import Case
-from pingxuan.accounts.models import User
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from reviewers import assignment as assigning

@@ -12,7 +12,7 @@ from pingxuan.errors import Forbidden, Invalid
 from reviewers import assignment as assigning
 from reviewers import scoring, shortlist
 from reviewers.aggregation import case_results, normalize
-from reviewers.conflicts import declare_conflict
+from reviewers.assignment import declare_conflict
 from reviewers.models import LIVE, Assignment, Conflict
 from workflow.engine import fire
 from workflow.models import WorkflowEvent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from pingxuan.accounts.models import User
+from accounts.models import User
 from pingxuan.errors import Forbidden
 from workflow.definition import EXPERT, STAFF
 

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from accounts import operations as ops
 from forms import show_errors
 from forms.accounts import (
     AcceptInvitationForm,
@@ -20,7 +21,6 @@ from forms.accounts import (
     ResetPasswordForm,
     TokenForm,
 )
-from pingxuan.accounts import operations as ops
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import limiter

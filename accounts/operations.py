@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from accounts.models import UNIT_KINDS, ApiToken, Invitation, Unit, User
 from notifications.operations import send_mail
-from pingxuan.accounts.models import UNIT_KINDS, ApiToken, Invitation, Unit, User
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db

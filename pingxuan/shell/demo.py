@@ -16,12 +16,12 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
+from accounts.models import Unit, User
+from accounts.operations import create_user, register_unit
 from campaigns.models import Campaign
 from campaigns.operations import load_campaign, organizations
 from cases.models import Case
 from cases.operations import attach_file, create_case
-from pingxuan.accounts.models import Unit, User
-from pingxuan.accounts.operations import create_user, register_unit
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db

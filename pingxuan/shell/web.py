@@ -14,7 +14,7 @@ from workflow.definition import STATE_BY_NAME
 
 
 def init_app(app: Flask) -> None:
-    from pingxuan.accounts.models import User
+    from accounts.models import User
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
     def healthz():
         return "ok"
 
-    from pingxuan import blueprints
+    from pingxuan.shell import blueprints
 
     blueprints.register(app)
 

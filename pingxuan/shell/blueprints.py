@@ -13,9 +13,9 @@ def register(app: Flask) -> None:
             return redirect(url_for("dashboard"))
         return render_template("index.html")
 
+    from accounts.views import bp as account_pages
     from cases.views import bp as cases_pages
     from notifications.views import bp as notification_pages
-    from pingxuan.accounts.views import bp as account_pages
     from reviewers.views import bp as review_pages
     from voting.views import admin_bp as vote_admin_pages
     from voting.views import bp as showcase_pages

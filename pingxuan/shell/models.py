@@ -1,10 +1,10 @@
 """Imports every model module so that the metadata and the ORM registry are complete."""
 
+from accounts.models import ApiToken, Invitation, Unit, User
 from awards.models import Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign, Category, Domain, Organization
 from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
-from pingxuan.accounts.models import ApiToken, Invitation, Unit, User
 from reviewers.models import Assignment, Conflict, Criterion, Expert, Proposal, Review, ReviewAudit, Score
 from voting.models import Ballot, BallotAudit, OtpChallenge, SmsMessage, VoteCount, Voter
 from workflow.models import WorkflowEvent

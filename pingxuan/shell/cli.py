@@ -27,7 +27,7 @@ def register(app: Flask) -> None:
 @click.option("--password", default=None, help="Password for every demo account (default: pingxuan-demo).")
 def demo_command(password: str | None) -> None:
     """Load the 2017 campaign, demo users and ~40 cases into an empty database."""
-    from pingxuan import demo
+    from pingxuan.shell import demo
 
     if demo.has_data():
         click.echo("The database already has users or campaigns: demo data not loaded (nothing was changed).")
@@ -54,7 +54,7 @@ def demo_command(password: str | None) -> None:
 )
 def create_admin_command(email: str, name: str, password: str) -> None:
     """Create an administrator account (production set-up)."""
-    from pingxuan.accounts.operations import create_user
+    from accounts.operations import create_user
     from pingxuan.db import commit, rollback
     from pingxuan.errors import Invalid
     from workflow.definition import ADMIN

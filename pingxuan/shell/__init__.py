@@ -1,0 +1,58 @@
+"""The application shell: the factory that wires every domain into one Flask app.
+
+It sits above every domain package; the kernel (`pingxuan.config`, `.db`, `.extensions`, …) sits below them.
+The layout templates, static files and translations stay in `pingxuan/`, the package Flask is named after.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from pingxuan.paths import PROJECT_ROOT
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    from pingxuan import config
+    from pingxuan.celery_app import init_celery
+    from pingxuan.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from pingxuan.i18n import select_locale
+
+    instance_path = os.environ.get(config.PREFIX + "INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask("pingxuan", instance_path=instance_path)  # templates, static, translations: pingxuan/
+    app.config.update(config.load(app.instance_path))
+    app.config.update(overrides or {})
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # options follow the database actually used
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per rendering step otherwise
+
+    import pingxuan.shell.models  # noqa: F401  (every table on the metadata, for migrations and relationships)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(PROJECT_ROOT / "pingxuan" / "translations"),
+    )
+    limiter.init_app(app)
+    init_celery(app)
+    import awards.tasks  # noqa: F401
+    import notifications.tasks  # noqa: F401  (register tasks by name)
+    import reviewers.tasks  # noqa: F401
+    import voting.tasks  # noqa: F401
+    from pingxuan.shell import web
+
+    web.init_app(app)
+    from pingxuan.shell import cli
+
+    cli.register(app)
+    return app
