@@ -10,8 +10,8 @@ from babel.messages.pofile import read_po
 
 from pingxuan.paths import PROJECT_ROOT
 
-SOURCES = ("pingxuan", "accounts", "workflow", "cases", "campaigns", "reviewers", "forms", "notifications", "backoffice", "api",
-           "voting", "awards")  # fmt: skip
+SOURCES = ("pingxuan", "accounts", "workflow", "cases", "campaigns", "reviewers", "forms", "notifications",
+           "backoffice", "api", "voting", "awards")  # fmt: skip
 CATALOGUE = PROJECT_ROOT / "pingxuan" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
