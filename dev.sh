@@ -137,7 +137,7 @@ cmd_test() {
     exit "$status"
 }
 
-I18N_SOURCES=(pingxuan accounts workflow cases campaigns reviewers forms notifications backoffice api voting awards)
+I18N_SOURCES=(pingxuan accounts archives workflow cases campaigns reviewers forms notifications backoffice api voting awards)
 
 cmd_i18n() {
     install_python

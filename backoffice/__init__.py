@@ -80,5 +80,8 @@ def init_admin(app: Flask) -> Admin:
     from awards.admin import register as register_awards  # ranking, awards, certificates, dashboard
 
     register_awards(admin)
+    from archives.admin import register as register_archives
+
+    register_archives(app, admin)
     admin.add_link(MenuLink(name=_l("Log out"), url="/logout"))
     return admin

@@ -24,6 +24,7 @@ TOP_PACKAGES = ("api", "backoffice", "forms")
 TOP_MODULES = ("pingxuan.shell", "wsgi")
 DOMAIN_PACKAGES = (
     "accounts",
+    "archives",
     "workflow",
     "cases",
     "campaigns",

@@ -10,7 +10,7 @@ from babel.messages.pofile import read_po
 
 from pingxuan.paths import PROJECT_ROOT
 
-SOURCES = ("pingxuan", "accounts", "workflow", "cases", "campaigns", "reviewers", "forms", "notifications",
+SOURCES = ("pingxuan", "accounts", "archives", "workflow", "cases", "campaigns", "reviewers", "forms", "notifications",
            "backoffice", "api", "voting", "awards")  # fmt: skip
 CATALOGUE = PROJECT_ROOT / "pingxuan" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]

@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     limiter.init_app(app)
     init_celery(app)
+    import archives.tasks  # noqa: F401
     import awards.tasks  # noqa: F401
     import notifications.tasks  # noqa: F401  (register tasks by name)
     import reviewers.tasks  # noqa: F401
@@ -55,4 +56,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from pingxuan.shell import cli
 
     cli.register(app)
+    app.extensions["pingxuan.factory"] = create_app  # a scratch app of the same wiring (archive checks)
     return app

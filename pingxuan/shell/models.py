@@ -1,6 +1,7 @@
 """Imports every model module so that the metadata and the ORM registry are complete."""
 
 from accounts.models import ApiToken, Invitation, Unit, User
+from archives.models import CampaignArchive
 from awards.models import Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign, Category, Domain, Organization
 from cases.models import Attachment, Case
@@ -13,5 +14,5 @@ __all__ = [
     "ApiToken", "Assignment", "Attachment", "Campaign", "Case", "Category", "Conflict", "Criterion", "Domain",
     "Expert", "Invitation", "Notification", "Organization", "OutboxMail", "Proposal", "Review", "ReviewAudit",
     "Score", "Unit", "User", "WorkflowEvent", "Ballot", "BallotAudit", "OtpChallenge", "SmsMessage", "Voter",
-    "VoteCount", "Certificate", "CertificateBatch", "OrganizationAward",
+    "VoteCount", "Certificate", "CertificateBatch", "OrganizationAward", "CampaignArchive",
 ]  # fmt: skip

@@ -14,6 +14,7 @@ PARAMS = {
     "export_type": "csv",
     "filename": "x.css",
     "category_id": "1",  # the awards pages (awards/admin.py)
+    "archive_id": "1",  # campaign archives (archives/admin.py)
     "fmt": "csv",
     "batch_id": "1",
     "certificate_id": "1",

@@ -1,0 +1,50 @@
+"""The back office's archive page: make a campaign's archive in the background, see its hashes, download it."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import Blueprint, Flask, redirect, send_file, url_for
+from flask_admin import Admin, BaseView, expose
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from archives.export import request_archive
+from archives.models import DONE, CampaignArchive
+from awards.admin import AWARDS, chosen_campaign
+from backoffice.security import StaffOnly, actor
+from pingxuan import storage
+from pingxuan.db import commit
+from pingxuan.errors import NotFound
+from pingxuan.extensions import db
+
+
+class ArchivesView(StaffOnly, BaseView):
+    @expose("/")
+    def index(self):
+        campaigns, campaign = chosen_campaign()
+        records = db.session.scalars(select(CampaignArchive).where(CampaignArchive.campaign_id == campaign.id)
+                                     .order_by(CampaignArchive.id.desc()))  # fmt: skip
+        return self.render("archives/admin/archives.html", campaigns=campaigns, campaign=campaign,
+                           records=list(records), done=DONE)  # fmt: skip
+
+    @expose("/start", methods=("POST",))
+    def start(self):
+        _campaigns, campaign = chosen_campaign()
+        request_archive(campaign, actor())
+        commit()  # queues the task (eager: makes the archive now)
+        return redirect(url_for(".index", campaign=campaign.id))
+
+    @expose("/<int:archive_id>/download")
+    def download(self, archive_id: int):
+        record = db.session.get(CampaignArchive, archive_id)
+        if record is None or record.status != DONE or not record.sha256:
+            raise NotFound(_l("No such archive."))
+        return send_file(BytesIO(storage.read(record.sha256)), mimetype="application/zip", as_attachment=True,
+                         download_name=f"pingxuan-{record.campaign.year}-archive-{record.id}.zip")  # fmt: skip
+
+
+def register(app: Flask, admin: Admin) -> None:
+    app.register_blueprint(Blueprint("archives", __name__, template_folder="templates"))
+    admin.add_view(ArchivesView(name=_l("Campaign archives"), category=AWARDS, endpoint="admin_archives",
+                                url="/admin/archives"))  # fmt: skip

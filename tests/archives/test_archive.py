@@ -1,0 +1,245 @@
+"""Campaign archives: a whole campaign with votes, awards and certificates is exported, verified (hashes,
+signature, recount), refused when altered by one byte, and restored into an empty database where its public
+pages read exactly as before. Runs on SQLite and PostgreSQL (the restore goes to a new database of each)."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+import zipfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from accounts.models import User
+from archives.export import write_archive
+from archives.restore import check_integrity, database_is_empty, import_archive
+from archives.verify import verify_archive
+from awards.certificates import issue_batch
+from awards.models import Certificate
+from awards.ranking import category_ranking, confirm_awards
+from campaigns.models import Campaign
+from cases.models import Case
+from pingxuan.db import commit, rollback
+from pingxuan.errors import Invalid
+from pingxuan.extensions import db
+from pingxuan.shell import create_app, demo
+from tests.conftest import base_config
+from tests.factories import login
+from voting.ballots import cast_vote, votable_states
+from voting.models import SmsMessage, VoteCount
+from voting.voters import request_code, verify_code
+from voting.window import close_vote
+from workflow.definition import ORGANIZER
+
+PHONES = ["13800138000", "13912345678", "15011112222"]
+ADDRESS = "203.0.113.77"
+
+
+def _voter(phone: str):
+    request_code(phone, ADDRESS)
+    commit()
+    body = db.session.scalars(select(SmsMessage).order_by(SmsMessage.id.desc())).first().body
+    voter = verify_code(phone, re.search(r"\d{6}", body).group(0)).voter
+    commit()
+    return voter
+
+
+@pytest.fixture
+def finished(app):
+    """The demo campaign, voted on by three verified voters, two categories awarded, certificates issued."""
+    demo.build("pingxuan-demo")
+    campaign = db.session.scalar(select(Campaign))
+    finalists = db.session.scalars(
+        select(Case).where(Case.campaign_id == campaign.id, Case.state.in_(votable_states())).order_by(Case.id)
+    ).all()
+    assert len(finalists) >= 4
+    for n, phone in enumerate(PHONES):
+        voter = _voter(phone)
+        for case in finalists[: 2 + n]:
+            assert cast_vote(voter.id, case.id, ADDRESS, "Mozilla/5.0 test").ballot_id
+        commit()
+    organizer = db.session.scalar(select(User).where(User.role == ORGANIZER).order_by(User.id))
+    close_vote(campaign, organizer)
+    commit()
+    categories = []
+    for case in finalists:
+        if case.category not in categories and category_ranking(campaign, case.category):
+            categories.append(case.category)
+    for category in categories[:2]:
+        confirm_awards(campaign, category, organizer, size=1)
+        commit()
+    issue_batch(campaign, organizer)
+    commit()  # eager Celery: the certificates are rendered now
+    assert db.session.scalars(select(Certificate)).all()
+    return campaign
+
+
+def _public_paths(client, campaign: Campaign) -> list[str]:
+    paths = ["/results", "/results.csv", "/showcase", "/api/v1/results"]
+    for case in db.session.scalars(select(Case).where(Case.campaign_id == campaign.id)):
+        paths.append(f"/showcase/cases/{case.id}")
+    for certificate in db.session.scalars(select(Certificate)):
+        paths.append(f"/verify/{certificate.number}")
+    return paths
+
+
+def _page(response) -> bytes:
+    """The body, but for the visitor's own CSRF token (a form's per-session secret, not the page's content)."""
+    return re.sub(rb'name="csrf_token" value="[^"]*"', b'name="csrf_token"', response.get_data())
+
+
+def _new_database(app, backend: str, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+    name = f"restored_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return app.config["SQLALCHEMY_DATABASE_URI"].rsplit("/", 1)[0] + "/" + name
+
+
+def test_round_trip_verifies_and_restores_every_public_page(app, finished, backend, tmp_path):
+    archive = tmp_path / "campaign.zip"
+    written = write_archive(finished, archive)
+    rollback()
+    assert written.tables["ballots"] == 2 + 3 + 4 and written.files >= 3  # attachments and certificate PDFs
+    report = verify_archive(archive)
+    assert report.valid, (report.integrity.problems, report.differences)
+    assert report.checked["ballots"] == 9
+
+    client = app.test_client()
+    paths = _public_paths(client, finished)
+    before = {path: client.get(path) for path in paths}
+    public = [p for p, r in before.items() if r.status_code == 200]
+    assert {"/results", "/results.csv", "/showcase", "/api/v1/results"} <= set(public)
+    assert (
+        sum(p.startswith("/showcase/cases/") for p in public) >= 4
+        and sum(p.startswith("/verify/") for p in public) >= 2
+    )
+
+    target_url = _new_database(app, backend, tmp_path)
+    restored = create_app(base_config(tmp_path / "restored", target_url))
+    with restored.app_context():
+        upgrade()
+        loaded = import_archive(archive)
+        commit()
+        assert loaded == written.tables
+        target = restored.test_client()
+        for path in paths:
+            after = target.get(path)
+            assert after.status_code == before[path].status_code, path
+            assert _page(after) == _page(before[path]), f"{path} differs after the restore"
+        # the restored database carries on: new rows get new ids, not the archived ones
+        campaign = db.session.scalar(select(Campaign))
+        assert verify_archive(archive).valid
+        assert campaign.year == finished.year
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_archive_holds_no_phone_number_or_address_in_clear(app, finished, tmp_path):
+    archive = tmp_path / "campaign.zip"
+    write_archive(finished, archive)
+    with zipfile.ZipFile(archive) as opened:
+        everything = b"".join(opened.read(name) for name in opened.namelist() if not name.startswith("files/"))
+        assert "tables/ballots.jsonl" in opened.namelist() and "tables/voters.jsonl" in opened.namelist()
+        assert "tables/otp_challenges.jsonl" not in opened.namelist()
+        assert "tables/sms_messages.jsonl" not in opened.namelist()
+        assert "tables/api_tokens.jsonl" not in opened.namelist()
+    for secret in [*PHONES, *(p[:3] + "****" + p[-4:] for p in PHONES), ADDRESS]:
+        assert secret.encode() not in everything
+    assert b"pbkdf2:" not in everything and b"scrypt:" not in everything  # no password hash
+
+
+def test_an_archive_altered_by_one_byte_fails_and_imports_nothing(app, finished, backend, tmp_path):
+    archive = tmp_path / "campaign.zip"
+    write_archive(finished, archive)
+    rollback()
+
+    # 1. one byte of an archived row changed, the ZIP rebuilt so that it is still a valid ZIP file
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(archive) as source, zipfile.ZipFile(edited, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "tables/vote_counts.jsonl":
+                data = re.sub(rb'"valid": (\d)', lambda m: b'"valid": %d' % (int(m.group(1)) + 1), data, count=1)
+            target.writestr(info, data)
+    # 2. one byte flipped in the raw file, inside a stored file's data
+    flipped = tmp_path / "flipped.zip"
+    raw = bytearray(archive.read_bytes())
+    with zipfile.ZipFile(archive) as source:
+        info = next(i for i in source.infolist() if i.filename.startswith("files/"))
+    raw[info.header_offset + 30 + len(info.filename) + 10] ^= 0x01
+    flipped.write_bytes(bytes(raw))
+
+    target_url = _new_database(app, backend, tmp_path)
+    restored = create_app(base_config(tmp_path / "restored", target_url))
+    for bad, wanted in ((edited, "vote_counts.jsonl"), (flipped, info.filename)):
+        integrity = check_integrity(bad)
+        assert not integrity.intact and any(wanted in problem for problem in integrity.problems)
+        assert not verify_archive(bad).valid
+        with restored.app_context():
+            upgrade()
+            with pytest.raises(Invalid):
+                import_archive(bad)
+            rollback()
+            assert database_is_empty()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_verify_reports_counts_that_do_not_follow_from_the_ballots(app, finished, tmp_path):
+    row = db.session.scalars(select(VoteCount).join(Case, Case.id == VoteCount.case_id)).first()
+    row.valid += 5
+    commit()
+    archive = tmp_path / "campaign.zip"
+    write_archive(finished, archive)
+    rollback()
+    report = verify_archive(archive)
+    assert report.integrity.intact and report.integrity.signature_valid and not report.valid
+    assert any(f"Case {row.case_id}:" in d for d in report.differences)
+
+
+def test_without_the_key_the_published_manifest_hash_stands_in(app, finished, tmp_path):
+    archive = tmp_path / "campaign.zip"
+    written = write_archive(finished, archive)
+    rollback()
+    app.config["SECRET_KEY"] = "another installation"
+    assert not verify_archive(archive).valid
+    assert verify_archive(archive, manifest_sha256=written.manifest_sha256).valid
+    with pytest.raises(Invalid):
+        import_archive(archive)  # restoring needs the key the certificates and hashes were made with
+
+
+def test_cli_export_verify_import(app, finished, tmp_path):
+    target = tmp_path / "cli.zip"
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["pingxuan", "archive", "export", str(finished.year), "-o", str(target)])
+    assert done.exit_code == 0, done.output
+    published = re.search(r"publish it\): ([0-9a-f]{64})", done.output).group(1)
+    done = runner.invoke(args=["pingxuan", "archive", "verify", str(target)])
+    assert done.exit_code == 0 and published in done.output and "Verified" in done.output, done.output
+    done = runner.invoke(args=["pingxuan", "archive", "import", str(target)])
+    assert done.exit_code == 1 and "empty database" in done.output
+
+
+def test_back_office_makes_the_archive_in_the_background(app, finished, client):
+    organizer = db.session.scalar(select(User).where(User.role == ORGANIZER))
+    login(client, organizer)
+    client.get("/language/en")
+    page = client.post("/admin/archives/start", data={"campaign": finished.id}, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    digest = re.search(r'class="manifest-sha256">([0-9a-f]{64})<', html).group(1)
+    link = re.search(r'href="(/admin/archives/\d+/download)"', html).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    path = Path(app.config["STORAGE_DIR"]) / "downloaded.zip"
+    path.write_bytes(download.data)
+    assert check_integrity(path).manifest_sha256 == digest
+    assert zipfile.ZipFile(io.BytesIO(download.data)).testzip() is None
