@@ -137,7 +137,8 @@ cmd_test() {
     exit "$status"
 }
 
-I18N_SOURCES=(pingxuan accounts archives workflow cases campaigns reviewers forms notifications backoffice api voting awards)
+# Every top-level package of the project (the same list tests/test_translations.py checks).
+mapfile -t I18N_SOURCES < <(find . -mindepth 2 -maxdepth 2 -name __init__.py -not -path './tests/*' -printf '%h\n' | sed 's|^\./||' | sort)
 
 cmd_i18n() {
     install_python

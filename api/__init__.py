@@ -20,7 +20,7 @@ from pingxuan.extensions import api, csrf
 
 def init_api(app: Flask) -> None:
     """Bind the API to the app: spec, blueprints (CSRF-exempt, token-authenticated), JSON errors."""
-    from api import accounts, awards, campaigns, cases, eligibility, experts, notifications, reviews, workflow  # noqa: F401
+    from api import accounts, awards, books, campaigns, cases, eligibility, experts, notifications, reviews, workflow  # noqa: F401
     from api.voting import blp as _vote_api  # noqa: F401  (the public vote)
 
     api.ERROR_SCHEMA = ErrorSchema  # documents our error shape as the default and per-status error responses

@@ -112,17 +112,26 @@ def _folder(kind: str) -> Path:
     return folder
 
 
+def template_folder(kind: str) -> Path:
+    """The folder of a kind of document under pdf_templates/ (certificates, the meeting book, …)."""
+    return _folder(kind)
+
+
+def render_template(kind: str, **context: Any) -> str:
+    """Render a document's HTML in the sandboxed, autoescaping environment of its folder."""
+    return _environment(kind).get_template("template.html").render(**context)
+
+
 def template_meta(kind: str) -> dict[str, Any]:
     return yaml.safe_load((_folder(kind) / "meta.yaml").read_text(encoding="utf-8"))
 
 
 def render_html(certificate: Certificate) -> str:
     qr = segno.make(verify_url(certificate), error="m").svg_inline(scale=4)
-    return (
-        _environment(certificate.kind)
-        .get_template("template.html")
-        .render(content=certificate.content, number=certificate.number, qr_svg=qr, verify_url=verify_url(certificate))
-    )
+    return render_template(
+        certificate.kind, content=certificate.content, number=certificate.number, qr_svg=qr,
+        verify_url=verify_url(certificate),
+    )  # fmt: skip
 
 
 def _fetcher(*folders: Path):
@@ -152,13 +161,17 @@ def _fonts():
     return FontConfiguration()
 
 
-def render_pdf_html(html: str, folder: Path) -> bytes:
-    """Render with files loadable from the kind's own folder and the shared one, nothing else."""
+def render_document(html: str, folder: Path) -> Any:
+    """Lay out with files loadable from the kind's own folder and the shared one, nothing else (a WeasyPrint
+    Document: its pages can be counted before it is written)."""
     import weasyprint  # imported here: about a second, paid by workers only
 
     fetcher = _fetcher(folder, (TEMPLATES / SHARED).resolve())
-    document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher)
-    return document.write_pdf(font_config=_fonts())
+    return weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher).render(font_config=_fonts())
+
+
+def render_pdf_html(html: str, folder: Path) -> bytes:
+    return render_document(html, folder).write_pdf()
 
 
 def render_certificate(certificate_id: int) -> Certificate:

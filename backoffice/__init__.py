@@ -83,5 +83,8 @@ def init_admin(app: Flask) -> Admin:
     from archives.admin import register as register_archives
 
     register_archives(app, admin)
+    from books.admin import register as register_books
+
+    register_books(app, admin)
     admin.add_link(MenuLink(name=_l("Log out"), url="/logout"))
     return admin

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pingxuan.db import utcnow
@@ -40,6 +40,7 @@ class Campaign(db.Model):
     shortlist_per_category: Mapped[int | None]  # finalists per category; empty means twice the awards
     expert_weight: Mapped[int] = mapped_column(default=70)
     public_weight: Mapped[int] = mapped_column(default=30)
+    blind_review: Mapped[bool] = mapped_column(default=False, server_default=false())  # experts' books omit units
     is_current: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -27,6 +27,7 @@ from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.i18n import pick
 from workflow.definition import APPLICANT, EDIT, STAFF, STATE_BY_NAME, VIEW
 from workflow.roles import global_roles, has_permission
 
@@ -331,3 +332,21 @@ def reclassify_case(case: Case, actor: User, data: dict[str, Any], expected_vers
     case.version += 1
     db.session.flush()
     return case
+
+
+def dossier_rows(case: Case) -> list[tuple[str, str, str]]:
+    """(field, label, value as shown) for every dossier field, in the form's order: pages and the meeting book."""
+    values = {
+        "category_id": pick(case.category, "name") if case.category else "",
+        "domain_id": pick(case.domain, "name") if case.domain else "",
+        "recommending_org_id": pick(case.recommending_org, "name") if case.recommending_org else "",
+        "in_operation_since": case.in_operation_since.isoformat() if case.in_operation_since else "",
+        "investment": f"{case.investment:,.2f}" if case.investment is not None else "",
+    }
+    rows = []
+    for name, label in FIELD_LABELS.items():
+        if name == "attachments":
+            continue
+        value = values[name] if name in values else getattr(case, name)
+        rows.append((name, label, value or ""))
+    return rows

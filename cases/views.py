@@ -18,7 +18,6 @@ from notifications.operations import list_notifications, unread_count
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
-from pingxuan.i18n import pick
 from workflow.definition import APPLICANT, EDIT, TRANSITION_BY_NAME
 from workflow.engine import options
 from workflow.history import timeline
@@ -71,30 +70,13 @@ def _login_first(_error):
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
-def _dossier_rows(case: Case) -> list[tuple[str, str]]:
-    values = {
-        "category_id": pick(case.category, "name") if case.category else "",
-        "domain_id": pick(case.domain, "name") if case.domain else "",
-        "recommending_org_id": pick(case.recommending_org, "name") if case.recommending_org else "",
-        "in_operation_since": case.in_operation_since.isoformat() if case.in_operation_since else "",
-        "investment": f"{case.investment:,.2f}" if case.investment is not None else "",
-    }
-    rows = []
-    for name, label in ops.FIELD_LABELS.items():
-        if name == "attachments":
-            continue
-        value = values[name] if name in values else getattr(case, name)
-        rows.append((name, label, value or ""))
-    return rows
-
-
 @bp.get("/cases/<int:case_id>")
 def detail(case_id: int):
     case = _load(case_id)
     return render_template(
         "cases/detail.html",
         case=case,
-        rows=_dossier_rows(case),
+        rows=ops.dossier_rows(case),
         events=timeline(case, current_user),
         options=options(case, current_user),
         can_edit=has_permission(current_user, case, EDIT),

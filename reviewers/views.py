@@ -15,8 +15,7 @@ from accounts.permissions import require_expert, require_staff
 from campaigns.models import Category
 from cases.eligibility import bulk_approve, prechecks, return_for_revision
 from cases.models import Case
-from cases.operations import current_campaign, get_case
-from cases.views import _dossier_rows
+from cases.operations import current_campaign, dossier_rows, get_case
 from forms import int_or_none, show_errors
 from forms.accounts import ConfirmForm
 from forms.cases import TransitionForm
@@ -143,7 +142,7 @@ def _check_page(case: Case, return_form: ReturnForm | None = None, status: int =
     return render_template(
         "reviewers/check.html",
         case=case,
-        rows=_dossier_rows(case),
+        rows=dossier_rows(case),
         checks=prechecks(case),
         options=options(case, current_user),
         return_name=RETURN,
@@ -649,7 +648,7 @@ def score(case_id: int):
         "reviewers/score.html",
         case=case,
         assignment=mine,
-        rows=_dossier_rows(case),
+        rows=dossier_rows(case),
         criteria=[(c, form[score_field_name(c)]) for c in criteria],
         form=form,
         review=review,

@@ -25,6 +25,7 @@ TOP_MODULES = ("pingxuan.shell", "wsgi")
 DOMAIN_PACKAGES = (
     "accounts",
     "archives",
+    "books",
     "workflow",
     "cases",
     "campaigns",

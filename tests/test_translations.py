@@ -10,8 +10,7 @@ from babel.messages.pofile import read_po
 
 from pingxuan.paths import PROJECT_ROOT
 
-SOURCES = ("pingxuan", "accounts", "archives", "workflow", "cases", "campaigns", "reviewers", "forms", "notifications",
-           "backoffice", "api", "voting", "awards")  # fmt: skip
+SOURCES = tuple(sorted(p.parent.name for p in PROJECT_ROOT.glob("*/__init__.py") if p.parent.name != "tests"))
 CATALOGUE = PROJECT_ROOT / "pingxuan" / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}

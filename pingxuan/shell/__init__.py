@@ -47,6 +47,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_celery(app)
     import archives.tasks  # noqa: F401
     import awards.tasks  # noqa: F401
+    import books.tasks  # noqa: F401
     import notifications.tasks  # noqa: F401  (register tasks by name)
     import reviewers.tasks  # noqa: F401
     import voting.tasks  # noqa: F401

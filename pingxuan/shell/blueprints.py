@@ -29,6 +29,9 @@ def register(app: Flask) -> None:
     from awards.views import bp as award_pages
 
     app.register_blueprint(award_pages)
+    from books.views import bp as book_pages
+
+    app.register_blueprint(book_pages)
 
     from backoffice import init_admin
 

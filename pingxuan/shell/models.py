@@ -3,6 +3,7 @@
 from accounts.models import ApiToken, Invitation, Unit, User
 from archives.models import CampaignArchive
 from awards.models import Certificate, CertificateBatch, OrganizationAward
+from books.models import BookRun, MeetingBook
 from campaigns.models import Campaign, Category, Domain, Organization
 from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
@@ -14,5 +15,5 @@ __all__ = [
     "ApiToken", "Assignment", "Attachment", "Campaign", "Case", "Category", "Conflict", "Criterion", "Domain",
     "Expert", "Invitation", "Notification", "Organization", "OutboxMail", "Proposal", "Review", "ReviewAudit",
     "Score", "Unit", "User", "WorkflowEvent", "Ballot", "BallotAudit", "OtpChallenge", "SmsMessage", "Voter",
-    "VoteCount", "Certificate", "CertificateBatch", "OrganizationAward", "CampaignArchive",
+    "VoteCount", "Certificate", "CertificateBatch", "OrganizationAward", "CampaignArchive", "BookRun", "MeetingBook",
 ]  # fmt: skip

@@ -15,6 +15,8 @@ PARAMS = {
     "filename": "x.css",
     "category_id": "1",  # the awards pages (awards/admin.py)
     "archive_id": "1",  # campaign archives (archives/admin.py)
+    "run_id": "1",  # meeting books (books/admin.py)
+    "book_id": "1",
     "fmt": "csv",
     "batch_id": "1",
     "certificate_id": "1",
