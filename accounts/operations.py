@@ -16,7 +16,7 @@ from stdnum.cn import uscc
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import UNIT_KINDS, ApiToken, Invitation, Unit, User
-from notifications.operations import send_mail
+from notifications.operations import mail
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
@@ -175,23 +175,13 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     token = _reset_serializer().dumps({"uid": user.id, "h": user.password_hash[-16:]})
-    send_mail(
-        user.email,
-        _("[pingxuan] Reset your password"),
-        _("Open this link within two hours to choose a new password:") + "\n" + _link(f"/reset/{token}"),
-    )
+    mail(user.email, "account.password_reset", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")})
 
 
 def send_welcome(user: User) -> None:
     """Invite someone whose account an organizer created (experts): the link lets them choose a password."""
     token = _reset_serializer("welcome").dumps({"uid": user.id, "h": user.password_hash[-16:]})
-    send_mail(
-        user.email,
-        _("[pingxuan] You are invited as an expert"),
-        _("An account has been created for you. Open this link to choose your password:")
-        + "\n"
-        + _link(f"/reset/{token}"),
-    )
+    mail(user.email, "account.welcome_expert", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")})
 
 
 def reset_password(token: str, new: str) -> User:
@@ -251,13 +241,9 @@ def _invite(actor: User, email: str, role: str, unit: Unit | None) -> Invitation
     db.session.add(invitation)
     db.session.flush()
     where = unit.name if unit else _("pingxuan")
-    send_mail(
-        email,
-        _("[pingxuan] %(name)s invites you to %(where)s", name=actor.name, where=where),
-        _("Open this link within %(days)d days to create your account:", days=INVITATION_DAYS)
-        + "\n"
-        + _link(f"/invitations/{token}"),
-    )
+    mail(email, "account.invitation", actor.locale, {
+        "inviter": actor.name, "where": where, "days": INVITATION_DAYS, "link": _link(f"/invitations/{token}"),
+    })  # fmt: skip
     return invitation
 
 

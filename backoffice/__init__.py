@@ -86,5 +86,8 @@ def init_admin(app: Flask) -> Admin:
     from books.admin import register as register_books
 
     register_books(app, admin)
+    from notifications.admin import register as register_messages
+
+    register_messages(app, admin)
     admin.add_link(MenuLink(name=_l("Log out"), url="/logout"))
     return admin

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from accounts.models import User
 from notifications.models import Notification, OutboxMail
+from notifications.wording import render
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick
@@ -22,16 +23,18 @@ from workflow.models import WorkflowEvent
 log = logging.getLogger("pingxuan.mail")
 
 
-def send_mail(recipient: str, subject: str, body: str) -> OutboxMail:
-    """Send one mail and keep it in the outbox; the default backend only logs it (embedded mode, tests)."""
+def send_mail(recipient: str, subject: str, body: str, html: str | None = None) -> OutboxMail:
+    """Send one mail (text, and HTML when given) and keep it in the outbox; the default backend only logs it."""
     backend = current_app.config["MAIL_BACKEND"]
-    mail = OutboxMail(recipient=recipient, subject=subject, body=body, backend=backend)
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body, body_html=html, backend=backend)
     if backend == "smtp":
         message = EmailMessage()
         message["From"] = current_app.config["MAIL_SENDER"]
         message["To"] = recipient
         message["Subject"] = subject
         message.set_content(body)
+        if html:
+            message.add_alternative(html, subtype="html")
         try:
             with smtplib.SMTP(current_app.config["SMTP_HOST"], current_app.config["SMTP_PORT"], timeout=30) as smtp:
                 smtp.send_message(message)
@@ -47,42 +50,45 @@ def send_mail(recipient: str, subject: str, body: str) -> OutboxMail:
     return mail
 
 
-def _describe(event: WorkflowEvent) -> str:
+def mail(recipient: str, key: str, locale: str, values: dict[str, object]) -> OutboxMail:
+    """Send one of the declared messages (``notifications.wording``) in the recipient's language."""
+    rendered = render(key, locale, values)
+    return send_mail(recipient, rendered.subject, rendered.text, rendered.html)
+
+
+def case_values(event: WorkflowEvent, link: str) -> dict[str, object]:
     case = event.case
-    return _(
-        "Case “%(title)s” (%(number)s): %(action)s. New state: %(state)s.",
-        title=case.title or _("untitled"),
-        number=case.number or "—",
-        action=pick(TRANSITION_BY_NAME[event.transition], "title"),
-        state=pick(STATE_BY_NAME[event.to_state], "title"),
-    )
+    return {
+        "case_title": case.title or _("untitled"), "case_number": case.number or "—", "unit_name": case.unit.name,
+        "campaign_title": pick(case.campaign, "title"), "action": pick(TRANSITION_BY_NAME[event.transition], "title"),
+        "state": pick(STATE_BY_NAME[event.to_state], "title"), "comment": event.comment or "",
+        "due_date": case.revision_due.isoformat() if case.revision_due else "", "link": link,
+    }  # fmt: skip
 
 
 def notify_case_event(event_id: int) -> list[Notification]:
-    """Tell every active member of the case's unit, in the app and by mail, in their own language."""
+    """Tell every active member of the case's unit, in the app and by mail, in their own language, with the
+    wording the office chose for this transition."""
     event = db.session.get(WorkflowEvent, event_id)
     if event is None:
         return []
     members = db.session.scalars(
         select(User).where(User.unit_id == event.case.unit_id, User.active.is_(True)).order_by(User.id)
     ).all()
-    messages = {}
+    key = f"transition.{event.transition}"
+    link = f"{current_app.config['SERVER_NAME_FOR_MAIL']}/cases/{event.case_id}"
+    in_app = {}
     for locale in (ZH, EN):
         with force_locale(locale):
-            text = _describe(event)
-            if event.comment:
-                text += "\n" + _("Comment: %(comment)s", comment=event.comment)
-            messages[locale] = (text, _("[pingxuan] Case status changed"))
+            in_app[locale] = render(key, locale, case_values(event, "")).text
     created = []
     for member in members:
-        note = Notification(
-            user_id=member.id, case_id=event.case_id, message_zh=messages[ZH][0], message_en=messages[EN][0]
-        )
+        note = Notification(user_id=member.id, case_id=event.case_id, message_zh=in_app[ZH], message_en=in_app[EN])
         db.session.add(note)
         created.append(note)
-        text, subject = messages[EN if member.locale == EN else ZH]
-        link = f"{current_app.config['SERVER_NAME_FOR_MAIL']}/cases/{event.case_id}"
-        send_mail(member.email, subject, f"{text}\n\n{link}")
+        locale = EN if member.locale == EN else ZH
+        with force_locale(locale):
+            mail(member.email, key, locale, case_values(event, link))
     db.session.flush()
     return created
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from accounts.models import User
 from campaigns.models import Campaign
 from cases.models import Case
-from notifications.operations import send_mail
+from notifications.operations import mail
 from pingxuan.clock import today
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick
@@ -90,12 +90,13 @@ def send_reminders(on: date | None = None) -> int:
     on = on or today()
     sent = 0
     for expert, assignments in due_reviews(on).items():
-        with force_locale(EN if expert.locale == EN else ZH):
+        locale = EN if expert.locale == EN else ZH
+        with force_locale(locale):
             lines = []
             for a in sorted(assignments, key=lambda a: a.due_date):
                 state = _("overdue") if a.due_date < on else _("due %(date)s", date=a.due_date.isoformat())
                 lines.append(f"- {a.case.number or a.case.id} {a.case.title} ({state})")
-            body = _("These reviews are waiting for you:") + "\n" + "\n".join(lines)
-            send_mail(expert.email, _("[pingxuan] %(n)d reviews due", n=len(assignments)), body)
+            mail(expert.email, "review.reminder", locale,
+                 {"name": expert.name, "count": len(assignments), "reviews": "\n".join(lines)})  # fmt: skip
         sent += 1
     return sent

@@ -11,9 +11,11 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from notifications.wording import render
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
+from pingxuan.i18n import EN, ZH, is_english
 from voting.models import OtpChallenge, Voter
 from voting.privacy import ip_hash, keyed_hash, phone_hash
 from voting.sms import send_sms
@@ -52,7 +54,8 @@ def request_code(phone: str, address: str) -> OtpChallenge:
         ip_hash=ip_hash(address),
     )  # fmt: skip
     db.session.add(challenge)
-    send_sms(phone, _("Your pingxuan voting code is %(code)s. It is valid for 5 minutes.", code=code))
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    send_sms(phone, render("vote.code", EN if is_english() else ZH, {"code": code, "minutes": minutes}).text)
     db.session.flush()
     return challenge
 

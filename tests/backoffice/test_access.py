@@ -17,6 +17,8 @@ PARAMS = {
     "archive_id": "1",  # campaign archives (archives/admin.py)
     "run_id": "1",  # meeting books (books/admin.py)
     "book_id": "1",
+    "key": "account.password_reset",  # message templates (notifications/admin.py)
+    "locale": "en",
     "fmt": "csv",
     "batch_id": "1",
     "certificate_id": "1",
