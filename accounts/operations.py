@@ -175,13 +175,19 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     token = _reset_serializer().dumps({"uid": user.id, "h": user.password_hash[-16:]})
-    mail(user.email, "account.password_reset", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")})
+    mail(
+        user.email, "account.password_reset", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")},
+        secrets=(token,),
+    )  # fmt: skip
 
 
 def send_welcome(user: User) -> None:
     """Invite someone whose account an organizer created (experts): the link lets them choose a password."""
     token = _reset_serializer("welcome").dumps({"uid": user.id, "h": user.password_hash[-16:]})
-    mail(user.email, "account.welcome_expert", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")})
+    mail(
+        user.email, "account.welcome_expert", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")},
+        secrets=(token,),
+    )  # fmt: skip
 
 
 def reset_password(token: str, new: str) -> User:
@@ -243,7 +249,7 @@ def _invite(actor: User, email: str, role: str, unit: Unit | None) -> Invitation
     where = unit.name if unit else _("pingxuan")
     mail(email, "account.invitation", actor.locale, {
         "inviter": actor.name, "where": where, "days": INVITATION_DAYS, "link": _link(f"/invitations/{token}"),
-    })  # fmt: skip
+    }, secrets=(token,))  # fmt: skip
     return invitation
 
 

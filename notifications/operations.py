@@ -23,10 +23,29 @@ from workflow.models import WorkflowEvent
 log = logging.getLogger("pingxuan.mail")
 
 
-def send_mail(recipient: str, subject: str, body: str, html: str | None = None) -> OutboxMail:
-    """Send one mail (text, and HTML when given) and keep it in the outbox; the default backend only logs it."""
+REDACTED = "[…]"
+
+
+def _redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    for secret in secrets:
+        if text and secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def send_mail(
+    recipient: str, subject: str, body: str, html: str | None = None, secrets: tuple[str, ...] = ()
+) -> OutboxMail:
+    """Send one mail (text, and HTML when given) and keep it in the outbox; the default backend only logs it.
+
+    ``secrets`` (reset and invitation links) go to the recipient and the server log only: the outbox, which
+    organizers read in the back office, keeps them redacted, or an organizer could reset an admin's password.
+    """
     backend = current_app.config["MAIL_BACKEND"]
-    mail = OutboxMail(recipient=recipient, subject=subject, body=body, body_html=html, backend=backend)
+    mail = OutboxMail(
+        recipient=recipient, subject=subject, body=_redact(body, secrets), body_html=_redact(html, secrets),
+        backend=backend,
+    )  # fmt: skip
     if backend == "smtp":
         message = EmailMessage()
         message["From"] = current_app.config["MAIL_SENDER"]
@@ -50,10 +69,11 @@ def send_mail(recipient: str, subject: str, body: str, html: str | None = None) 
     return mail
 
 
-def mail(recipient: str, key: str, locale: str, values: dict[str, object]) -> OutboxMail:
-    """Send one of the declared messages (``notifications.wording``) in the recipient's language."""
+def mail(recipient: str, key: str, locale: str, values: dict[str, object], secrets: tuple[str, ...] = ()) -> OutboxMail:
+    """Send one of the declared messages (``notifications.wording``) in the recipient's language; ``secrets``
+    are kept out of the outbox (see ``send_mail``)."""
     rendered = render(key, locale, values)
-    return send_mail(recipient, rendered.subject, rendered.text, rendered.html)
+    return send_mail(recipient, rendered.subject, rendered.text, rendered.html, secrets=secrets)
 
 
 def case_values(event: WorkflowEvent, link: str) -> dict[str, object]:

@@ -33,12 +33,12 @@ def _registration(**overrides) -> dict:
     return data | overrides
 
 
-def _last_mail_link(recipient: str) -> str:
-    mail = db.session.scalars(
-        select(OutboxMail).where(OutboxMail.recipient == recipient).order_by(OutboxMail.id.desc())
-    ).first()
-    assert mail is not None, f"no mail to {recipient}"
-    return re.search(r"http://localhost(/\S+)", mail.body).group(1)
+def _last_mail_link(caplog, recipient: str) -> str:
+    """The link of the last mail to ``recipient`` as it was sent (the outbox keeps secret links redacted)."""
+    logged = [r.getMessage() for r in caplog.records if r.name == "pingxuan.mail"]
+    sent = [m for m in logged if m.startswith(f"mail to {recipient}:")]
+    assert sent, f"no mail to {recipient}"
+    return re.search(r"http://localhost(/\S+)", sent[-1]).group(1)
 
 
 def test_registration_with_bad_check_digit_and_phone_shows_both_errors_and_creates_nothing(client):
@@ -120,7 +120,8 @@ def test_change_password(client, make):
     assert client.post("/login", data={"email": user.email, "password": "new password 1"}).status_code == 302
 
 
-def test_password_reset_flow_end_to_end(client, make):
+def test_password_reset_flow_end_to_end(client, make, caplog):
+    caplog.set_level("INFO", logger="pingxuan.mail")
     user = make.applicant()
     unknown = client.post("/forgot", data={"email": "nobody@example.org"}, follow_redirects=True)
     known = client.post("/forgot", data={"email": user.email}, follow_redirects=True)
@@ -128,7 +129,7 @@ def test_password_reset_flow_end_to_end(client, make):
     assert message in unknown.get_data(as_text=True) and message in known.get_data(as_text=True)
     assert db.session.scalar(select(OutboxMail).where(OutboxMail.recipient == "nobody@example.org")) is None
 
-    link = _last_mail_link(user.email)
+    link = _last_mail_link(caplog, user.email)
     assert link.startswith("/reset/")
     assert client.get(link).status_code == 200
     response = client.post(link, data={"password": "short", "confirm": "short"})
@@ -143,7 +144,8 @@ def test_password_reset_flow_end_to_end(client, make):
     assert "used already" in again.get_data(as_text=True)
 
 
-def test_invitation_flow(client, make):
+def test_invitation_flow(client, make, caplog):
+    caplog.set_level("INFO", logger="pingxuan.mail")
     me = make.applicant()
     case = make.case(owner=me, title="本单位的案例")
     login(client, me)
@@ -154,7 +156,7 @@ def test_invitation_flow(client, make):
     duplicate = client.post("/unit", data={"email": me.email})
     assert duplicate.status_code == 422 and "exists already" in duplicate.get_data(as_text=True)
 
-    link = _last_mail_link("colleague@example.org")
+    link = _last_mail_link(caplog, "colleague@example.org")
     assert link.startswith("/invitations/")
     client.get("/logout")
     assert "colleague@example.org" in client.get(link).get_data(as_text=True)

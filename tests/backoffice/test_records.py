@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from accounts.models import Unit, User
 from campaigns.models import Campaign
+from notifications.models import OutboxMail
 from notifications.operations import send_mail
 from pingxuan.db import commit
 from pingxuan.extensions import db
@@ -136,3 +139,32 @@ def test_campaign_settings_are_checked(client, make):
     assert "add up to 100" in page and "closes before it opens" in page
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).public_weight == 30
+
+
+def test_organizers_cannot_read_reset_or_invitation_links_in_the_outbox(app, client, make, caplog):
+    """An organizer asks a reset for the admin, then reads the outbox: the link there must not work."""
+    caplog.set_level("INFO", logger="pingxuan.mail")
+    admin = make.admin()
+    organizer = make.organizer()
+    applicant = make.applicant()
+    client.post("/forgot", data={"email": admin.email})
+    login(client, applicant)
+    client.post("/unit", data={"email": "colleague@example.org"})
+    client.get("/logout")
+    sent = "\n".join(r.getMessage() for r in caplog.records if r.name == "pingxuan.mail")
+    tokens = re.findall(r"/(?:reset|invitations)/([\w.-]+)", sent)
+    assert len(tokens) == 2  # the mails themselves carry the links
+
+    login(client, organizer)
+    mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
+    pages = [text(client.get("/admin/outbox/")), text(client.get("/admin/outbox/export/csv/"))]
+    pages += [text(client.get(f"/admin/outbox/details/?id={mail.id}")) for mail in mails]
+    for token in tokens:
+        assert not any(token in page for page in pages)
+        assert not any(token in (mail.body + (mail.body_html or "")) for mail in mails)
+    client.get("/logout")
+    for path in re.findall(r"/reset/[\w.-]+", "\n".join(pages)):
+        response = client.post(path, data={"password": "taken over 123", "confirm": "taken over 123"})
+        assert response.status_code != 302
+    db.session.expire_all()
+    assert client.post("/login", data={"email": admin.email, "password": "taken over 123"}).status_code != 302
