@@ -41,6 +41,7 @@ from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
 from pingxuan.queue import enqueue
+from pingxuan.signing import same_secret
 from workflow.definition import STAFF, TRANSITION_BY_NAME
 
 TEMPLATES = PROJECT_ROOT / "pdf_templates"
@@ -78,7 +79,7 @@ def verify(number: str, signature: str | None = None) -> Verification:
     expected = sign(certificate.number, certificate.content)
     if not hmac.compare_digest(expected, certificate.signature):
         return Verification(False, _("This certificate's record has been altered."), certificate)
-    if signature is not None and not hmac.compare_digest(expected[: len(signature)], signature or "-"):
+    if signature is not None and not same_secret(expected[: len(signature)], signature or "-"):
         return Verification(False, _("The verification code does not belong to this number."), certificate)
     if certificate.status == SUPERSEDED:
         return Verification(False, _("This certificate was replaced by a corrected one."), certificate)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import current_app, request
 
 
@@ -16,3 +18,19 @@ def client_address() -> str:
         if len(forwarded) >= count:
             return forwarded[-count]
     return request.remote_addr or "0.0.0.0"
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (or a full URL of this site), else None: a ``next`` or Referer
+    must never send a visitor elsewhere. Browsers read ``/\\evil`` as ``//evil`` and drop tabs and newlines, so
+    backslashes and control characters are refused too."""
+    if not target:
+        return None
+    if target.startswith(request.host_url):
+        target = "/" + target[len(request.host_url) :]
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

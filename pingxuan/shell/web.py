@@ -10,6 +10,7 @@ from pingxuan.db import rollback
 from pingxuan.errors import DomainError
 from pingxuan.extensions import db, login_manager
 from pingxuan.i18n import is_english, pick
+from pingxuan.net import local_path
 from workflow.definition import STATE_BY_NAME
 
 
@@ -56,8 +57,8 @@ def init_app(app: Flask) -> None:
                 from pingxuan.db import commit
 
                 commit()
-        target = request.args.get("next") or request.referrer or url_for("index")
-        return redirect(target if target.startswith("/") or target.startswith(request.host_url) else url_for("index"))
+        target = local_path(request.args.get("next")) or local_path(request.referrer) or url_for("index")
+        return redirect(target)
 
     @app.get("/healthz")
     def healthz():

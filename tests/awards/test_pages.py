@@ -277,6 +277,9 @@ def test_verify_page_genuine_changed_digit_and_modified_upload(app, client, make
     assert 'data-valid="no"' in page and certificate.content["recipient"] not in page
     page = client.get(f"/verify/{certificate.number}?s=0000000000000000").get_data(as_text=True)
     assert 'data-valid="no"' in page
+    for odd in ("签名", "%ED%A0%80", "%FF%FE", "é" * 40):  # non-ASCII codes: a clear "no", never a 500
+        response = client.get(f"/verify/{certificate.number}?s={odd}")
+        assert response.status_code == 200 and 'data-valid="no"' in response.get_data(as_text=True)
     assert 'data-valid="yes"' in client.get(f"/verify?number={certificate.number}").get_data(as_text=True)
 
     pdf = certificates.pdf_of(certificate)
