@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
-from flask import current_app, request
+from flask import Flask, current_app, request
+
+log = logging.getLogger(__name__)
 
 
 def client_address() -> str:
@@ -18,6 +21,27 @@ def client_address() -> str:
         if len(forwarded) >= count:
             return forwarded[-count]
     return request.remote_addr or "0.0.0.0"
+
+
+def warn_about_untrusted_forwarding(app: Flask) -> None:
+    """Log a warning, once per process, when a request carries X-Forwarded-For while ``PROXY_COUNT`` is 0.
+
+    Behind a reverse proxy with the count left at 0, every voter has the proxy's address: the per-address
+    limits then throttle everyone together and the vote's network evidence groups all ballots as one.
+    """
+    warned = False
+
+    @app.before_request
+    def _check_forwarding() -> None:
+        nonlocal warned
+        if warned or "X-Forwarded-For" not in request.headers or current_app.config.get("PROXY_COUNT", 0) > 0:
+            return
+        warned = True
+        log.warning(
+            "A request arrived with X-Forwarded-For but PINGXUAN_PROXY_COUNT is 0: every client is seen as %s. "
+            "Behind a reverse proxy set PINGXUAN_PROXY_COUNT to the number of proxies in front of the app.",
+            request.remote_addr,
+        )
 
 
 def local_path(target: str | None) -> str | None:

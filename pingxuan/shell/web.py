@@ -10,7 +10,7 @@ from pingxuan.db import rollback
 from pingxuan.errors import DomainError
 from pingxuan.extensions import db, login_manager
 from pingxuan.i18n import is_english, pick
-from pingxuan.net import local_path
+from pingxuan.net import local_path, warn_about_untrusted_forwarding
 from workflow.definition import STATE_BY_NAME
 
 
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
+    warn_about_untrusted_forwarding(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
