@@ -15,6 +15,7 @@ from awards.organizations import conferred
 from awards.ranking import decided_ranking
 from campaigns.models import Campaign
 from pingxuan.i18n import pick
+from pingxuan.spreadsheet import append_text_safe, csv_row
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 
 AWARDED = TRANSITION_BY_NAME["award"].dest
@@ -55,7 +56,7 @@ def to_csv(campaign: Campaign, full: bool) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerows(result_rows(campaign, full))
+    writer.writerows(csv_row(row) for row in result_rows(campaign, full))
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -67,7 +68,7 @@ def to_xlsx(campaign: Campaign, full: bool) -> bytes:
     sheet = book.active
     sheet.title = _("Results")[:31]
     for row in result_rows(campaign, full):
-        sheet.append(row)
+        append_text_safe(sheet, row)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
@@ -75,7 +76,7 @@ def to_xlsx(campaign: Campaign, full: bool) -> bytes:
         sheet.column_dimensions[letter].width = width
     orgs = book.create_sheet(_("Organization awards")[:31])
     for row in organization_rows(campaign):
-        orgs.append(row)
+        append_text_safe(orgs, row)
     orgs["A1"].font = Font(bold=True)
     orgs.column_dimensions["A"].width = 40
     buffer = io.BytesIO()
