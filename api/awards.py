@@ -15,6 +15,7 @@ from sqlalchemy import select
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.cases import _Parser
+from api.fields import UtcDateTime
 from awards import certificates
 from awards.models import Certificate, CertificateBatch
 from awards.organizations import confer, conferred, participation
@@ -116,7 +117,7 @@ class BatchProgressSchema(Schema):
 class BatchSchema(Schema):
     id = fields.Integer()
     campaign_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     progress = fields.Nested(BatchProgressSchema)
     certificates = fields.List(fields.Nested(CertificateSchema))
 

@@ -29,7 +29,7 @@ from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 from voting.models import Ballot, BallotAudit, VoteCount
 from voting.privacy import ip_hash, subnet_hash
-from workflow.definition import ANONYMOUS, VOTE, states_granting
+from workflow.definition import ANONYMOUS, PUBLIC, VOTE, states_granting
 
 
 @dataclass(frozen=True)
@@ -171,8 +171,10 @@ def _cast_vote_carefully(voter_id: int, case_id: int, address: str, user_agent: 
     conn = db.session.connection()
     statements = _statements(conn.dialect.name)
     row = conn.execute(statements.lookup, {"case_id": case_id}).first()
-    if row is None or row.state not in votable_states():
-        raise NotFound(_("No such case."))
+    if row is None or row.state not in states_granting(PUBLIC, {ANONYMOUS}):
+        raise NotFound(_("No such case."))  # a case the public cannot see does not exist for a voter
+    if row.state not in votable_states():  # public, but its vote is over (or never was): the client may retry never
+        raise Conflict(_("The vote on this case has ended."))
     on = today()
     closed = voting_open((row.vote_status, row.vote_opens, row.vote_closes), on)
     if closed:
