@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, login
 
 OFFSITE = [
     "//evil.example/x",
@@ -41,3 +41,65 @@ def test_login_follows_a_local_next(client, make):
     user = make.applicant()
     response = client.post("/login?next=/unit", data={"email": user.email, "password": PASSWORD})
     assert response.location == "/unit"
+
+
+def _every_get_path(app) -> list[str]:
+    """One URL per GET route of the app (arguments filled with an existing-looking id or a word)."""
+    paths = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        values = {}
+        for name in rule.arguments:
+            converter = rule._converters[name].__class__.__name__
+            values[name] = 1 if converter in ("IntegerConverter", "NumberConverter") else "x"
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            values["filename"] = "site.css" if rule.endpoint == "static" else "x.css"
+        paths.add(rule.build(values, append_unknown=False)[1])
+    return sorted(paths)
+
+
+def _assert_protected(path: str, response) -> None:
+    headers = response.headers
+    assert response.status_code < 500, path
+    assert headers.get("X-Frame-Options") == "DENY", path
+    assert "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""), path
+    assert headers.get("X-Content-Type-Options") == "nosniff", path
+    assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", path
+
+
+def test_every_page_refuses_to_be_framed_anonymous_and_staff(app, make):
+    case = make.case("public_vote")  # so some of the id-1 pages exist
+    assert case.id
+    paths = _every_get_path(app)
+    assert len(paths) > 50 and "/admin/cases/" in paths and "/api/v1/openapi.json" in paths
+    anonymous, staff = app.test_client(), app.test_client()
+    login(staff, make.organizer())
+    for client in (anonymous, staff):
+        for path in paths:
+            _assert_protected(path, client.get(path))
+    assert "Strict-Transport-Security" not in anonymous.get("/").headers
+
+
+@pytest.fixture
+def secure_config(app_config) -> dict:
+    return app_config | {"SECURE_COOKIES": True}
+
+
+def test_secure_cookies_and_hsts_when_configured(secure_config, make):
+    from pingxuan.shell import create_app
+
+    app = create_app(secure_config)
+    client = app.test_client()
+    with app.app_context():
+        user = make.applicant()
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_session_cookie_is_httponly_and_lax_by_default(client, make):
+    user = make.applicant()
+    cookie = client.post("/login", data={"email": user.email, "password": PASSWORD}).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
