@@ -4,6 +4,7 @@ public verification and results."""
 from __future__ import annotations
 
 from io import BytesIO
+from types import SimpleNamespace
 from typing import Any
 
 from flask import send_file
@@ -15,16 +16,17 @@ from sqlalchemy import select
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.cases import _Parser
-from api.fields import UtcDateTime
-from awards import certificates
+from awards import certificates, publication
+from awards.decisions import award_refusals, confirm_awards
 from awards.models import Certificate, CertificateBatch
 from awards.organizations import confer, conferred, participation
-from awards.ranking import Ranked, award_refusals, category_ranking, confirm_awards, decided_ranking, results
+from awards.ranking import Ranked, category_ranking, decided_ranking
 from campaigns.models import Campaign, Category
 from cases.operations import current_campaign
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
+from pingxuan.httpcache import public
 from pingxuan.i18n import pick
 
 blp = api_blueprint("api_awards", __name__, "Awards: final ranking, organization awards, certificates, results")
@@ -117,7 +119,7 @@ class BatchProgressSchema(Schema):
 class BatchSchema(Schema):
     id = fields.Integer()
     campaign_id = fields.Integer()
-    created_at = UtcDateTime()
+    created_at = fields.DateTime()
     progress = fields.Nested(BatchProgressSchema)
     certificates = fields.List(fields.Nested(CertificateSchema))
 
@@ -166,6 +168,9 @@ class ResultCategorySchema(Schema):
 class ResultsSchema(Schema):
     campaign_id = fields.Integer()
     campaign = fields.String()
+    version = fields.Integer(allow_none=True, metadata={"description": "the published version (None: unpublished)"})
+    sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the published content"})
+    published_at = fields.DateTime(allow_none=True)
     categories = fields.List(fields.Nested(ResultCategorySchema))
     organizations = fields.List(fields.Nested(OrganizationAwardSchema))
 
@@ -386,6 +391,7 @@ def download(certificate_id: int):
 
 
 @blp.route("/verify/<number>", methods=["GET"])
+@public(max_age=300)
 @blp.arguments(VerifyQuerySchema, location="query")
 @blp.response(200, VerificationSchema)
 @secured(blp, public=True)
@@ -404,6 +410,7 @@ def verify_upload(form: dict[str, Any]):
 
 
 @blp.route("/results", methods=["GET"])
+@public(max_age=300)  # the newest publication: the same for every caller
 @blp.arguments(ResultsQuerySchema, location="query")
 @blp.response(200, ResultsSchema)
 @blp.alt_response(404, "NOT_FOUND")
@@ -416,14 +423,18 @@ def public_results(args: dict[str, Any]):
             raise NotFound(_("No such campaign."))
     else:
         campaign = current_campaign()
+    published = publication.latest(campaign.id)
+    data = published.data if published is not None else {"categories": [], "organizations": []}
     return {
         "campaign_id": campaign.id, "campaign": pick(campaign, "title"),
+        "version": published.version if published else None, "sha256": published.content_hash if published else None,
+        "published_at": published.published_at if published else None,
         "categories": [
-            {"id": c.id, "name": pick(c, "name"), "award": pick(c, "award"),
-             "cases": [{"rank": r.rank, "case_id": r.case.id, "number": r.case.number, "title": r.case.title,
-                        "unit": r.case.unit.name} for r in ranked]}
-            for c, ranked in results(campaign)
+            {"id": c["id"], "name": pick(SimpleNamespace(**c), "name"), "award": pick(SimpleNamespace(**c), "award"),
+             "cases": [{"rank": e["rank"], "case_id": e["case_id"], "number": e["number"], "title": e["title"],
+                        "unit": e["unit"]} for e in c["entries"]]}
+            for c in data["categories"]
         ],
-        "organizations": [{"id": a.id, "organization_id": a.organization_id,
-                           "organization": pick(a.organization, "name")} for a in conferred(campaign)],
+        "organizations": [{"id": o["id"], "organization_id": o["organization_id"],
+                           "organization": pick(SimpleNamespace(**o), "name")} for o in data["organizations"]],
     }  # fmt: skip

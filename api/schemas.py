@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from api.fields import UtcDateTime
 from workflow.definition import STATE_NAMES
 
 # Errors -------------------------------------------------------------------------------------------------
@@ -77,8 +76,8 @@ class TokenCreateSchema(Schema):
 class TokenSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    created_at = UtcDateTime()
-    last_used_at = UtcDateTime(allow_none=True)
+    created_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
@@ -111,7 +110,7 @@ class InvitationCreateSchema(Schema):
 class InvitationSchema(Schema):
     id = fields.Integer()
     email = fields.String()
-    expires_at = UtcDateTime()
+    expires_at = fields.DateTime()
 
 
 # Campaigns ----------------------------------------------------------------------------------------------
@@ -196,7 +195,7 @@ class AttachmentSchema(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    created_at = UtcDateTime()
+    created_at = fields.DateTime()
     url = fields.String(metadata={"description": "Where to download it"})
 
 
@@ -227,8 +226,8 @@ class CaseSummarySchema(Schema):
     campaign_id = fields.Integer()
     category = fields.Nested(NamedRefSchema, allow_none=True)
     unit = fields.Nested(NamedRefSchema)
-    submitted_at = UtcDateTime(allow_none=True)
-    updated_at = UtcDateTime()
+    submitted_at = fields.DateTime(allow_none=True)
+    updated_at = fields.DateTime()
 
 
 class CaseSchema(CaseSummarySchema):
@@ -245,7 +244,7 @@ class CaseSchema(CaseSummarySchema):
     beneficiaries = fields.String()
     public_url = fields.String()
     app_name = fields.String()
-    created_at = UtcDateTime()
+    created_at = fields.DateTime()
     attachments = fields.List(fields.Nested(AttachmentSchema))
     can_edit = fields.Boolean(metadata={"description": "Whether the caller may change the dossier now"})
     missing = fields.Dict(
@@ -271,7 +270,7 @@ class EventSchema(Schema):
     to_state = fields.Nested(StateSchema)
     actor = fields.String(allow_none=True, metadata={"description": "Who acted; shown to the office and the unit"})
     comment = fields.String(allow_none=True)
-    created_at = UtcDateTime()
+    created_at = fields.DateTime()
 
 
 # Workflow -----------------------------------------------------------------------------------------------
@@ -315,8 +314,8 @@ class NotificationSchema(Schema):
     id = fields.Integer()
     case_id = fields.Integer(allow_none=True)
     message = fields.String()
-    created_at = UtcDateTime()
-    read_at = UtcDateTime(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
 
 
 class NotificationListSchema(Schema):

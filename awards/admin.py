@@ -17,9 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from awards import certificates, charts, dashboard, export
+from awards.decisions import award_refusals, confirm_awards
 from awards.models import FAILED, ISSUED, Certificate, CertificateBatch
 from awards.organizations import confer, participation
-from awards.ranking import award_refusals, category_ranking, confirm_awards, decided_ranking
+from awards.ranking import category_ranking, decided_ranking
 from backoffice.security import StaffOnly, actor
 from campaigns.models import Campaign, Category
 from pingxuan.db import commit, rollback

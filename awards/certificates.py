@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 
 from accounts.models import Unit, User
 from accounts.permissions import require_staff
+from awards import publication
 from awards.models import FAILED, ISSUED, PENDING, SUPERSEDED, Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign
 from cases.models import Case
@@ -41,7 +42,6 @@ from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
 from pingxuan.queue import enqueue
-from pingxuan.signing import same_secret
 from workflow.definition import STAFF, TRANSITION_BY_NAME
 
 TEMPLATES = PROJECT_ROOT / "pdf_templates"
@@ -72,16 +72,25 @@ class Verification:
 
 
 def verify(number: str, signature: str | None = None) -> Verification:
-    """Is there a current certificate with this number whose content still matches its signature?"""
-    certificate = db.session.scalar(select(Certificate).where(Certificate.number == (number or "").strip()))
-    if certificate is None or certificate.status not in (ISSUED, SUPERSEDED):
+    """Is this a current certificate of the published results whose content still matches its signature?
+
+    Read from the newest publication only (``awards.publication``): what the public checks is what was
+    published, and a certificate corrected since shows as replaced.
+    """
+    found = publication.published_certificate(number)
+    if found is None:
         return Verification(False, _("No certificate with this number was issued."))
-    expected = sign(certificate.number, certificate.content)
-    if not hmac.compare_digest(expected, certificate.signature):
+    _snapshot, entry = found
+    number = (number or "").strip()
+    certificate = db.session.scalar(select(Certificate).where(Certificate.number == number))
+    expected = sign(number, entry["content"])
+    record_changed = certificate is None or certificate.content != entry["content"]
+    if record_changed or not hmac.compare_digest(expected, entry["signature"]):
         return Verification(False, _("This certificate's record has been altered."), certificate)
-    if signature is not None and not same_secret(expected[: len(signature)], signature or "-"):
+    given = (signature or "-").encode("utf-8", "surrogateescape")
+    if signature is not None and not hmac.compare_digest(expected[: len(signature)].encode(), given):
         return Verification(False, _("The verification code does not belong to this number."), certificate)
-    if certificate.status == SUPERSEDED:
+    if not entry["current"]:
         return Verification(False, _("This certificate was replaced by a corrected one."), certificate)
     return Verification(True, _("Genuine certificate."), certificate)
 
@@ -275,6 +284,7 @@ def issue_batch(campaign: Campaign, actor: User) -> CertificateBatch:
     for certificate in batch.certificates:
         certificate.status, certificate.error = PENDING, None
         enqueue("awards.render_certificate", certificate.id)
+    publication.publish(campaign, actor, _("Certificates issued."))  # verification reads the publication
     return batch
 
 
@@ -304,6 +314,8 @@ def reissue(certificate: Certificate, actor: User, corrections: dict[str, str]) 
     certificate.status = SUPERSEDED
     db.session.flush()
     enqueue("awards.render_certificate", replacement.id)
+    publication.publish(campaign, actor, _("Certificate %(old)s corrected as %(new)s.", old=certificate.number,
+                                           new=replacement.number))  # fmt: skip
     return replacement
 
 

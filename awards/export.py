@@ -15,7 +15,6 @@ from awards.organizations import conferred
 from awards.ranking import decided_ranking
 from campaigns.models import Campaign
 from pingxuan.i18n import pick
-from pingxuan.spreadsheet import append_text_safe, csv_row
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 
 AWARDED = TRANSITION_BY_NAME["award"].dest
@@ -52,33 +51,54 @@ def organization_rows(campaign: Campaign) -> list[list[object]]:
     return [[_("Organization award")]] + [[pick(a.organization, "name")] for a in conferred(campaign)]
 
 
-def to_csv(campaign: Campaign, full: bool) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a spreadsheet would run these
+
+
+def _as_text(value: object) -> object:
+    """A cell a spreadsheet must show as text: a leading quote where the text could start a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(rows: list[list[object]]) -> bytes:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly; no cell can be a formula."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerows(csv_row(row) for row in result_rows(campaign, full))
+    csv.writer(buffer).writerows([[_as_text(v) for v in row] for row in rows])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(campaign: Campaign, full: bool) -> bytes:
+def xlsx_bytes(rows: list[list[object]], organizations: list[list[object]]) -> bytes:
+    """The results and the organization awards as two sheets; every string is stored as a string, never a
+    formula (openpyxl would otherwise turn text starting with "=" into one)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     sheet = book.active
     sheet.title = _("Results")[:31]
-    for row in result_rows(campaign, full):
-        append_text_safe(sheet, row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    for sheet_, data in ((sheet, rows), (book.create_sheet(_("Organization awards")[:31]), organizations)):
+        for values in data:
+            sheet_.append([None if isinstance(v, str) else v for v in values])
+            for column, value in enumerate(values, start=1):
+                if isinstance(value, str):
+                    cell = sheet_.cell(row=sheet_.max_row, column=column)
+                    cell.value = value
+                    cell.data_type = "s"
+        for cell in sheet_[1]:
+            cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCDEFGHIJK", (22, 6, 16, 40, 30, 24, 12, 8, 10, 10, 12), strict=False):
         sheet.column_dimensions[letter].width = width
-    orgs = book.create_sheet(_("Organization awards")[:31])
-    for row in organization_rows(campaign):
-        append_text_safe(orgs, row)
-    orgs["A1"].font = Font(bold=True)
-    orgs.column_dimensions["A"].width = 40
+    book.worksheets[1].column_dimensions["A"].width = 40
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def to_csv(campaign: Campaign, full: bool) -> bytes:
+    return csv_bytes(result_rows(campaign, full))
+
+
+def to_xlsx(campaign: Campaign, full: bool) -> bytes:
+    return xlsx_bytes(result_rows(campaign, full), organization_rows(campaign))

@@ -72,3 +72,23 @@ class Certificate(db.Model):
     batch: Mapped[CertificateBatch | None] = relationship(back_populates="certificates")
     case: Mapped[Case | None] = relationship()
     organization_award: Mapped[OrganizationAward | None] = relationship()
+
+
+class ResultSnapshot(db.Model):
+    """A published version of a campaign's public results: every figure the public sees, frozen, with its hash.
+
+    Never updated: a change after publication (a category decided again, a certificate reissued, ballots struck)
+    makes the next version, and the public pages read the newest one only.
+    """
+
+    __tablename__ = "result_snapshots"
+    __table_args__ = (UniqueConstraint("campaign_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    version: Mapped[int]
+    data: Mapped[dict] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of the canonical JSON of data (not a file)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)

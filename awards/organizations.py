@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from accounts.models import User
 from accounts.permissions import require_staff
+from awards import publication
 from awards.models import OrganizationAward
 from campaigns.models import Campaign, Organization
 from cases.models import Case
@@ -91,6 +92,7 @@ def confer(campaign: Campaign, actor: User, organization_ids: list[int]) -> list
         db.session.add(award)
         awards.append(award)
     db.session.flush()
+    publication.refresh(campaign, actor, _("Organization awards conferred."))
     return awards
 
 

@@ -10,20 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from accounts.models import User
-from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category
 from cases.models import Case
-from pingxuan.db import savepoint
-from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from reviewers.aggregation import case_results
 from voting.ballots import counts
 from workflow.definition import TRANSITION_BY_NAME
-from workflow.engine import check_guards, fire
 
 AWARD, NOT_AWARD = TRANSITION_BY_NAME["award"], TRANSITION_BY_NAME["not_award"]
 
@@ -72,37 +67,12 @@ def results(campaign: Campaign) -> list[tuple[Category, list[Ranked]]]:
             for category in campaign.categories]  # fmt: skip
 
 
-def award_refusals(ranking: list[Ranked], actor: User) -> list[str]:
-    """Why the award decision cannot be confirmed now (the declared guards, e.g. the vote is still open)."""
-    return [r.reason for r in check_guards(ranking[0].case, NOT_AWARD, actor)] if ranking else []
-
-
 def _ranking(campaign: Campaign, category: Category, states: tuple[str, ...]) -> list[Ranked]:
     finalists = db.session.scalars(
         select(Case).where(Case.campaign_id == campaign.id, Case.category_id == category.id, Case.state.in_(states))
-    ).all()
+        .options(selectinload(Case.unit), selectinload(Case.recommending_org))  # shown beside each entry
+    ).all()  # fmt: skip
     expert = {r.case.id: (r.normalized_mean or 0.0) for r in case_results(campaign, category.id)}
     votes = counts([c.id for c in finalists])
     return rank([(c, expert.get(c.id, 0.0), votes.get(c.id, 0)) for c in finalists],
                 campaign.expert_weight, campaign.public_weight)  # fmt: skip
-
-
-def confirm_awards(campaign: Campaign, category: Category, actor: User, size: int | None = None) -> list[Ranked]:
-    """The top N go to awarded and the other finalists to not awarded, each through fire(); all or nothing."""
-    require_staff(actor)
-    size = size if size is not None else campaign.awards_per_category
-    if size <= 0:
-        raise Invalid(_("Award at least one case."), {"size": _("Enter a number above zero.")})
-    ranking = category_ranking(campaign, category)
-    if not ranking:
-        raise Invalid(_("This category has no finalists."))
-    refusals = award_refusals(ranking, actor)
-    if refusals:
-        raise Invalid(refusals[0], reasons=refusals)
-    with savepoint():
-        for entry in ranking:
-            if entry.rank <= size:
-                fire(entry.case, AWARD.name, actor, _("Ranked %(rank)d of %(n)d.", rank=entry.rank, n=len(ranking)))
-            else:
-                fire(entry.case, NOT_AWARD.name, actor, _("Ranked %(rank)d of %(n)d.", rank=entry.rank, n=len(ranking)))
-    return ranking

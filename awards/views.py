@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import BytesIO
+from types import SimpleNamespace
 
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -10,14 +11,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.models import User
-from awards import certificates, export
-from awards.organizations import conferred
-from awards.ranking import results as ranked_results
+from awards import certificates, export, publication
 from campaigns.models import Campaign
-from cases.models import Case
 from cases.operations import current_campaign
+from pingxuan.cache import RESULTS, cached
 from pingxuan.errors import NotFound
-from pingxuan.extensions import db, limiter
+from pingxuan.extensions import csrf, db, limiter
+from pingxuan.httpcache import public
+from pingxuan.i18n import is_english
 from workflow.roles import is_authenticated
 
 bp = Blueprint("awards", __name__, template_folder="templates")
@@ -31,12 +32,14 @@ def _actor() -> User | None:
     return user if is_authenticated(user) else None
 
 
-def case_url(case: Case) -> str:
-    """Where the public reads an awarded case: the showcase page when it exists, else the (public) case page."""
+def case_url(case: object) -> str:
+    """Where the public reads an awarded case (a Case or a published entry with ``case_id``): the showcase page
+    when it exists, else the (public) case page."""
+    case_id = getattr(case, "case_id", None) or case.id
     for endpoint in SHOWCASE_ENDPOINTS:
         if endpoint in current_app.view_functions:
-            return url_for(endpoint, case_id=case.id)
-    return url_for("cases.detail", case_id=case.id)
+            return url_for(endpoint, case_id=case_id)
+    return url_for("cases.detail", case_id=case_id)
 
 
 def _campaign() -> Campaign:
@@ -60,45 +63,94 @@ def _helpers() -> dict:
     return {"my_certificates": my_certificates}
 
 
+RESULTS_MAX_AGE = 300  # published results change only with a new publication, which refreshes the app's cache
+
+
+def _published(campaign: Campaign) -> dict | None:
+    snapshot = publication.latest(campaign.id)
+    if snapshot is None:
+        return None
+    return {"version": snapshot.version, "sha256": snapshot.content_hash, "published_at": snapshot.published_at,
+            **snapshot.data}  # fmt: skip
+
+
+def _view(data: object) -> object:
+    """Dicts of a publication as attribute objects, so templates use ``pick(category, "name")`` as elsewhere."""
+    if isinstance(data, dict):
+        return SimpleNamespace(**{k: _view(v) for k, v in data.items()})
+    if isinstance(data, list):
+        return [_view(v) for v in data]
+    return data
+
+
+def _key() -> str:
+    return f"{request.path}?{sorted(request.args.items(multi=True))}|{'en' if is_english() else 'zh'}"
+
+
 @bp.get("/results")
+@public(max_age=RESULTS_MAX_AGE)
 def results():
-    campaign = _campaign()
-    return render_template(
-        "awards/results.html",
-        campaign=campaign,
-        categories=ranked_results(campaign),
-        organizations=conferred(campaign),
-        case_url=case_url,
-    )
+    def build() -> str:
+        campaign = _campaign()
+        published = _published(campaign)
+        return render_template("awards/results.html", campaign=campaign,
+                               published=_view(published) if published else None, case_url=case_url)  # fmt: skip
+
+    return cached(RESULTS, _key(), build)
+
+
+def _public_rows(campaign: Campaign) -> tuple[list[list[object]], list[list[object]]]:
+    published = _published(campaign) or {"categories": [], "organizations": []}
+    lang = "en" if is_english() else "zh"
+    organizations = [[_("Organization award")]] + [[o.get(f"name_{lang}") or o["name_zh"]]
+                                                   for o in published["organizations"]]  # fmt: skip
+    return publication.public_rows(published, is_english()), organizations
 
 
 @bp.get("/results.csv")
+@public(max_age=RESULTS_MAX_AGE)
 def results_csv():
     campaign = _campaign()
-    return send_file(
-        BytesIO(export.to_csv(campaign, full=False)),
-        mimetype="text/csv; charset=utf-8",
-        as_attachment=True,
-        download_name=f"results-{campaign.year}.csv",
-    )
+    data = cached(RESULTS, _key(), lambda: export.csv_bytes(_public_rows(campaign)[0]))
+    return send_file(BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
+                     download_name=f"results-{campaign.year}.csv")  # fmt: skip
+
+
+@bp.get("/results.xlsx")
+@public(max_age=RESULTS_MAX_AGE)
+def results_xlsx():
+    campaign = _campaign()
+    data = cached(RESULTS, _key(), lambda: export.xlsx_bytes(*_public_rows(campaign)))
+    return send_file(BytesIO(data), mimetype=export.XLSX, as_attachment=True,
+                     download_name=f"results-{campaign.year}.xlsx")  # fmt: skip
 
 
 @bp.get("/verify")
+@public(max_age=RESULTS_MAX_AGE)
 def verify_form():
     number = (request.args.get("number") or "").strip()
     if number:
-        return verify(number)
+        return _verify_page(number)
     return render_template("awards/verify.html", result=None, number="", file_result=None)
 
 
 @bp.get("/verify/<number>")
+@public(max_age=RESULTS_MAX_AGE)
 def verify(number: str):
-    result = certificates.verify(number, request.args.get("s"))
-    return render_template("awards/verify.html", result=result, number=number, file_result=None)
+    return _verify_page(number)
+
+
+def _verify_page(number: str) -> str:
+    def build() -> str:
+        result = certificates.verify(number, request.args.get("s"))
+        return render_template("awards/verify.html", result=result, number=number, file_result=None)
+
+    return cached(RESULTS, _key(), build)
 
 
 @bp.post("/verify")
 @limiter.limit("30 per minute")
+@csrf.exempt  # reads only: checking a file changes nothing, and the form sits on a cached page without a token
 def verify_upload():
     upload = request.files.get("file")
     data = upload.read() if upload is not None else b""

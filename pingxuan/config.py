@@ -67,6 +67,7 @@ def load(instance_path: str) -> dict:
         "SMTP_HOST": _env("SMTP_HOST", "localhost"),
         "SMTP_PORT": int(_env("SMTP_PORT", "25")),
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI") or broker_url or "memory://",
+        "CACHE_REDIS_URL": _env("CACHE_URL") or broker_url or "",  # Redis: shared by every process; else in-process
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_LOGIN": _env("RATELIMIT_LOGIN", "10 per minute;50 per hour"),
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
@@ -75,12 +76,6 @@ def load(instance_path: str) -> dict:
         "WTF_CSRF_ENABLED": _flag("CSRF_ENABLED", True),
         "SERVER_NAME_FOR_MAIL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
-        # Behind HTTPS: cookies only over HTTPS and Strict-Transport-Security (pingxuan.shell.headers).
-        "SECURE_COOKIES": _flag("SECURE_COOKIES", False),
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "API_TITLE": "pingxuan API",
         "API_VERSION": "v1",

@@ -73,19 +73,22 @@ def normalize(totals_by_expert: dict[int, dict[int, float]]) -> dict[int, dict[i
 
 
 def case_results(campaign: Campaign, category_id: int | None = None) -> list[CaseResult]:
-    """Every case that has been assigned reviewers, with its scores, best normalized mean first."""
-    rows = db.session.execute(
-        select(Assignment, Review)
+    """Every case that has been assigned reviewers, with its scores, best normalized mean first.
+
+    Set-based: one query for the assignments with their reviews and cases, one for the campaign's totals when
+    a single category is shown, whatever the number of cases (no lazy loads per row).
+    """
+    query = (
+        select(Assignment, Review, Case)
         .join(Case, Case.id == Assignment.case_id)
         .outerjoin(Review, Review.assignment_id == Assignment.id)
         .where(Case.campaign_id == campaign.id)
-    ).all()
+    )
+    if category_id is not None:
+        query = query.where(Case.category_id == category_id)
     totals: dict[int, dict[int, float]] = {}
     results: dict[int, CaseResult] = {}
-    for assignment, review in rows:
-        case = assignment.case
-        if category_id is not None and case.category_id != category_id:
-            continue
+    for assignment, review, case in db.session.execute(query).all():
         result = results.setdefault(case.id, CaseResult(case))
         if assignment.status in LIVE:
             result.assigned += 1

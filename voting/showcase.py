@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, event, or_, select
+from sqlalchemy.orm import Session
 
 from accounts.models import Unit
-from campaigns.models import Campaign
-from cases.models import Case
+from campaigns.models import Campaign, Category, Domain
+from cases.models import Attachment, Case
+from pingxuan.cache import SHOWCASE, bump
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from workflow.definition import ANONYMOUS, PUBLIC, states_granting
+
+SHOWN = (Campaign, Category, Domain, Case, Attachment, Unit)  # what the public pages print
+
+
+@event.listens_for(Session, "after_flush")
+def _showcase_changed(session: Session, _context: object) -> None:
+    """Any change to what the showcase prints (a campaign's settings or vote status, a case, its photos, a
+    unit's name) makes the cached public pages stale once the transaction commits; ``fire`` bumps too, since it
+    moves states with a Core UPDATE that the ORM does not see."""
+    if any(isinstance(row, SHOWN) for row in (*session.new, *session.dirty, *session.deleted)):
+        bump(SHOWCASE)
 
 
 def public_states() -> tuple[str, ...]:

@@ -8,21 +8,38 @@ route reads the cookie, runs the Core insert of voting.ballots.cast_vote and com
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import segno
-from flask import Blueprint, flash, redirect, render_template, request, send_file, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
+from pingxuan.cache import SHOWCASE, cached
 from pingxuan.clock import today
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
+from pingxuan.httpcache import private, public
+from pingxuan.i18n import is_english
 from pingxuan.net import client_address
 from voting import abuse, captcha
 from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
-from voting.ballots import counts, invalidate, recount, votable_states, voting_open
+from voting.ballots import counts, counts_visible, invalidate, recount, votable_states, voting_open
 from voting.showcase import public_case
 from voting.voters import normalize_phone, request_code, verify_code
 from voting.window import close_vote, open_vote
@@ -30,6 +47,7 @@ from voting.window import close_vote, open_vote
 bp = Blueprint("showcase", __name__, template_folder="templates")
 admin_bp = Blueprint("vote_admin", __name__, template_folder="templates", url_prefix="/vote-admin")
 bp.register_error_handler(429, abuse.too_many)
+LIVE_MAX_AGE = 10  # seconds: pages with live counts; a shared cache may serve them this long
 
 
 def _wants_json() -> bool:
@@ -49,42 +67,104 @@ def _int_arg(name: str) -> int | None:
 # The gallery and the case page ----------------------------------------------------------------------------
 
 
+COUNT_SLOT = re.compile(r"<!--count:(\d+)-->")
+
+
+def _count_slot(case_id: int) -> Markup:
+    """Where a live count goes in a cached page: filled per request by ``_with_counts`` (one indexed query)."""
+    return Markup(f"<!--count:{case_id}-->")
+
+
+def _with_counts(html: str, case_ids: list[int], visible: bool) -> str:
+    if not visible or not case_ids:
+        return html
+    live = counts(case_ids)
+    return COUNT_SLOT.sub(lambda m: str(live.get(int(m.group(1)), 0)), html)
+
+
+def _page_key() -> str:
+    return f"{request.path}?{sorted(request.args.items(multi=True))}|{'en' if is_english() else 'zh'}"
+
+
 @bp.get("/showcase")
+@public(max_age=LIVE_MAX_AGE)
 def gallery():
-    campaign = ops.showcase_campaign()
-    category_id, domain_id = _int_arg("category"), _int_arg("domain")
-    search = request.args.get("q", "")[:100]
-    page = ops.gallery(campaign, category_id, domain_id, search, _int_arg("page") or 1)
-    ids = [case.id for case in page.cases]
-    category = next((c for c in campaign.categories if c.id == category_id), None)
-    return render_template(
-        "voting/gallery.html",
-        campaign=campaign,
-        category=category,
-        domain_id=domain_id,
-        search=search,
-        page=page,
-        photos=ops.photos(ids),
-        counts=ops.visible_counts(campaign, ids),
-    )
+    def build() -> tuple[str, list[int], bool]:
+        campaign = ops.showcase_campaign()
+        category_id, domain_id = _int_arg("category"), _int_arg("domain")
+        search = request.args.get("q", "")[:100]
+        page = ops.gallery(campaign, category_id, domain_id, search, _int_arg("page") or 1)
+        ids = [case.id for case in page.cases]
+        category = next((c for c in campaign.categories if c.id == category_id), None)
+        visible = counts_visible(campaign)
+        html = render_template(
+            "voting/gallery.html", campaign=campaign, category=category, domain_id=domain_id, search=search,
+            page=page, photos=ops.photos(ids), count_slot=_count_slot if visible else None,
+        )  # fmt: skip
+        return html, ids, visible
+
+    html, ids, visible = cached(SHOWCASE, _page_key(), build)
+    return _with_counts(html, ids, visible)
 
 
 @bp.get("/showcase/cases/<int:case_id>")
+@public(max_age=LIVE_MAX_AGE)
 def case_page(case_id: int):
+    def build() -> tuple[str, list[int], bool]:
+        case = public_case(case_id)
+        share_url = url_for("showcase.case_page", case_id=case.id, _external=True)
+        visible = counts_visible(case.campaign)
+        html = render_template(
+            "voting/case.html", case=case, photos=ops.photos([case.id])[case.id],
+            count=_count_slot(case.id) if visible else None, share_url=share_url,
+            qr=segno.make(share_url, error="m").svg_inline(scale=3), closed_reason=_vote_closed_reason(case),
+        )  # fmt: skip
+        return html, [case.id], visible
+
+    html, ids, visible = cached(SHOWCASE, _page_key(), build)
+    return _with_counts(html, ids, visible)
+
+
+@bp.get("/showcase/voter")
+def voter_state():
+    """The visitor's own side of a case page (uncached): verified or not, voted today, votes left, the form's
+    CSRF token. The page itself is the same for everyone and cached."""
+    case = public_case(request.args.get("case", type=int) or 0)
+    voter_id = session.get(abuse.VOTER_SESSION_KEY)
+    state: dict[str, object] = {"verified": False, "closed": _vote_closed_reason(case)}
+    if isinstance(voter_id, int):
+        day = ops.voter_day(voter_id, case)
+        state |= {
+            "verified": True, "voted_for_case": day.voted_for_case, "remaining_in_category": day.remaining_in_category,
+            "csrf_token": generate_csrf(), "forget": url_for("showcase.forget_voter", next=_public_path(case)),
+            "message": _voter_message(day, case),
+        }  # fmt: skip
+    return private(jsonify(state))
+
+
+def _public_path(case) -> str:
+    return url_for("showcase.case_page", case_id=case.id)
+
+
+def _voter_message(day, case) -> str:
+    if day.voted_for_case:
+        return _("You have already voted for this case today. Come back tomorrow.")
+    if day.remaining_in_category == 0:
+        return _("You have used today's %(n)d votes in this category.", n=case.campaign.votes_per_category_per_day)
+    return _("Votes left today in this category: %(n)d.", n=day.remaining_in_category)
+
+
+@bp.get("/showcase/cases/<int:case_id>/vote")
+def vote_form(case_id: int):
+    """Voting without JavaScript: the visitor's own confirmation page (with its CSRF token), never cached."""
     case = public_case(case_id)
     voter_id = session.get(abuse.VOTER_SESSION_KEY)
-    share_url = url_for("showcase.case_page", case_id=case.id, _external=True)
-    visible = ops.visible_counts(case.campaign, [case.id])
-    return render_template(
-        "voting/case.html",
-        case=case,
-        photos=ops.photos([case.id])[case.id],
-        count=visible[case.id] if visible is not None else None,
-        voter_day=ops.voter_day(voter_id, case) if isinstance(voter_id, int) else None,
-        share_url=share_url,
-        qr=segno.make(share_url, error="m").svg_inline(scale=3),
-        closed_reason=_vote_closed_reason(case),
-    )
+    if not isinstance(voter_id, int):
+        return redirect(url_for("showcase.verify", next=_public_path(case)))
+    day = ops.voter_day(voter_id, case)
+    page = render_template("voting/vote_form.html", case=case, voter_day=day, message=_voter_message(day, case),
+                           closed_reason=_vote_closed_reason(case))  # fmt: skip
+    return private(current_app.make_response(page))
 
 
 def _vote_closed_reason(case) -> str | None:
@@ -127,13 +207,13 @@ def vote(case_id: int):
         if error.status == 404:
             raise
         flash(error.message, "error")
-        return redirect(page)
+        return redirect(url_for("showcase.vote_form", case_id=case_id))
     message = _("Thank you for your vote. Votes left today in this category: %(n)d.", n=result.remaining_today)
     if _wants_json():
         return {"count": result.count if visible else None, "remaining_today": result.remaining_today,
                 "message": message}  # fmt: skip
     flash(message, "success")
-    return redirect(page)
+    return redirect(url_for("showcase.vote_form", case_id=case_id))
 
 
 @bp.route("/showcase/verify", methods=["GET", "POST"])

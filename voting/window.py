@@ -8,6 +8,7 @@ from sqlalchemy import select
 from accounts.models import User
 from accounts.permissions import require_staff
 from campaigns.models import VOTE_CLOSED, VOTE_NOT_OPEN, VOTE_OPEN, Campaign
+from pingxuan.cache import SHOWCASE, bump
 from pingxuan.clock import today
 from pingxuan.errors import Conflict
 from pingxuan.extensions import db
@@ -21,6 +22,7 @@ def open_vote(campaign: Campaign, actor: User) -> Campaign:
         raise Conflict(_("A closed vote cannot be opened again: its ballots are frozen."))
     campaign.vote_status = VOTE_OPEN
     db.session.flush()
+    bump(SHOWCASE)
     return campaign
 
 
@@ -32,6 +34,7 @@ def close_vote(campaign: Campaign, actor: User | None) -> Campaign:
         raise Conflict(_("The public vote is not open."))
     campaign.vote_status = VOTE_CLOSED
     db.session.flush()
+    bump(SHOWCASE)
     return campaign
 
 

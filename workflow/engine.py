@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from accounts.models import User
 from cases.models import Case
 from cases.operations import assign_number
+from pingxuan.cache import SHOWCASE, bump
 from pingxuan.db import savepoint, utcnow
 from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
@@ -129,6 +130,7 @@ def fire(
         ACTIONS[name](case, event)
     for name in transition.effects:
         EFFECTS[name](case, event)
+    bump(SHOWCASE)  # the showcase lists cases by state: rebuild it once this commits
     return event
 
 

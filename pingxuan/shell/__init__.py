@@ -44,6 +44,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         default_translation_directories=str(PROJECT_ROOT / "pingxuan" / "translations"),
     )
     limiter.init_app(app)
+    from pingxuan import cache, httpcache
+
+    cache.init_app(app)
+    httpcache.init_app(app)
     init_celery(app)
     import archives.tasks  # noqa: F401
     import awards.tasks  # noqa: F401
@@ -51,10 +55,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import notifications.tasks  # noqa: F401  (register tasks by name)
     import reviewers.tasks  # noqa: F401
     import voting.tasks  # noqa: F401
-    from pingxuan.shell import headers, web
+    from pingxuan.shell import web
 
     web.init_app(app)
-    headers.init_app(app)
     from pingxuan.shell import cli
 
     cli.register(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,9 +11,15 @@ from flask_login import current_user
 from pingxuan.db import rollback
 from pingxuan.errors import DomainError
 from pingxuan.extensions import db, login_manager
+from pingxuan.httpcache import is_public
 from pingxuan.i18n import is_english, pick
-from pingxuan.net import local_path, warn_about_untrusted_forwarding
 from workflow.definition import STATE_BY_NAME
+
+PUBLIC_ENDPOINTS = frozenset({
+    "showcase.gallery", "showcase.case_page", "awards.results", "awards.results_csv", "awards.results_xlsx",
+    "awards.verify", "awards.verify_form", "showcase.vote_form", "showcase.verify", "showcase.vote",
+    "showcase.voter_state",
+})  # fmt: skip
 
 
 def init_app(app: Flask) -> None:
@@ -22,7 +30,6 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
-    warn_about_untrusted_forwarding(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
@@ -40,9 +47,21 @@ def init_app(app: Flask) -> None:
     for code in (403, 404, 405, 409, 413, 429):
         app.register_error_handler(code, _http_error)
 
+    @app.url_defaults
+    def _public_language(endpoint: str, values: dict) -> None:
+        # Links from an English public page stay English: the language of a public page is in its URL.
+        url_lang = is_public() or request.args.get("lang") == "en"
+        if url_lang and is_english() and "lang" not in values and endpoint in PUBLIC_ENDPOINTS:
+            values["lang"] = "en"
+
+    def this_page(lang: str | None) -> str:
+        args = {k: v for k, v in request.args.items() if k != "lang"} | ({"lang": lang} if lang else {})
+        return request.path + ("?" + urlencode(args) if args else "")
+
     @app.context_processor
     def _helpers() -> dict:
         return {
+            "this_page": this_page,
             "pick": pick,
             "is_english": is_english,
             "state_title": lambda name: pick(STATE_BY_NAME[name], "title"),
@@ -58,8 +77,8 @@ def init_app(app: Flask) -> None:
                 from pingxuan.db import commit
 
                 commit()
-        target = local_path(request.args.get("next")) or local_path(request.referrer) or url_for("index")
-        return redirect(target)
+        target = request.args.get("next") or request.referrer or url_for("index")
+        return redirect(target if target.startswith("/") or target.startswith(request.host_url) else url_for("index"))
 
     @app.get("/healthz")
     def healthz():

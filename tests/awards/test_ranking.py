@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 from flask_babel import force_locale
 
-from awards.ranking import confirm_awards, rank
+from awards.decisions import confirm_awards
+from awards.ranking import rank
 from campaigns.models import VOTE_CLOSED, VOTE_OPEN
 from pingxuan.db import commit
 from pingxuan.errors import Invalid

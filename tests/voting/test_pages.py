@@ -130,7 +130,7 @@ def test_a_case_in_expert_review_is_404_on_every_public_route_and_the_api(app, m
         assert client.get(url).status_code == 404, url
     assert vote(client, case.id).status_code == 404
     assert client.post(f"/showcase/cases/{case.id}/vote").status_code == 404
-    assert "No finalists match." in client.get(f"/showcase?q={case.title}").get_data(as_text=True)
+    assert "No finalists match." in client.get(f"/showcase?q={case.title}&lang=en").get_data(as_text=True)
     assert client.get(f"/api/v1/showcase/cases/{case.id}").status_code == 404
     token = client.post("/api/v1/voters/code", json={"phone": "13900139000"})
     assert token.status_code == 202
@@ -151,8 +151,10 @@ def test_verify_by_code_then_vote_and_be_refused_a_second_vote(app, make):
     open_campaign(make)
     case = make.case(FINALIST)
     client = english_client(app)
-    page = client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
-    assert "verify-to-vote" in page
+    page = client.get(f"/showcase/cases/{case.id}?lang=en").get_data(as_text=True)
+    assert f'id="vote-button" href="/showcase/cases/{case.id}/vote?lang=en"' in page
+    assert client.get(f"/showcase/voter?case={case.id}").get_json()["verified"] is False
+    assert client.get(f"/showcase/cases/{case.id}/vote").headers["Location"].startswith("/showcase/verify")
 
     sent = client.post("/showcase/verify/code", data={"phone": "138 0013 8000", "next": f"/showcase/cases/{case.id}"})
     assert sent.status_code == 200 and 'name="code"' in sent.get_data(as_text=True)
@@ -172,7 +174,11 @@ def test_verify_by_code_then_vote_and_be_refused_a_second_vote(app, make):
     assert again.status_code == 409
     assert again.get_json()["message"] == "You have already voted for this case today. Come back tomorrow."
     html = client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
-    assert "Voted today" in html and 'id="vote-count">1<' in html
+    assert 'id="vote-count">1<' in html
+    state = client.get(f"/showcase/voter?case={case.id}&lang=en").get_json()
+    assert state["verified"] and state["voted_for_case"] and state["csrf_token"]
+    assert state["message"] == "You have already voted for this case today. Come back tomorrow."
+    assert "Voted today" in client.get(f"/showcase/cases/{case.id}/vote").get_data(as_text=True)
     # Without JavaScript: the form posts and the page shows the refusal.
     refused = client.post(f"/showcase/cases/{case.id}/vote", follow_redirects=True).get_data(as_text=True)
     assert "You have already voted for this case today." in refused
@@ -190,9 +196,9 @@ def test_a_fourth_vote_in_a_category_on_one_day_is_refused_with_the_message(app,
     fourth = vote(client, finalists[3].id)
     assert fourth.status_code == 409
     assert fourth.get_json()["message"] == "You have used today's 3 votes in this category."
-    assert "You have used today's 3 votes in this category." in client.get(
-        f"/showcase/cases/{finalists[3].id}"
-    ).get_data(as_text=True)
+    state = client.get(f"/showcase/voter?case={finalists[3].id}&lang=en").get_json()
+    assert state["message"] == "You have used today's 3 votes in this category."
+    assert state["remaining_in_category"] == 0
     assert counts([finalists[3].id])[finalists[3].id] == 0
 
 
@@ -214,7 +220,7 @@ def test_the_vote_endpoint_refuses_after_the_vote_is_closed(app, make):
     commit()
     answer = vote(client, case.id)
     assert answer.status_code == 409 and answer.get_json()["message"] == "The public vote is closed."
-    assert "The public vote is closed." in client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
+    assert "The public vote is closed." in client.get(f"/showcase/cases/{case.id}?lang=en").get_data(as_text=True)
     assert Ballot.query.count() == 0
 
 
