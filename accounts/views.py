@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -24,6 +22,7 @@ from forms.accounts import (
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import limiter
+from pingxuan.net import local_path
 from workflow.definition import APPLICANT
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -35,11 +34,7 @@ def _login_limit() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only follow a ``next`` that stays on this site."""
-    if target:
-        parts = urlparse(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("dashboard")
+    return local_path(target) or url_for("dashboard")
 
 
 def _refused(form, error: DomainError, names: dict[str, str] | None = None) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.cases import _Parser
+from api.fields import UtcDateTime
 from awards import certificates, publication
 from awards.decisions import award_refusals, confirm_awards
 from awards.models import Certificate, CertificateBatch
@@ -119,7 +120,7 @@ class BatchProgressSchema(Schema):
 class BatchSchema(Schema):
     id = fields.Integer()
     campaign_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     progress = fields.Nested(BatchProgressSchema)
     certificates = fields.List(fields.Nested(CertificateSchema))
 
@@ -170,7 +171,7 @@ class ResultsSchema(Schema):
     campaign = fields.String()
     version = fields.Integer(allow_none=True, metadata={"description": "the published version (None: unpublished)"})
     sha256 = fields.String(allow_none=True, metadata={"description": "SHA-256 of the published content"})
-    published_at = fields.DateTime(allow_none=True)
+    published_at = UtcDateTime(allow_none=True)
     categories = fields.List(fields.Nested(ResultCategorySchema))
     organizations = fields.List(fields.Nested(OrganizationAwardSchema))
 

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from accounts.permissions import require_expert
 from api.auth import api_blueprint, require_actor, secured
+from api.fields import UtcDateTime
 from books import operations as books
 from books.models import PER_CATEGORY, PER_EXPERT, BookRun, MeetingBook
 from campaigns.models import Campaign
@@ -52,7 +53,7 @@ class BookRunSchema(Schema):
     id = fields.Integer()
     campaign_id = fields.Integer()
     scope = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     progress = fields.Nested(BookRunProgressSchema)
     books = fields.List(fields.Nested(MeetingBookSchema))
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
+from api.fields import UtcDateTime
 from api.schemas import NamedRefSchema, StateSchema, TransitionResultSchema
 
 # Common pieces ------------------------------------------------------------------------------------------
@@ -123,7 +124,7 @@ class ConflictSchema(Schema):
     expert = fields.Nested(NamedRefSchema)
     source = fields.String(metadata={"description": "auto (by affiliation) or declared (by the expert)"})
     reason = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 # Assignment ---------------------------------------------------------------------------------------------
@@ -169,8 +170,8 @@ class ProposalSchema(Schema):
     id = fields.Integer()
     mode = fields.String()
     total_cost = fields.Integer()
-    created_at = fields.DateTime()
-    applied_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    applied_at = UtcDateTime(allow_none=True)
     pairs = fields.List(fields.Nested(ProposalPairSchema))
     loads = fields.List(fields.Nested(ProposalLoadSchema))
     uncovered = fields.List(fields.Nested(UncoveredSchema))
@@ -212,8 +213,8 @@ class ReviewSchema(Schema):
     scores = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={"description": "Criterion id → score"})
     comment = fields.String()
     total = fields.Float(allow_none=True, metadata={"description": "Weighted total on 0..100, once submitted"})
-    submitted_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime(allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
 
 
 class ReviewInputSchema(Schema):

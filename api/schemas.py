@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from api.fields import UtcDateTime
 from workflow.definition import STATE_NAMES
 
 # Errors -------------------------------------------------------------------------------------------------
@@ -76,8 +77,8 @@ class TokenCreateSchema(Schema):
 class TokenSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    created_at = fields.DateTime()
-    last_used_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    last_used_at = UtcDateTime(allow_none=True)
 
 
 class NewTokenSchema(TokenSchema):
@@ -110,7 +111,7 @@ class InvitationCreateSchema(Schema):
 class InvitationSchema(Schema):
     id = fields.Integer()
     email = fields.String()
-    expires_at = fields.DateTime()
+    expires_at = UtcDateTime()
 
 
 # Campaigns ----------------------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ class AttachmentSchema(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     url = fields.String(metadata={"description": "Where to download it"})
 
 
@@ -226,8 +227,8 @@ class CaseSummarySchema(Schema):
     campaign_id = fields.Integer()
     category = fields.Nested(NamedRefSchema, allow_none=True)
     unit = fields.Nested(NamedRefSchema)
-    submitted_at = fields.DateTime(allow_none=True)
-    updated_at = fields.DateTime()
+    submitted_at = UtcDateTime(allow_none=True)
+    updated_at = UtcDateTime()
 
 
 class CaseSchema(CaseSummarySchema):
@@ -244,7 +245,7 @@ class CaseSchema(CaseSummarySchema):
     beneficiaries = fields.String()
     public_url = fields.String()
     app_name = fields.String()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     attachments = fields.List(fields.Nested(AttachmentSchema))
     can_edit = fields.Boolean(metadata={"description": "Whether the caller may change the dossier now"})
     missing = fields.Dict(
@@ -270,7 +271,7 @@ class EventSchema(Schema):
     to_state = fields.Nested(StateSchema)
     actor = fields.String(allow_none=True, metadata={"description": "Who acted; shown to the office and the unit"})
     comment = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
 
 
 # Workflow -----------------------------------------------------------------------------------------------
@@ -314,8 +315,8 @@ class NotificationSchema(Schema):
     id = fields.Integer()
     case_id = fields.Integer(allow_none=True)
     message = fields.String()
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
+    created_at = UtcDateTime()
+    read_at = UtcDateTime(allow_none=True)
 
 
 class NotificationListSchema(Schema):

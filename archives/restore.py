@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import zipfile
 import zlib
@@ -20,6 +19,7 @@ from archives.export import FORMAT, MANIFEST, SIGNATURE, sign
 from pingxuan import storage
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
+from pingxuan.signing import same_secret
 
 
 @dataclass
@@ -53,7 +53,7 @@ def check_integrity(path: Path) -> Integrity:
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise Invalid(_("This file is not a campaign archive: its manifest has another format."))
         signature = archive.read(SIGNATURE).decode(errors="replace") if SIGNATURE in names else ""
-        result = Integrity(manifest, hashlib.sha256(body).hexdigest(), hmac.compare_digest(sign(body), signature))
+        result = Integrity(manifest, hashlib.sha256(body).hexdigest(), same_secret(sign(body), signature))
         expected = {f"tables/{t}.jsonl": meta["sha256"] for t, meta in manifest.get("tables", {}).items()}
         expected |= {f"files/{digest}": digest for digest in manifest.get("files", {})}
         for name in sorted(names - expected.keys() - {MANIFEST, SIGNATURE}):

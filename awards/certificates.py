@@ -42,6 +42,7 @@ from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
 from pingxuan.queue import enqueue
+from pingxuan.signing import same_secret
 from workflow.definition import STAFF, TRANSITION_BY_NAME
 
 TEMPLATES = PROJECT_ROOT / "pdf_templates"
@@ -87,8 +88,7 @@ def verify(number: str, signature: str | None = None) -> Verification:
     record_changed = certificate is None or certificate.content != entry["content"]
     if record_changed or not hmac.compare_digest(expected, entry["signature"]):
         return Verification(False, _("This certificate's record has been altered."), certificate)
-    given = (signature or "-").encode("utf-8", "surrogateescape")
-    if signature is not None and not hmac.compare_digest(expected[: len(signature)].encode(), given):
+    if signature is not None and not same_secret(expected[: len(signature)], signature or "-"):
         return Verification(False, _("The verification code does not belong to this number."), certificate)
     if not entry["current"]:
         return Verification(False, _("This certificate was replaced by a corrected one."), certificate)

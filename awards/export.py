@@ -15,6 +15,7 @@ from awards.organizations import conferred
 from awards.ranking import decided_ranking
 from campaigns.models import Campaign
 from pingxuan.i18n import pick
+from pingxuan.spreadsheet import append_text_safe, csv_row
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 
 AWARDED = TRANSITION_BY_NAME["award"].dest
@@ -51,20 +52,10 @@ def organization_rows(campaign: Campaign) -> list[list[object]]:
     return [[_("Organization award")]] + [[pick(a.organization, "name")] for a in conferred(campaign)]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP CSV injection: a spreadsheet would run these
-
-
-def _as_text(value: object) -> object:
-    """A cell a spreadsheet must show as text: a leading quote where the text could start a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def csv_bytes(rows: list[list[object]]) -> bytes:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly; no cell can be a formula."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([[_as_text(v) for v in row] for row in rows])
+    csv.writer(buffer).writerows(csv_row(row) for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -79,12 +70,7 @@ def xlsx_bytes(rows: list[list[object]], organizations: list[list[object]]) -> b
     sheet.title = _("Results")[:31]
     for sheet_, data in ((sheet, rows), (book.create_sheet(_("Organization awards")[:31]), organizations)):
         for values in data:
-            sheet_.append([None if isinstance(v, str) else v for v in values])
-            for column, value in enumerate(values, start=1):
-                if isinstance(value, str):
-                    cell = sheet_.cell(row=sheet_.max_row, column=column)
-                    cell.value = value
-                    cell.data_type = "s"
+            append_text_safe(sheet_, values)
         for cell in sheet_[1]:
             cell.font = Font(bold=True)
     sheet.freeze_panes = "A2"

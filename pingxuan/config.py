@@ -76,6 +76,12 @@ def load(instance_path: str) -> dict:
         "WTF_CSRF_ENABLED": _flag("CSRF_ENABLED", True),
         "SERVER_NAME_FOR_MAIL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
+        # Behind HTTPS: cookies only over HTTPS and Strict-Transport-Security (pingxuan.shell.headers).
+        "SECURE_COOKIES": _flag("SECURE_COOKIES", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "TIMEZONE": _env("TIMEZONE", "Asia/Shanghai"),
         "API_TITLE": "pingxuan API",
         "API_VERSION": "v1",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+import logging
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+
+log = logging.getLogger(__name__)
 
 
 def client_address() -> str:
@@ -16,3 +21,40 @@ def client_address() -> str:
         if len(forwarded) >= count:
             return forwarded[-count]
     return request.remote_addr or "0.0.0.0"
+
+
+def warn_about_untrusted_forwarding(app: Flask) -> None:
+    """Log a warning, once per process, when a request carries X-Forwarded-For while ``PROXY_COUNT`` is 0.
+
+    Behind a reverse proxy with the count left at 0, every voter has the proxy's address: the per-address
+    limits then throttle everyone together and the vote's network evidence groups all ballots as one.
+    """
+    warned = False
+
+    @app.before_request
+    def _check_forwarding() -> None:
+        nonlocal warned
+        if warned or "X-Forwarded-For" not in request.headers or current_app.config.get("PROXY_COUNT", 0) > 0:
+            return
+        warned = True
+        log.warning(
+            "A request arrived with X-Forwarded-For but PINGXUAN_PROXY_COUNT is 0: every client is seen as %s. "
+            "Behind a reverse proxy set PINGXUAN_PROXY_COUNT to the number of proxies in front of the app.",
+            request.remote_addr,
+        )
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (or a full URL of this site), else None: a ``next`` or Referer
+    must never send a visitor elsewhere. Browsers read ``/\\evil`` as ``//evil`` and drop tabs and newlines, so
+    backslashes and control characters are refused too."""
+    if not target:
+        return None
+    if target.startswith(request.host_url):
+        target = "/" + target[len(request.host_url) :]
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -9,6 +9,7 @@ requests can never both succeed where only one may.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -28,7 +29,7 @@ from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 from voting.models import Ballot, BallotAudit, VoteCount
 from voting.privacy import ip_hash, subnet_hash
-from workflow.definition import ANONYMOUS, VOTE, states_granting
+from workflow.definition import ANONYMOUS, PUBLIC, VOTE, states_granting
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,10 @@ def _cast_vote_carefully(voter_id: int, case_id: int, address: str, user_agent: 
     conn = db.session.connection()
     statements = _statements(conn.dialect.name)
     row = conn.execute(statements.lookup, {"case_id": case_id}).first()
-    if row is None or row.state not in votable_states():
-        raise NotFound(_("No such case."))
+    if row is None or row.state not in states_granting(PUBLIC, {ANONYMOUS}):
+        raise NotFound(_("No such case."))  # a case the public cannot see does not exist for a voter
+    if row.state not in votable_states():  # public, but its vote is over (or never was): the client may retry never
+        raise Conflict(_("The vote on this case has ended."))
     on = today()
     closed = voting_open((row.vote_status, row.vote_opens, row.vote_closes), on)
     if closed:
@@ -219,27 +222,48 @@ def counts_visible(campaign: Campaign) -> bool:
 
 
 def invalidate(ballot_ids: list[int], actor: User, reason: str) -> int:
-    """Invalidate ballots with a reason: they stay in the table and the audit, and leave the counts."""
+    """Invalidate ballots with a reason: they stay in the table and the audit, and leave the counts.
+
+    One conditional UPDATE (``WHERE invalidated_at IS NULL``) marks them, and the counts drop by the rows it
+    changed: parallel invalidations of one ballot decrement its count once, on SQLite too (where row locks do
+    not exist). The write comes first so that SQLite never has to upgrade a read transaction.
+    """
     require_staff(actor)
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Say why the ballots are invalid."), {"reason": _("A reason is required.")})
-    ballots = db.session.scalars(
-        select(Ballot).where(Ballot.id.in_(ballot_ids), Ballot.invalidated_at.is_(None)).with_for_update()
-    ).all()
-    campaign_ids = {b.campaign_id for b in ballots}
-    if any(db.session.get(Campaign, c).vote_status == VOTE_CLOSED for c in campaign_ids):
-        raise Conflict(_("The vote is closed; its ballots are frozen."))
+    ids = sorted({int(i) for i in ballot_ids})
+    if not ids:
+        return 0
     now = utcnow()
-    per_case: dict[int, int] = {}
-    for ballot in ballots:
-        ballot.invalidated_at, ballot.invalidated_by_id, ballot.invalid_reason = now, actor.id, reason
-        per_case[ballot.case_id] = per_case.get(ballot.case_id, 0) + 1
-        db.session.add(BallotAudit(ballot_id=ballot.id, action="invalidated", actor_id=actor.id, reason=reason))
+    changed = db.session.execute(
+        update(Ballot)
+        .where(Ballot.id.in_(ids), Ballot.invalidated_at.is_(None))
+        .values(invalidated_at=now, invalidated_by_id=actor.id, invalid_reason=reason)
+        .returning(Ballot.id, Ballot.case_id, Ballot.campaign_id),
+        execution_options={"synchronize_session": "fetch"},
+    ).all()
+    if not changed:
+        return 0
+    frozen = db.session.scalar(
+        select(func.count())
+        .select_from(Campaign)
+        .where(Campaign.id.in_({row.campaign_id for row in changed}), Campaign.vote_status == VOTE_CLOSED)
+    )
+    if frozen:
+        raise Conflict(_("The vote is closed; its ballots are frozen."))
+    db.session.execute(
+        BallotAudit.__table__.insert(),
+        [
+            {"ballot_id": row.id, "action": "invalidated", "actor_id": actor.id, "reason": reason, "created_at": now}
+            for row in changed
+        ],
+    )
+    per_case = Counter(row.case_id for row in changed)
     for case_id, n in per_case.items():
         db.session.execute(update(VoteCount).where(VoteCount.case_id == case_id).values(valid=VoteCount.valid - n))
     db.session.flush()
-    return len(ballots)
+    return len(changed)
 
 
 @dataclass(frozen=True)

@@ -55,9 +55,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import notifications.tasks  # noqa: F401  (register tasks by name)
     import reviewers.tasks  # noqa: F401
     import voting.tasks  # noqa: F401
-    from pingxuan.shell import web
+    from pingxuan.shell import headers, web
 
     web.init_app(app)
+    headers.init_app(app)
     from pingxuan.shell import cli
 
     cli.register(app)

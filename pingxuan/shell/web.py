@@ -13,6 +13,7 @@ from pingxuan.errors import DomainError
 from pingxuan.extensions import db, login_manager
 from pingxuan.httpcache import is_public
 from pingxuan.i18n import is_english, pick
+from pingxuan.net import local_path, warn_about_untrusted_forwarding
 from workflow.definition import STATE_BY_NAME
 
 PUBLIC_ENDPOINTS = frozenset({
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
 
+    warn_about_untrusted_forwarding(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
 
@@ -77,8 +79,8 @@ def init_app(app: Flask) -> None:
                 from pingxuan.db import commit
 
                 commit()
-        target = request.args.get("next") or request.referrer or url_for("index")
-        return redirect(target if target.startswith("/") or target.startswith(request.host_url) else url_for("index"))
+        target = local_path(request.args.get("next")) or local_path(request.referrer) or url_for("index")
+        return redirect(target)
 
     @app.get("/healthz")
     def healthz():

@@ -277,6 +277,9 @@ def test_verify_page_genuine_changed_digit_and_modified_upload(app, client, make
     assert 'data-valid="no"' in page and certificate.content["recipient"] not in page
     page = client.get(f"/verify/{certificate.number}?s=0000000000000000").get_data(as_text=True)
     assert 'data-valid="no"' in page
+    for odd in ("签名", "%ED%A0%80", "%FF%FE", "é" * 40):  # non-ASCII codes: a clear "no", never a 500
+        response = client.get(f"/verify/{certificate.number}?s={odd}")
+        assert response.status_code == 200 and 'data-valid="no"' in response.get_data(as_text=True)
     assert 'data-valid="yes"' in client.get(f"/verify?number={certificate.number}").get_data(as_text=True)
 
     pdf = certificates.pdf_of(certificate)
@@ -362,3 +365,33 @@ def test_dashboard_figures_match_the_data(app, client, make):
     funnel = re.findall(r"<tr><td>([^<]+)</td><td class=\"text-right\">(\d+)</td></tr>", html)
     assert funnel[:5] == [("Started (draft)", "4"), ("Submitted", "3"), ("Eligible", "0"), ("Shortlisted", "0"),
                           ("Awarded", "0")]  # fmt: skip
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+2", "-3+4", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def test_exports_store_text_that_looks_like_a_formula_as_text(app, client, make):
+    """Titles and unit names are typed by applicants: no export may hand them to a spreadsheet as formulas."""
+    cases = finalists(make, spec={str(i): (80.0 - i, 100 + i) for i in range(len(FORMULAS))})
+    for case, formula in zip(cases.values(), FORMULAS, strict=True):
+        case.title = formula
+        case.unit.name = formula + " unit"
+    commit()
+    campaign = cases["0"].campaign
+    close_vote(campaign)
+    confirm_awards(campaign, cases["0"].category, make.organizer(), size=len(FORMULAS))
+    commit()
+    staff_client(client, make)
+
+    book = load_workbook(io.BytesIO(client.get(f"/admin/awards/ranking/export.xlsx?campaign={campaign.id}").data))
+    cells = [row[3:5] for row in book.worksheets[0].iter_rows(min_row=2)]
+    kept = sorted(f.replace("\r", "\n") for f in FORMULAS)  # XML reads a lone CR back as LF
+    assert sorted(c.value for c, _ in cells) == kept  # the text itself is kept
+    assert all(c.data_type == "s" and u.data_type == "s" for c, u in cells)
+
+    for url in (f"/admin/awards/ranking/export.csv?campaign={campaign.id}", "/results.csv"):
+        rows = list(csv.reader(io.StringIO(client.get(url).data.decode("utf-8-sig"))))[1:]
+        assert len(rows) == len(FORMULAS)
+        for row in rows:
+            assert not any(isinstance(v, str) and v[:1] in "=+-@\t\r" for v in row[3:5]), row
+        assert sorted(r[3] for r in rows) == sorted("'" + f for f in FORMULAS)

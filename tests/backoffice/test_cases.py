@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 
 from sqlalchemy import func, select
@@ -179,3 +181,19 @@ def test_attachment_download(client, make):
     response = client.get(f"/admin/cases/attachment/{case.id}/{attachment.id}/")
     assert response.status_code == 200
     assert response.data.startswith(b"%PDF")
+
+
+def test_case_csv_export_has_every_row_and_no_formulas(client, make):
+    """The streamed export used to stop after its header (the rows were detached by the request's rollback)."""
+    plain = make.case("submitted", title="智慧停车")
+    formula = make.case("submitted", title='=HYPERLINK("http://evil.example","x")')
+    expected = {plain.title, "'" + formula.title}
+    login(client, make.organizer())
+    in_english(client)
+    db.session.expunge_all()  # as in a real request, nothing is loaded before the export reads the rows
+    response = client.get("/admin/cases/export/csv/")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["Number", "Title"]
+    titles = {row[1] for row in rows[1:]}
+    assert titles == expected

@@ -84,6 +84,17 @@ def test_vote_refused_after_close_and_per_address_limit_asks_for_captcha(app, cl
     assert closed.status_code == 409 and closed.get_json()["message"] == "The public vote is closed."
 
 
+def test_a_case_whose_vote_ended_answers_409_with_the_reason(app, client, make):
+    """An awarded case is still public, so "no such case" would be wrong: its vote is over, say so."""
+    open_campaign(make)
+    awarded = make.case("awarded")
+    token = voter_token(client)
+    ended = vote(client, awarded.id, token)
+    assert ended.status_code == 409 and ended.get_json() == {"message": "The vote on this case has ended."}
+    assert client.get(f"/api/v1/showcase/cases/{awarded.id}").status_code == 200
+    assert Ballot.query.count() == 0
+
+
 def test_organizer_endpoints(app, client, make, bearer):  # noqa: F811
     campaign = make.campaign()
     case = make.case(FINALIST)

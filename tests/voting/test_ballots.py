@@ -88,6 +88,38 @@ def test_invalidated_ballot_leaves_the_count_and_stays_in_the_audit(app, make):
     assert recount() == []
 
 
+def test_parallel_invalidations_of_one_ballot_decrement_its_count_once(app, make):
+    """Issue 14: six organizers invalidating the same ballot at once took the count to -2."""
+    open_campaign(make)
+    case = make.case("public_vote")
+    ballot_id = cast_vote(voter(1).id, case.id, "10.0.0.1").ballot_id
+    commit()
+    organizer_id, case_id = make.organizer().id, case.id
+    barrier = threading.Barrier(6)
+    changed: list[int] = []
+
+    def attempt() -> None:
+        with app.app_context():
+            from accounts.models import User
+
+            actor = db.session.get(User, organizer_id)
+            barrier.wait()
+            try:
+                changed.append(invalidate([ballot_id], actor, "刷票"))
+                commit()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(changed) == [0, 0, 0, 0, 0, 1]
+    assert counts([case_id])[case_id] == 0 and recount() == []
+    assert BallotAudit.query.filter_by(ballot_id=ballot_id).count() == 1
+
+
 @pytest.mark.postgresql_only
 def test_fifty_concurrent_votes_of_one_voter_for_one_case_make_one_ballot(app, make):
     open_campaign(make)

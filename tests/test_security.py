@@ -1,0 +1,105 @@
+"""Site-wide defences of the application shell: redirects that stay on the site, security headers."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import PASSWORD, login
+
+OFFSITE = [
+    "//evil.example/x",
+    "/\\evil.example/x",
+    "\\\\evil.example/x",
+    "https://evil.example/x",
+    "/\t/evil.example/x",
+    "javascript:alert(1)",
+    "http://localhost.evil.example/x",
+]
+
+
+@pytest.mark.parametrize("target", OFFSITE)
+def test_language_switch_never_redirects_off_site(client, target):
+    response = client.get("/language/en", query_string={"next": target})
+    assert response.status_code == 302 and response.location == "/"
+    response = client.get("/language/en", headers={"Referer": target})
+    assert response.status_code == 302 and response.location == "/"
+
+
+def test_language_switch_goes_back_to_the_page_on_this_site(client):
+    assert client.get("/language/en?next=/showcase?c=1").location == "/showcase?c=1"
+    assert client.get("/language/en", headers={"Referer": "http://localhost/results"}).location == "/results"
+
+
+@pytest.mark.parametrize("target", OFFSITE)
+def test_login_never_redirects_off_site(client, make, target):
+    user = make.applicant()
+    response = client.post("/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302 and "evil" not in response.location and "javascript" not in response.location
+
+
+def test_login_follows_a_local_next(client, make):
+    user = make.applicant()
+    response = client.post("/login?next=/unit", data={"email": user.email, "password": PASSWORD})
+    assert response.location == "/unit"
+
+
+def _every_get_path(app) -> list[str]:
+    """One URL per GET route of the app (arguments filled with an existing-looking id or a word)."""
+    paths = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        values = {}
+        for name in rule.arguments:
+            converter = rule._converters[name].__class__.__name__
+            values[name] = 1 if converter in ("IntegerConverter", "NumberConverter") else "x"
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            values["filename"] = "site.css" if rule.endpoint == "static" else "x.css"
+        paths.add(rule.build(values, append_unknown=False)[1])
+    return sorted(paths)
+
+
+def _assert_protected(path: str, response) -> None:
+    headers = response.headers
+    assert response.status_code < 500, path
+    assert headers.get("X-Frame-Options") == "DENY", path
+    assert "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""), path
+    assert headers.get("X-Content-Type-Options") == "nosniff", path
+    assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", path
+
+
+def test_every_page_refuses_to_be_framed_anonymous_and_staff(app, make):
+    case = make.case("public_vote")  # so some of the id-1 pages exist
+    assert case.id
+    paths = _every_get_path(app)
+    assert len(paths) > 50 and "/admin/cases/" in paths and "/api/v1/openapi.json" in paths
+    anonymous, staff = app.test_client(), app.test_client()
+    login(staff, make.organizer())
+    for client in (anonymous, staff):
+        for path in paths:
+            _assert_protected(path, client.get(path))
+    assert "Strict-Transport-Security" not in anonymous.get("/").headers
+
+
+@pytest.fixture
+def secure_config(app_config) -> dict:
+    return app_config | {"SECURE_COOKIES": True}
+
+
+def test_secure_cookies_and_hsts_when_configured(secure_config, make):
+    from pingxuan.shell import create_app
+
+    app = create_app(secure_config)
+    client = app.test_client()
+    with app.app_context():
+        user = make.applicant()
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_session_cookie_is_httponly_and_lax_by_default(client, make):
+    user = make.applicant()
+    cookie = client.post("/login", data={"email": user.email, "password": PASSWORD}).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
