@@ -17,12 +17,26 @@ from api.auth import BEARER, BLUEPRINTS, SECURITY_SCHEME, Unauthorized
 from api.schemas import ErrorSchema
 from pingxuan.extensions import api, csrf
 
+RULES = """Rules every endpoint keeps:
+
+- **Errors** are JSON `{"message", "errors"?, "reasons"?}`: 401 without a valid token, 403 when the caller's
+  role may not, 404 for what the caller may not see, 409 when the current state does not allow the action,
+  422 with a message per field for bad input (nothing is written).
+- **Repeating an action answers 409.** A workflow action (a transition, a shortlist, an award decision,
+  opening or closing the vote, conferring organization awards) whose effect is already in place is refused
+  with 409 and the reason; nothing changes. A client that retries after a lost answer reads the resource
+  again (`GET`) to see its current state.
+- **Datetimes** are RFC 3339 with their offset (UTC, `+00:00`); dates are ISO 8601 days in the campaign's
+  calendar.
+"""
+
 
 def init_api(app: Flask) -> None:
     """Bind the API to the app: spec, blueprints (CSRF-exempt, token-authenticated), JSON errors."""
     from api import accounts, awards, books, campaigns, cases, eligibility, experts, notifications, reviews, workflow  # noqa: F401
     from api.voting import blp as _vote_api  # noqa: F401  (the public vote)
 
+    app.config.setdefault("API_SPEC_OPTIONS", {}).setdefault("info", {}).setdefault("description", RULES)
     api.ERROR_SCHEMA = ErrorSchema  # documents our error shape as the default and per-status error responses
     api.init_app(app)
     api.spec.components.security_scheme(BEARER, SECURITY_SCHEME)

@@ -264,6 +264,7 @@ def final_ranking(args: dict[str, Any], category_id: int):
 @blp.response(200, FinalRankingSchema)
 @blp.alt_response(403, "FORBIDDEN")
 @blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(409, "CONFLICT", description="Already confirmed: a repeated request changes nothing")
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def confirm(data: dict[str, Any], category_id: int):
@@ -295,6 +296,7 @@ def organization_participation(campaign_id: int):
 @blp.response(200, OrganizationAwardSchema(many=True))
 @blp.alt_response(403, "FORBIDDEN")
 @blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(409, "CONFLICT", description="Already confirmed: a repeated request changes nothing")
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def confer_awards(data: dict[str, Any], campaign_id: int):

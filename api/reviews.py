@@ -352,6 +352,8 @@ def shortlist_preview(args: dict[str, Any], category_id: int):
 @blp.response(200, ShortlistSchema)
 @blp.alt_response(403, "FORBIDDEN")
 @blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(409, "CONFLICT", description="Already confirmed: a repeated request changes nothing")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def shortlist_confirm(data: dict[str, Any], category_id: int):
     """Confirm the shortlist: finalists to the public vote, the rest out; refused (422) while reviews are missing."""

@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from accounts.models import User
 from accounts.permissions import require_staff
 from awards import publication
-from awards.ranking import AWARD, NOT_AWARD, Ranked, category_ranking
+from awards.ranking import AWARD, NOT_AWARD, Ranked, category_ranking, decided_ranking
 from campaigns.models import Campaign, Category
 from pingxuan.db import savepoint
-from pingxuan.errors import Invalid
+from pingxuan.errors import Conflict, Invalid
 from workflow.engine import check_guards, fire
 
 
@@ -31,6 +31,8 @@ def confirm_awards(campaign: Campaign, category: Category, actor: User, size: in
         raise Invalid(_("Award at least one case."), {"size": _("Enter a number above zero.")})
     ranking = category_ranking(campaign, category)
     if not ranking:
+        if decided_ranking(campaign, category):  # a repeated confirmation: 409, the API's rule for repeats
+            raise Conflict(_("The awards of this category are already confirmed."))
         raise Invalid(_("This category has no finalists."))
     refusals = award_refusals(ranking, actor)
     if refusals:

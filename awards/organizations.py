@@ -13,7 +13,7 @@ from awards import publication
 from awards.models import OrganizationAward
 from campaigns.models import Campaign, Organization
 from cases.models import Case
-from pingxuan.errors import Invalid
+from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from workflow.definition import TRANSITION_BY_NAME, TRANSITIONS
 
@@ -80,6 +80,8 @@ def confer(campaign: Campaign, actor: User, organization_ids: list[int]) -> list
         raise Invalid(_("Choose at least one organization."), {"organizations": _("Choose at least one.")})
     existing = {a.organization_id: a for a in db.session.scalars(
         select(OrganizationAward).where(OrganizationAward.campaign_id == campaign.id))}  # fmt: skip
+    if set(chosen) <= set(existing):  # a repeated confirmation: 409, the API's rule for repeats
+        raise Conflict(_("These organizations are already awarded."))
     if len(set(existing) | set(chosen)) > campaign.organization_awards:
         raise Invalid(_("This campaign confers at most %(n)d organization awards.", n=campaign.organization_awards),
                       {"organizations": _("Too many organizations chosen.")})  # fmt: skip

@@ -11,7 +11,7 @@ from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category
 from cases.models import Case
 from pingxuan.db import savepoint
-from pingxuan.errors import Invalid
+from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from reviewers.aggregation import CaseResult, case_results
 from workflow.definition import TRANSITION_BY_NAME
@@ -55,6 +55,19 @@ def preview(campaign: Campaign, category: Category, actor: User, size: int | Non
     return Preview(category, size, results[:size], results[size:], blockers)
 
 
+def _decided(campaign: Campaign, category: Category) -> bool:
+    """Whether the category's shortlist was confirmed: some of its cases went through it."""
+    done = (SHORTLIST.dest, NOT_SHORTLIST.dest)
+    return (
+        db.session.scalar(
+            db.select(Case.id).where(
+                Case.campaign_id == campaign.id, Case.category_id == category.id, Case.state.in_(done)
+            )
+        )
+        is not None
+    )
+
+
 def _unreviewed(campaign: Campaign, category: Category, known: set[int]) -> list[Case]:
     return [
         c
@@ -73,6 +86,9 @@ def confirm(campaign: Campaign, category: Category, actor: User, size: int | Non
     Refused as a whole while any case of the category still misses a review: a shortlist is one decision.
     """
     result = preview(campaign, category, actor, size)
+    if not result.finalists and not result.others and not result.blockers and _decided(campaign, category):
+        # The API's rule for a repeated action: 409 with the reason, never a silent second success.
+        raise Conflict(_("The shortlist of this category is already confirmed."))
     if not result.ready:
         raise Invalid(
             _("Shortlisting is not possible yet: %(n)d cases still miss reviews.", n=len(result.blockers)),

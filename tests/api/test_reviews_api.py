@@ -175,6 +175,9 @@ def test_the_whole_review_flow_through_the_api(app, client, make, bearer):
     db.session.expire_all()
     assert sorted(db.session.get(Case, i).state for i in ids) == ["not_shortlisted", "public_vote", "public_vote"]
     assert {db.session.get(Case, i).state for i in finalists} == {"public_vote"}
+    repeated = client.post(f"/api/v1/categories/{category.id}/shortlist", json={"size": 2}, headers=staff)
+    assert repeated.status_code == 409  # the API's rule for a repeated action: 409 with the reason
+    assert repeated.get_json()["message"] == "The shortlist of this category is already confirmed."
 
 
 def test_an_applicant_never_learns_who_reviewed(app, client, make, bearer):

@@ -53,6 +53,9 @@ def test_final_ranking_by_hand_and_confirmation_refused_while_the_vote_is_open(a
         (cases["B"].id, "awarded"), (cases["A"].id, "awarded"), (cases["C"].id, "not_awarded"),
     ]  # fmt: skip
     assert done.get_json()["decided"] is True
+    repeated = client.post(f"/api/v1/categories/{category.id}/awards", json={"size": 2}, headers=staff)
+    assert repeated.status_code == 409  # the API's rule for a repeated action
+    assert repeated.get_json() == {"message": "The awards of this category are already confirmed."}
 
     applicant = bearer(cases["A"].created_by)
     assert client.get(f"/api/v1/categories/{category.id}/final-ranking", headers=applicant).status_code == 403
@@ -77,6 +80,9 @@ def test_organization_participation_and_the_limit(app, client, make, bearer):  #
     assert too_many.status_code == 422 and "organizations" in too_many.get_json()["errors"]
     done = client.post(url, json={"organization_ids": [orgs[0].id]}, headers=staff)
     assert done.status_code == 200 and [a["organization_id"] for a in done.get_json()] == [orgs[0].id]
+    repeated = client.post(url, json={"organization_ids": [orgs[0].id]}, headers=staff)
+    assert repeated.status_code == 409
+    assert repeated.get_json() == {"message": "These organizations are already awarded."}
 
 
 def test_batch_retry_reissue_zip_and_downloads(app, client, make, bearer, tmp_path, monkeypatch):  # noqa: F811
