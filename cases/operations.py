@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
 from campaigns.models import Campaign, Category, Domain, Organization
@@ -119,7 +120,7 @@ def update_case(case: Case, actor: User, data: dict[str, Any], expected_version:
         raise Forbidden(_("This case cannot be edited in its current state."))
     _check_version(case, expected_version)
     _apply(case, data)
-    case.version += 1
+    _claim(case)
     db.session.flush()
     return case
 
@@ -127,6 +128,24 @@ def update_case(case: Case, actor: User, data: dict[str, Any], expected_version:
 def _check_version(case: Case, expected_version: int | None) -> None:
     if expected_version is not None and int(expected_version) != case.version:
         raise Conflict(_("Someone else changed this case first. Reload it and try again."))
+
+
+def _claim(case: Case) -> None:
+    """Bump the version only if the row still has the version and state this request read and checked.
+
+    One conditional UPDATE, so of parallel edits of one version exactly one lands (the others get 409), and an
+    edit racing ``fire()`` (a resubmission) never lands on the case in its new state: ``fire`` bumps the version
+    too. The row stays locked until the commit, on PostgreSQL and SQLite alike.
+    """
+    claimed = db.session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.version == case.version, Case.state == case.state)
+        .values(version=Case.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(_("Someone else changed this case first. Reload it and try again."))
+    set_committed_value(case, "version", case.version + 1)
 
 
 def _apply(case: Case, data: dict[str, Any]) -> None:
@@ -241,7 +260,7 @@ def attach_file(case: Case, actor: User, kind: str, filename: str, data: bytes) 
         uploaded_by_id=actor.id, display_sha256=storage.store(display) if display else None,
     )  # fmt: skip
     db.session.add(attachment)
-    case.version += 1
+    _claim(case)
     db.session.flush()
     return attachment
 
@@ -281,7 +300,7 @@ def remove_attachment(case: Case, actor: User, attachment_id: int) -> None:
     if attachment is None or attachment.case_id != case.id:
         raise NotFound(_("No such attachment."))
     case.attachments.remove(attachment)
-    case.version += 1
+    _claim(case)
     db.session.flush()
 
 
@@ -329,7 +348,7 @@ def reclassify_case(case: Case, actor: User, data: dict[str, Any], expected_vers
         raise Invalid(_("Unknown fields."), {name: _("Unknown field.") for name in unknown})
     _check_version(case, expected_version)
     _apply(case, data)
-    case.version += 1
+    _claim(case)
     db.session.flush()
     return case
 

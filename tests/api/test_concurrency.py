@@ -67,3 +67,88 @@ def test_concurrent_fire_one_wins(app, make):
     assert final.state == winners[0]
     assert final.version == version + 1
     assert WorkflowEvent.query.filter_by(case_id=case_id).count() == events_before + 1
+
+
+def _parallel(count: int, work) -> list:
+    """Run ``work(i)`` in ``count`` threads released together; their results in order."""
+    barrier = threading.Barrier(count, timeout=30)
+    results: list = [None] * count
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as exc:  # surfaced by the assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    return results
+
+
+def test_parallel_edits_of_one_version_exactly_one_lands(app, make, bearer):
+    """Ten PATCHes carrying the same version: one 200, nine 409, and the case holds the winner's text."""
+    owner = make.applicant()
+    case = make.case("draft", owner=owner)
+    case_id, version, auth = case.id, case.version, bearer(owner)
+    db.session.remove()
+
+    def edit(i: int):
+        with app.app_context():  # a thread of its own, like a server's worker
+            response = app.test_client().patch(
+                f"/api/v1/cases/{case_id}", json={"summary": f"edit {i}", "version": version}, headers=auth
+            )
+            db.session.remove()
+            return response.status_code, response.get_json()
+
+    results = _parallel(10, edit)
+    assert all(isinstance(r, tuple) for r in results), results
+    statuses = sorted(r[0] for r in results)
+    assert statuses == [200] + [409] * 9, results
+    winner = next(body for status, body in results if status == 200)
+    db.session.expire_all()
+    final = db.session.get(Case, case_id)
+    assert final.version == version + 1 and final.summary == winner["summary"]
+
+
+def test_an_edit_racing_a_resubmission_never_lands_on_the_submitted_case(app, make, bearer):
+    owner = make.applicant()
+    case = make.case("returned", owner=owner)
+    case_id, version, owner_id, auth = case.id, case.version, owner.id, bearer(owner)
+    title = case.title
+    db.session.remove()
+
+    def act(i: int):
+        with app.app_context():
+            try:
+                if i == 0:
+                    return (
+                        app.test_client()
+                        .patch(
+                            f"/api/v1/cases/{case_id}", json={"title": "改过的标题", "version": version}, headers=auth
+                        )
+                        .status_code
+                    )
+                loaded, owner_row = db.session.get(Case, case_id), db.session.get(User, owner_id)
+                fire(loaded, "resubmit", owner_row, expected_version=version)
+                commit()
+                return 200
+            except Conflict:
+                rollback()
+                return 409
+            finally:
+                db.session.remove()
+
+    results = _parallel(2, act)
+    assert all(isinstance(r, int) for r in results), results
+    assert results.count(200) == 1 and results.count(200) + results.count(409) + results.count(403) == 2, results
+    db.session.expire_all()
+    final = db.session.get(Case, case_id)
+    assert final.version == version + 1
+    if final.state == "returned":  # the edit won, the resubmission was refused
+        assert final.title == "改过的标题"
+    else:  # the resubmission won: the submitted case keeps the dossier it was submitted with
+        assert final.title == title
