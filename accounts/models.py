@@ -89,5 +89,30 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # A service token (accounts/service_tokens.py): made by an admin for an integration, limited to its scopes
+    # (space-separated); None for a personal token, which carries all of its person's rights.
+    scopes: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def scope_list(self) -> list[str]:
+        return (self.scopes or "").split()
+
+
+class ApiTokenRequest(db.Model):
+    """One request made with a service token: the audit trail of an integration, kept under the token's name."""
+
+    __tablename__ = "api_token_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    scope: Mapped[str] = mapped_column(String(50), default="")  # the scope the endpoint needs
+    allowed: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    token: Mapped[ApiToken] = relationship()

@@ -16,15 +16,22 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from accounts.models import User
-from accounts.operations import user_for_token
+from accounts.service_tokens import AREAS, grants, record_request, token_record
 from pingxuan.db import commit
-from pingxuan.errors import DomainError
+from pingxuan.errors import DomainError, Forbidden
 
 BEARER = "bearerAuth"
 SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
-    "description": "A personal access token, created in the account page or with POST /api/v1/me/tokens.",
+    "description": (
+        "A personal access token (created in the account page or with POST /api/v1/me/tokens), or a service token "
+        "an administrator made for an integration in the back office (People → Service tokens). A service token "
+        "only reaches the endpoints its scopes allow: `<area>:read` for GET, `<area>:write` for the rest (write "
+        "includes read); areas: " + ", ".join(AREAS) + " (each endpoint's area follows its tag: the workflow "
+        "and eligibility tags are `cases`, the experts tag is `review`; the caller's own account is in none). "
+        "Every request with a service token is audited under the token's name."
+    ),
 }
 PREFIX = "/api/v1"
 
@@ -60,11 +67,46 @@ def authenticate() -> None:
     scheme, _sep, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized(_("Send the API token as “Authorization: Bearer <token>”."))
-    user = user_for_token(token.strip())
-    if user is None:
+    record = token_record(token.strip())
+    if record is None:
         raise Unauthorized(_("This API token is not valid or has been revoked."))
+    if record.scopes is not None:  # a service token: only its scopes, every request audited
+        needed = required_scope()
+        allowed = grants(record.scope_list, needed)
+        record_request(record, request.method, request.path, needed, allowed)
+        commit()
+        if not allowed:
+            raise Forbidden(_("This service token lacks the scope %(scope)s.", scope=needed), reasons=[needed])
     commit()  # keeps the token's last use
-    g.api_user = user
+    g.api_user = record.user
+
+
+# Blueprint name prefixes → the scope area of their endpoints (the longest matching prefix wins). Endpoints of
+# the caller's own account are in no area a service token can be given.
+_AREA_OF_BLUEPRINT = {
+    "api_campaign": "campaign",
+    "api_people": "people",
+    "api_cases": "cases",
+    "api_workflow": "cases",
+    "api_eligibility": "cases",
+    "api_reviews": "review",
+    "api_experts": "review",
+    "api_voting": "vote",
+    "api_awards": "awards",
+    "api_books": "books",
+    "api_notifications": "notifications",
+}
+
+
+def scope_area(blueprint: str | None) -> str:
+    matches = [prefix for prefix in _AREA_OF_BLUEPRINT if (blueprint or "").startswith(prefix)]
+    return _AREA_OF_BLUEPRINT[max(matches, key=len)] if matches else "account"
+
+
+def required_scope() -> str:
+    """The scope this request needs: its endpoint's area, read for GET/HEAD/OPTIONS, write otherwise."""
+    access = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
+    return f"{scope_area(request.blueprint)}:{access}"
 
 
 def current_actor() -> User | None:

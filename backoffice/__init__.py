@@ -89,5 +89,8 @@ def init_admin(app: Flask) -> Admin:
     from notifications.admin import register as register_messages
 
     register_messages(app, admin)
+    from accounts.admin import register as register_service_tokens
+
+    register_service_tokens(admin)
     admin.add_link(MenuLink(name=_l("Log out"), url="/logout"))
     return admin

@@ -22,6 +22,7 @@ PARAMS = {
     "fmt": "csv",
     "batch_id": "1",
     "certificate_id": "1",
+    "token_id": "1",  # service tokens (accounts/admin.py)
 }
 
 
