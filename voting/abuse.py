@@ -11,8 +11,11 @@ Each limit can be changed in the Flask config (the names below), e.g. raised for
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import current_app, jsonify, render_template, request, session, url_for
 from flask_babel import gettext as _
+from limits import parse_many
 
 from pingxuan.extensions import limiter
 from pingxuan.net import client_address
@@ -84,13 +87,51 @@ def ask_for_captcha(_limit) -> object:
     return response
 
 
+# Both vote limits in one round trip: a fixed window per limit item, INCR + EXPIRE for every key at once.
+_VOTE_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('EXPIRE', key, tonumber(ARGV[i])) end
+  counts[i] = n
+end
+return counts
+"""
+
+
+def _hit(keys: list[str], windows: list[int]) -> list[int]:
+    """Count one hit on every key; on Redis one EVALSHA for all of them, in memory (embedded) a counter each."""
+    storage = limiter.storage
+    client = getattr(storage, "storage", None)
+    if client is not None and hasattr(client, "register_script"):
+        script = current_app.extensions.get("pingxuan.vote_script")
+        if script is None:
+            script = current_app.extensions["pingxuan.vote_script"] = client.register_script(_VOTE_SCRIPT)
+        return [int(n) for n in script(keys=keys, args=windows)]
+    return [storage.incr(key, window) for key, window in zip(keys, windows, strict=True)]
+
+
 def vote_limits(view):
-    """The vote endpoint's two limits: per address (escalating to a captcha) and per voter."""
-    view = limiter.shared_limit(
-        setting("VOTE_LIMIT_IP"), "vote-ip", key_func=client_address, on_breach=ask_for_captcha,
-        exempt_when=captcha.recently_solved,
-    )(view)  # fmt: skip
-    return limiter.shared_limit(setting("VOTE_LIMIT_VOTER"), "vote-voter", key_func=voter_key)(view)
+    """The vote endpoint's two limits, checked in one round trip to the limiter's storage: per address
+    (escalating to a captcha, skipped for a client that solved one) and per voter (a plain 429)."""
+
+    @wraps(view)
+    def limited(*args, **kwargs):
+        if not current_app.config.get("RATELIMIT_ENABLED", True):
+            return view(*args, **kwargs)
+        checks = [("vote-voter", voter_key(), item) for item in parse_many(setting("VOTE_LIMIT_VOTER")())]
+        if not captcha.recently_solved():
+            checks += [("vote-ip", client_address(), item) for item in parse_many(setting("VOTE_LIMIT_IP")())]
+        keys = [f"px-limit:{scope}:{item.get_expiry()}:{keyed_hash(scope, who)}" for scope, who, item in checks]
+        counts = _hit(keys, [item.get_expiry() for _scope, _who, item in checks])
+        breached = {scope for (scope, _who, item), n in zip(checks, counts, strict=True) if n > item.amount}
+        if "vote-voter" in breached:
+            return too_many(None)
+        if "vote-ip" in breached:
+            return ask_for_captcha(None)
+        return view(*args, **kwargs)
+
+    return limited
 
 
 def code_limits(view):
