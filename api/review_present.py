@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import User
@@ -14,8 +15,9 @@ from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from reviewers.aggregation import CaseResult
 from reviewers.assignment import ProposalPreview, match_kind
-from reviewers.models import Assignment, Criterion
+from reviewers.models import Assignment, Criterion, ReviewAudit
 from reviewers.pool import PoolEntry
+from reviewers.scoring import ENTERED_FOR_EXPERT, review_history
 
 
 def case_ref(case: Case) -> dict[str, Any]:
@@ -64,7 +66,19 @@ def review(item: Assignment) -> dict[str, Any]:
         "total": float(found.total) if found and found.total is not None else None,
         "submitted_at": found.submitted_at if found else None,
         "updated_at": found.updated_at if found else None,
+        "history": [review_event(item, entry) for entry in review_history(item)],
     }
+
+
+def review_event(item: Assignment, entry: ReviewAudit) -> dict[str, Any]:
+    by = db.session.get(User, entry.actor_id) if entry.actor_id else None
+    expert = item.expert.name
+    if entry.action == ENTERED_FOR_EXPERT:
+        text = _("Entered by %(by)s for %(expert)s", by=by.name if by else "—", expert=expert)
+    else:
+        text = entry.action.replace("_", " ")
+    return {"action": entry.action, "text": text, "by": by.name if by else None, "expert": expert,
+            "note": entry.reason or "", "created_at": entry.created_at}  # fmt: skip
 
 
 def criterion(item: Criterion) -> dict[str, Any]:

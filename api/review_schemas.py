@@ -207,6 +207,15 @@ class CriterionSchema(Schema):
     guidance = fields.String()
 
 
+class ReviewEventSchema(Schema):
+    action = fields.String(metadata={"description": "entered_for_expert, reopened, waived, declined, reassigned, …"})
+    text = fields.String(metadata={"description": "What happened, in the request's language"})
+    by = fields.String(allow_none=True, metadata={"description": "Who did it"})
+    expert = fields.String(metadata={"description": "Whose review it is"})
+    note = fields.String(metadata={"description": "The reason or source given (and the scores changed)"})
+    created_at = UtcDateTime()
+
+
 class ReviewSchema(Schema):
     assignment = fields.Nested(AssignmentSchema)
     status = fields.String(allow_none=True, metadata={"description": "draft, submitted, or null before saving"})
@@ -215,6 +224,7 @@ class ReviewSchema(Schema):
     total = fields.Float(allow_none=True, metadata={"description": "Weighted total on 0..100, once submitted"})
     submitted_at = UtcDateTime(allow_none=True)
     updated_at = UtcDateTime(allow_none=True)
+    history = fields.List(fields.Nested(ReviewEventSchema), metadata={"description": "Organizers' interventions"})
 
 
 class ReviewInputSchema(Schema):
@@ -226,6 +236,11 @@ class ReviewInputSchema(Schema):
     )
     comment = fields.String(load_default="", allow_none=True)
     submit = fields.Boolean(load_default=False, metadata={"description": "Submit (every criterion) or save a draft"})
+    note = fields.String(
+        load_default="",
+        allow_none=True,
+        metadata={"description": "Organizers entering scores for an expert: where they come from (required then)"},
+    )
 
 
 class ReopenInputSchema(Schema):

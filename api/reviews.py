@@ -44,6 +44,7 @@ from reviewers import assignment as assigning
 from reviewers import progress, scoring, shortlist
 from reviewers.aggregation import case_results
 from reviewers.models import Assignment, Proposal
+from workflow.definition import STAFF
 
 blp = api_blueprint("api_reviews", __name__, "Expert review: assignment, scoring, ranking, progress, shortlisting")
 
@@ -241,12 +242,19 @@ def show_review(assignment_id: int):
 def save(data: dict[str, Any], assignment_id: int):
     """Save a draft of the scores, or submit them; every score out of range or missing is reported at once.
 
-    Errors are keyed by criterion id.
+    Errors are keyed by criterion id. An organizer may enter or correct the scores for the expert (from the
+    meeting's paper score sheet) with a ``note`` saying where they come from; the review's ``history`` then
+    shows "entered by <organizer> for <expert>".
     """
     actor = require_actor()
     assignment = _review_assignment(assignment_id, actor)
     scoring.ensure_default_rubric(assignment.case.campaign)
-    scoring.save_review(assignment, actor, data["scores"], data.get("comment") or "", data["submit"])
+    if actor.role in STAFF:  # an organizer entering or correcting the expert's scores (paper score sheets)
+        scoring.enter_review_for_expert(
+            assignment, actor, data["scores"], data.get("comment") or "", data["submit"], data.get("note") or ""
+        )
+    else:
+        scoring.save_review(assignment, actor, data["scores"], data.get("comment") or "", data["submit"])
     commit()
     return review(assignment)
 

@@ -91,6 +91,14 @@ def save_review(
     values, errors = _clean_scores(criteria, scores, complete=submit)
     if errors:
         raise Invalid(_("Please correct the marked scores."), errors)
+    review = _write_scores(assignment, criteria, values, comment, submit)
+    db.session.flush()
+    return review
+
+
+def _write_scores(
+    assignment: Assignment, criteria: list[Criterion], values: dict[int, Decimal], comment: str, submit: bool
+) -> Review:
     review = assignment.review or Review(assignment=assignment)
     db.session.add(review)
     by_criterion = {s.criterion_id: s for s in review.scores}
@@ -105,10 +113,59 @@ def save_review(
     if submit:
         review.total = weighted_total(criteria, values)
         review.status = SUBMITTED_REVIEW
-        review.submitted_at = utcnow()
+        review.submitted_at = utcnow() if assignment.status != SUBMITTED else review.submitted_at or utcnow()
         assignment.status = SUBMITTED
+    return review
+
+
+ENTERED_FOR_EXPERT = "entered_for_expert"
+
+
+def enter_review_for_expert(
+    assignment: Assignment, actor: User, scores: dict[Any, Any], comment: str = "", submit: bool = False,
+    note: str = "",
+) -> Review:  # fmt: skip
+    """An organizer enters (or corrects) an expert's scores from a paper score sheet, saying where they come
+    from; the review's history records "entered by <organizer> for <expert>" with that note.
+
+    A submitted review stays submitted: a correction must give every criterion again.
+    """
+    require_staff(actor)
+    note = (note or "").strip()
+    if not note:
+        raise Invalid(
+            _("Say where the scores come from (for example the meeting's paper score sheet)."),
+            {"note": _("A note is required.")},
+        )
+    if assignment.status not in LIVE:
+        raise Conflict(_("This review is closed: the assignment was declined, waived or replaced."))
+    if not has_permission(assignment.expert, assignment.case, REVIEW):
+        raise Conflict(_("The case is not under expert review any more."))
+    criteria = rubric(assignment.case.campaign)
+    submit = submit or assignment.status == SUBMITTED
+    values, errors = _clean_scores(criteria, scores, complete=submit)
+    if errors:
+        raise Invalid(_("Please correct the marked scores."), errors)
+    before = {s.criterion_id: s.value for s in assignment.review.scores} if assignment.review else {}
+    review = _write_scores(assignment, criteria, values, comment, submit)
+    names = {c.id: pick(c, "name") for c in criteria}
+    changes = [f"{names[cid]} {before.get(cid, '—')} → {value}" for cid, value in values.items()
+               if before.get(cid) != value]  # fmt: skip
+    db.session.add(ReviewAudit(
+        assignment_id=assignment.id, action=ENTERED_FOR_EXPERT, actor_id=actor.id,
+        reason=note + ("; " + ", ".join(changes) if changes else ""),
+    ))  # fmt: skip
     db.session.flush()
     return review
+
+
+def review_history(assignment: Assignment) -> list[ReviewAudit]:
+    """What organizers did to this review (entered for the expert, reopened, waived, …), oldest first."""
+    return list(
+        db.session.scalars(
+            select(ReviewAudit).where(ReviewAudit.assignment_id == assignment.id).order_by(ReviewAudit.id)
+        )
+    )
 
 
 def _clean_scores(

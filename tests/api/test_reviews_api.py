@@ -175,7 +175,8 @@ def test_the_whole_review_flow_through_the_api(app, client, make, bearer):
     db.session.expire_all()
     assert sorted(db.session.get(Case, i).state for i in ids) == ["not_shortlisted", "public_vote", "public_vote"]
     assert {db.session.get(Case, i).state for i in finalists} == {"public_vote"}
-    repeated = client.post(f"/api/v1/categories/{category.id}/shortlist", json={"size": 2}, headers=staff)
+    english = {**staff, "Accept-Language": "en"}
+    repeated = client.post(f"/api/v1/categories/{category.id}/shortlist", json={"size": 2}, headers=english)
     assert repeated.status_code == 409  # the API's rule for a repeated action: 409 with the reason
     assert repeated.get_json()["message"] == "The shortlist of this category is already confirmed."
 
@@ -207,3 +208,42 @@ def test_an_applicant_never_learns_who_reviewed(app, client, make, bearer):
     assert client.get(review_url, headers=bearer(owner)).status_code == 404
     for url in ("/api/v1/me/assignments", f"/api/v1/categories/{case.category_id}/ranking", "/api/v1/progress"):
         assert client.get(url, headers=bearer(owner)).status_code == 403
+
+
+def test_an_organizer_enters_and_corrects_scores_for_an_expert(app, client, make, bearer):
+    """Paper score sheets from a meeting: entered by the organizer, recorded "entered by X for Y" in the review's
+    history, which the expert sees too; a note saying where the scores come from is required."""
+    organizer = make.organizer(name="组织者乙")
+    case = make.case("expert_review")
+    expert = make.pool_expert(name="评审专家丙")
+    staff = {**bearer(organizer), "Accept-Language": "en"}
+    assigned = client.post("/api/v1/assignments", json={"case_id": case.id, "expert_id": expert.id}, headers=staff)
+    criteria = client.get("/api/v1/campaigns/current/rubric", headers=staff).get_json()
+    url = f"/api/v1/assignments/{assigned.get_json()['id']}/review"
+
+    no_note = client.put(url, json={"scores": _scores(criteria, 0.8), "submit": True}, headers=staff)
+    assert no_note.status_code == 422 and "note" in no_note.get_json()["errors"]
+    entered = client.put(
+        url, json={"scores": _scores(criteria, 0.8), "submit": True, "note": "5月12日评审会纸质评分表"}, headers=staff
+    )
+    assert entered.status_code == 200, entered.get_json()
+    body = entered.get_json()
+    assert body["status"] == "submitted" and body["total"] == 80.0
+    [event] = body["history"]
+    assert event["text"] == "Entered by 组织者乙 for 评审专家丙" and event["note"].startswith("5月12日评审会纸质评分表")
+    assert event["created_at"].endswith("+00:00")
+
+    first = str(criteria[0]["id"])
+    corrected_scores = {**_scores(criteria, 0.8), first: criteria[0]["max_score"]}
+    corrected = client.put(url, json={"scores": corrected_scores, "note": "更正笔误"}, headers=staff).get_json()
+    assert corrected["status"] == "submitted" and corrected["total"] > 80.0  # a correction stays submitted
+    assert [e["note"].split(";")[0] for e in corrected["history"]] == ["5月12日评审会纸质评分表", "更正笔误"]
+    assert f"→ {criteria[0]['max_score']}" in corrected["history"][1]["note"]
+    seen_by_expert = client.get(url, headers=bearer(expert)).get_json()
+    assert [e["text"] for e in seen_by_expert["history"]] == ["Entered by 组织者乙 for 评审专家丙"] * 2
+    assert client.put(
+        url, json={"scores": corrected_scores, "note": "x"}, headers=bearer(make.expert())
+    ).status_code in (
+        403,
+        404,
+    )
