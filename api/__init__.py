@@ -34,6 +34,7 @@ RULES = """Rules every endpoint keeps:
 def init_api(app: Flask) -> None:
     """Bind the API to the app: spec, blueprints (CSRF-exempt, token-authenticated), JSON errors."""
     from api import accounts, awards, books, campaigns, cases, eligibility, experts, notifications, reviews, workflow  # noqa: F401
+    from api.integrity import blp as _integrity_api  # noqa: F401  (vote integrity)
     from api.voting import blp as _vote_api  # noqa: F401  (the public vote)
 
     app.config.setdefault("API_SPEC_OPTIONS", {}).setdefault("info", {}).setdefault("description", RULES)

@@ -284,7 +284,9 @@ def vote(case_id: int):
     if voter_id is None:
         raise Unauthorized(_("Verify a mobile number first and send its voter token as X-Voter-Token."))
     try:
-        result, visible = ops.cast_public_vote(voter_id, case_id, client_address(), request.user_agent.string)
+        result, visible = ops.cast_public_vote(
+            voter_id, case_id, client_address(), request.user_agent.string, request.referrer
+        )
         commit()
     except DomainError:
         rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false, true
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pingxuan.db import utcnow
@@ -42,6 +42,7 @@ class Campaign(db.Model):
     public_weight: Mapped[int] = mapped_column(default=30)
     blind_review: Mapped[bool] = mapped_column(default=False, server_default=false())  # experts' books omit units
     is_current: Mapped[bool] = mapped_column(default=False)
+    vote_rule_settings: Mapped[dict | None] = mapped_column(JSON)  # parameters of voting.integrity's rules
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     categories: Mapped[list[Category]] = relationship(

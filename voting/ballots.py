@@ -27,8 +27,9 @@ from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
-from voting.models import Ballot, BallotAudit, VoteCount
-from voting.privacy import ip_hash, subnet_hash
+from voting import evidence
+from voting.models import Ballot, BallotAudit, VoteCount, Voter
+from voting.privacy import ip_hash
 from workflow.definition import ANONYMOUS, PUBLIC, VOTE, states_granting
 
 
@@ -59,7 +60,8 @@ def voting_open(campaign_row, on: date) -> str | None:
 
 _BALLOT_FIELDS = (
     "campaign_id", "case_id", "category_id", "voter_id", "vote_date", "slot", "created_at", "ip_hash",
-    "subnet_hash", "user_agent",
+    "subnet_hash", "user_agent", "network_hash", "ua_family", "automated", "referrer_host",
+    "seconds_since_verified", "voter_age_seconds", "voter_ballots_before", "phone_class",
 )  # fmt: skip
 
 
@@ -69,6 +71,7 @@ class _Statements:
     insert: Any  # PostgreSQL: ballot and count in one statement; SQLite: the ballot only
     count: Any | None
     already: Any
+    voter: Any  # the voter's side of the evidence (the careful path only; the fast path joins it in)
 
 
 @cache
@@ -107,7 +110,13 @@ def _statements(dialect: str) -> _Statements:
         Ballot.voter_id == bindparam("voter_id"), Ballot.case_id == bindparam("case_id"),
         Ballot.vote_date == bindparam("vote_date"),
     )  # fmt: skip
-    return _Statements(lookup, insert, count, already)
+    voter = select(
+        Voter.verified_at, Voter.created_at, Voter.phone_class,
+        select(func.count()).select_from(ballots).where(
+            ballots.c.voter_id == bindparam("voter_id"), ballots.c.campaign_id == bindparam("campaign_id")
+        ).scalar_subquery(),
+    ).where(Voter.id == bindparam("voter_id"))  # fmt: skip
+    return _Statements(lookup, insert, count, already, voter)
 
 
 # PostgreSQL's hot path: every check and both writes in ONE statement, run in autocommit (a single statement is
@@ -126,12 +135,19 @@ WITH target AS (
     SELECT t.*, 1 + (SELECT count(*) FROM ballots b WHERE b.voter_id = :voter_id
                      AND b.category_id = t.category_id AND b.vote_date = :vote_date) AS slot
     FROM target t
+), voter AS (
+    SELECT verified_at, created_at, phone_class FROM voters WHERE id = :voter_id
 ), new_ballot AS (
     INSERT INTO ballots (campaign_id, case_id, category_id, voter_id, vote_date, slot, created_at, ip_hash,
-                         subnet_hash, user_agent)
-    SELECT campaign_id, case_id, category_id, :voter_id, :vote_date, slot, :created_at, :ip_hash, :subnet_hash,
-           :user_agent
-    FROM next_slot WHERE slot <= lim
+                         subnet_hash, user_agent, network_hash, ua_family, automated, referrer_host,
+                         seconds_since_verified, voter_age_seconds, voter_ballots_before, phone_class)
+    SELECT n.campaign_id, n.case_id, n.category_id, :voter_id, :vote_date, n.slot, :created_at, :ip_hash,
+           :subnet_hash, :user_agent, :network_hash, :ua_family, :automated, :referrer_host,
+           CAST(EXTRACT(EPOCH FROM (CAST(:created_at AS timestamp) - v.verified_at)) AS integer),
+           CAST(EXTRACT(EPOCH FROM (CAST(:created_at AS timestamp) - v.created_at)) AS integer),
+           (SELECT count(*) FROM ballots b WHERE b.voter_id = :voter_id AND b.campaign_id = n.campaign_id),
+           coalesce(v.phone_class, '')
+    FROM next_slot n LEFT JOIN voter v ON true WHERE n.slot <= n.lim
     ON CONFLICT DO NOTHING
     RETURNING id, case_id, slot
 )
@@ -155,18 +171,26 @@ def _vote_in_one_statement(voter_id: int, case_id: int, values: dict) -> VoteRes
     return VoteResult(ballot_id, case_id, count, limit - slot, bool(visible))
 
 
-def cast_vote(voter_id: int, case_id: int, address: str, user_agent: str = "") -> VoteResult:
+def cast_vote(
+    voter_id: int, case_id: int, address: str, user_agent: str = "", referrer: str | None = None
+) -> VoteResult:
+    """Cast one ballot with its evidence (voting.evidence): the request's side is computed here, the voter's
+    side (time since verification, age, earlier ballots, phone segment) by the same statement on PostgreSQL."""
+    request_evidence = evidence.from_request(ip_hash(address), address, user_agent, referrer)
     if db.engine.dialect.name == "postgresql":
-        fast = _vote_in_one_statement(voter_id, case_id, {
-            "vote_date": today(), "created_at": utcnow(), "ip_hash": ip_hash(address),
-            "subnet_hash": subnet_hash(address), "user_agent": (user_agent or "")[:300],
-        })  # fmt: skip
+        fast = _vote_in_one_statement(
+            voter_id, case_id, {"vote_date": today(), "created_at": utcnow(), **request_evidence.values()}
+        )
         if fast is not None:
             return fast
-    return _cast_vote_carefully(voter_id, case_id, address, user_agent)
+    return _cast_vote_carefully(voter_id, case_id, request_evidence)
 
 
-def _cast_vote_carefully(voter_id: int, case_id: int, address: str, user_agent: str) -> VoteResult:
+def _seconds(later, earlier) -> int | None:
+    return None if earlier is None else int((later - earlier).total_seconds())
+
+
+def _cast_vote_carefully(voter_id: int, case_id: int, request_evidence: evidence.RequestEvidence) -> VoteResult:
     """Check each rule in turn and try each daily slot: the refusal path, and SQLite's path."""
     conn = db.session.connection()
     statements = _statements(conn.dialect.name)
@@ -180,10 +204,14 @@ def _cast_vote_carefully(voter_id: int, case_id: int, address: str, user_agent: 
     if closed:
         raise Conflict(closed)
     limit = row.votes_per_category_per_day
+    now = utcnow()
+    voter = conn.execute(statements.voter, {"voter_id": voter_id, "campaign_id": row.campaign_id}).first()
+    verified_at, created_at, phone, before = voter if voter is not None else (None, None, "", 0)
     values = {
         "campaign_id": row.campaign_id, "case_id": case_id, "category_id": row.category_id, "voter_id": voter_id,
-        "vote_date": on, "created_at": utcnow(), "ip_hash": ip_hash(address), "subnet_hash": subnet_hash(address),
-        "user_agent": (user_agent or "")[:300],
+        "vote_date": on, "created_at": now, **request_evidence.values(),
+        "seconds_since_verified": _seconds(now, verified_at), "voter_age_seconds": _seconds(now, created_at),
+        "voter_ballots_before": before, "phone_class": phone or "",
     }  # fmt: skip
     for slot in range(1, limit + 1):
         inserted = _insert_ballot(conn, statements, {**values, "slot": slot})

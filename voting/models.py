@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pingxuan.db import utcnow
@@ -19,6 +19,8 @@ class Voter(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     phone_hash: Mapped[str] = mapped_column(String(64), unique=True)  # HMAC-SHA256 keyed by the secret key
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[datetime | None]  # the latest successful code check
+    phone_class: Mapped[str] = mapped_column(String(10), default="", server_default="")  # voting.evidence
 
 
 class OtpChallenge(db.Model):
@@ -66,8 +68,17 @@ class Ballot(db.Model):
     slot: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ip_hash: Mapped[str] = mapped_column(String(64), default="")
-    subnet_hash: Mapped[str] = mapped_column(String(64), default="", index=True)
-    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    subnet_hash: Mapped[str] = mapped_column(String(64), default="", index=True)  # keyed: /24 (IPv6 /64)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")  # emptied after the vote (retention)
+    # Evidence for the integrity rules (voting.evidence, voting.integrity), taken when the ballot is cast.
+    network_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")  # keyed: /16 (IPv6 /48)
+    ua_family: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    automated: Mapped[bool] = mapped_column(default=False, server_default=false())  # headless / automation marker
+    seconds_since_verified: Mapped[int | None]
+    voter_age_seconds: Mapped[int | None]  # since the voter's first verification
+    voter_ballots_before: Mapped[int | None]  # the voter's earlier ballots in the campaign
+    phone_class: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    referrer_host: Mapped[str] = mapped_column(String(100), default="", server_default="")
     invalidated_at: Mapped[datetime | None]
     invalidated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     invalid_reason: Mapped[str | None] = mapped_column(Text)

@@ -123,13 +123,15 @@ def voter_day(voter_id: int, case: Case) -> VoterDay:
     return VoterDay(any(r.case_id == case.id for r in rows), max(0, limit - used))
 
 
-def cast_public_vote(voter_id: int, case_id: int, address: str, user_agent: str = "") -> tuple[VoteResult, bool]:
+def cast_public_vote(
+    voter_id: int, case_id: int, address: str, user_agent: str = "", referrer: str | None = None
+) -> tuple[VoteResult, bool]:
     """Cast a vote (voting.ballots.cast_vote) and say whether its new count may be shown to the voter.
 
     A vote can only succeed while the vote is open, so the count is visible exactly when the campaign shows
     live counts: one indexed single-column read, no ORM objects.
     """
-    result = cast_vote(voter_id, case_id, address, user_agent)
+    result = cast_vote(voter_id, case_id, address, user_agent, referrer)
     return result, result.count_visible
 
 

@@ -22,14 +22,23 @@ def ip_hash(address: str) -> str:
     return keyed_hash("ip", address)
 
 
-def subnet_hash(address: str) -> str:
-    """The /24 (IPv4) or /48 (IPv6) network of an address, hashed: shared offices and schools group here."""
+def _network(address: str, v4_prefix: int, v6_prefix: int) -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return keyed_hash("net", "invalid")
-    prefix = 24 if ip.version == 4 else 48
+    prefix = v4_prefix if ip.version == 4 else v6_prefix
     return keyed_hash("net", str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)))
+
+
+def subnet_hash(address: str) -> str:
+    """The /24 (IPv4) or /64 (IPv6) network of an address, hashed: one office, school or home line."""
+    return _network(address, 24, 64)
+
+
+def network_hash(address: str) -> str:
+    """The /16 (IPv4) or /48 (IPv6) network of an address, hashed: a farm spread over many /24s groups here."""
+    return _network(address, 16, 48)
 
 
 def mask_phone(phone: str) -> str:

@@ -198,7 +198,9 @@ def vote(case_id: int):
             return {"message": _("Verify your mobile number first."), "verify": verify}, 401
         return redirect(verify)
     try:
-        result, visible = ops.cast_public_vote(voter_id, case_id, client_address(), request.user_agent.string)
+        result, visible = ops.cast_public_vote(
+            voter_id, case_id, client_address(), request.user_agent.string, request.referrer
+        )
         commit()
     except DomainError as error:
         rollback()

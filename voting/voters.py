@@ -16,6 +16,7 @@ from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, is_english
+from voting.evidence import phone_class
 from voting.models import OtpChallenge, Voter
 from voting.privacy import ip_hash, keyed_hash, phone_hash
 from voting.sms import send_sms
@@ -92,5 +93,6 @@ def verify_code(phone: str, code: str) -> Verification:
     if voter is None:
         voter = Voter(phone_hash=hashed)
         db.session.add(voter)
+    voter.verified_at, voter.phone_class = now, phone_class(phone)  # evidence for the ballots that follow
     db.session.flush()
     return Verification(voter)

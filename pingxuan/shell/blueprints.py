@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
             return redirect(url_for("dashboard"))
         return render_template("index.html")
 
+    import voting.integrity_views  # noqa: F401  (its pages on vote_admin, before registration)
     from accounts.views import bp as account_pages
     from cases.views import bp as cases_pages
     from notifications.views import bp as notification_pages
