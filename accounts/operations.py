@@ -385,3 +385,19 @@ def check_unit(unit: Unit) -> None:
         errors["contact_phone"] = message
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)
+
+
+# Accounts made by someone else (imported experts) --------------------------------------------------------
+
+UNUSABLE_PASSWORD = "!"  # not a werkzeug hash: check_password_hash() is always False for it
+
+
+def new_account_without_password(email: str, name: str, role: str) -> User:
+    """An account an organizer makes for someone (an imported expert): no password, so none is hashed (a scrypt
+    hash of a throwaway password cost about 0.1 s per account) and none is ever mailed; its owner chooses one
+    through the welcome link (send_welcome). The caller checks the address and flushes (imports do it once)."""
+    if role not in GLOBAL_ROLES:
+        raise Invalid(_("Please correct the marked fields."), {"role": _("Unknown role.")})
+    user = User(email=_normalize_email(email), name=name.strip()[:100], password_hash=UNUSABLE_PASSWORD, role=role)
+    db.session.add(user)
+    return user

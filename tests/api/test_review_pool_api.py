@@ -203,3 +203,16 @@ def test_decline_reopen_progress_and_reminders(app, client, make, bearer):
     assert client.post("/api/v1/reminders", headers=staff).get_json() == {"sent": 1}
     assert OutboxMail.query.filter_by(recipient=second.email).count() == 1
     assert campaign.id == case.campaign_id
+
+
+def test_imported_experts_get_a_welcome_link_never_a_password(app, client, make, bearer):
+    """No password is made, hashed or mailed for an imported expert: the welcome link lets them choose one."""
+    make.campaign()
+    staff = bearer(make.organizer())
+    imported = _upload(client, staff, (HEADER + "new-expert@example.org,钱七,,,,,,\n").encode())
+    assert imported.status_code == 200, imported.get_json()
+    user = User.query.filter_by(email="new-expert@example.org").one()
+    assert not user.password_hash.startswith(("scrypt:", "pbkdf2:"))  # no hash was computed
+    assert client.post("/login", data={"email": user.email, "password": user.password_hash}).status_code != 302
+    [welcome] = OutboxMail.query.filter_by(recipient=user.email).all()  # the welcome mail with its link
+    assert "/reset/" in welcome.body  # (the token itself is redacted in the outbox)
