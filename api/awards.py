@@ -176,6 +176,20 @@ class ResultsSchema(Schema):
     organizations = fields.List(fields.Nested(OrganizationAwardSchema))
 
 
+class PublicationSchema(Schema):
+    version = fields.Integer()
+    sha256 = fields.String(metadata={"description": "SHA-256 of the canonical JSON of the published content"})
+    reason = fields.String()
+    published_by = fields.String(metadata={"description": "Who published it (empty: made by the system)"})
+    published_at = UtcDateTime()
+    current = fields.Boolean(metadata={"description": "The version the public pages show"})
+
+
+class PublishSchema(Schema):
+    reason = fields.String(load_default="", validate=validate.Length(max=500),
+                           metadata={"description": "Why (shown to organizers beside the version)"})  # fmt: skip
+
+
 class ResultsQuerySchema(Schema):
     year = fields.Integer(metadata={"description": "The campaign's year (default: the current campaign)"})
 
@@ -231,6 +245,11 @@ def _verification(result: certificates.Verification) -> dict[str, Any]:
         c = result.certificate
         printed = {"number": c.number, "issued_on": c.issued_on, "content": c.content}
     return {"valid": result.valid, "message": result.message, "certificate": printed}
+
+
+def _publication(snapshot: Any, published_by: str, current: bool) -> dict[str, Any]:
+    return {"version": snapshot.version, "sha256": snapshot.content_hash, "reason": snapshot.reason,
+            "published_by": published_by, "published_at": snapshot.published_at, "current": current}  # fmt: skip
 
 
 def _load(model: type, ident: int, message: str) -> Any:
@@ -306,6 +325,34 @@ def confer_awards(data: dict[str, Any], campaign_id: int):
     commit()
     return [{"id": a.id, "organization_id": a.organization_id, "organization": pick(a.organization, "name")}
             for a in conferred(campaign)]  # fmt: skip
+
+
+@blp.route("/campaigns/<int:campaign_id>/result-publications", methods=["GET"])
+@blp.response(200, PublicationSchema(many=True))
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def result_publications(campaign_id: int):
+    """Every published version of the campaign's results, newest first (organizers); none is ever changed."""
+    _staff()
+    history = publication.history(_load(Campaign, campaign_id, _("No such campaign.")))
+    return [_publication(snapshot, name, i == 0) for i, (snapshot, name) in enumerate(history)]
+
+
+@blp.route("/campaigns/<int:campaign_id>/result-publications", methods=["POST"])
+@blp.arguments(PublishSchema)
+@blp.response(201, PublicationSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(409, "CONFLICT", description="Nothing public has changed since the newest version")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="No category's awards are decided yet")
+@secured(blp)
+def publish_results(data: dict[str, Any], campaign_id: int):
+    """Publish the results now: the next version, which /results, its files and verification then show."""
+    actor = require_actor()
+    snapshot = publication.publish_by_hand(_load(Campaign, campaign_id, _("No such campaign.")), actor, data["reason"])
+    commit()
+    return _publication(snapshot, actor.name, True)
 
 
 # Certificates -------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from awards import certificates, charts, dashboard, export
+from awards import certificates, charts, dashboard, export, publication
 from awards.decisions import award_refusals, confirm_awards
 from awards.models import FAILED, ISSUED, Certificate, CertificateBatch
 from awards.organizations import confer, participation
@@ -134,6 +134,25 @@ class OrganizationAwardsView(AwardsView):
                 flash(_("%(n)d organization awards confirmed.", n=len(awards)), "success")
                 return redirect(url_for(".index", campaign=campaign.id))
         return self.page("awards/admin/organizations.html", rows=participation(campaign))
+
+
+class PublicationsView(AwardsView):
+    @expose("/")
+    def index(self):
+        _campaigns, campaign = chosen_campaign()
+        return self.page("awards/admin/publications.html", history=publication.history(campaign))
+
+    @expose("/publish", methods=("POST",))
+    def publish(self):
+        _campaigns, campaign = chosen_campaign()
+        try:
+            snapshot = publication.publish_by_hand(campaign, actor(), request.form.get("reason", ""))
+        except DomainError as error:
+            _refused(error)
+        else:
+            commit()
+            flash(_("The results are published as version %(version)d.", version=snapshot.version), "success")
+        return redirect(url_for(".index", campaign=campaign.id))
 
 
 class CertificatesView(AwardsView):
@@ -289,5 +308,7 @@ def register(admin: Admin) -> None:
                                url="/admin/awards/ranking"))  # fmt: skip
     admin.add_view(OrganizationAwardsView(name=_l("Organization awards"), category=AWARDS,
                                           endpoint="admin_org_awards", url="/admin/awards/organizations"))  # fmt: skip
+    admin.add_view(PublicationsView(name=_l("Published results"), category=AWARDS, endpoint="admin_publications",
+                                    url="/admin/awards/publications"))  # fmt: skip
     admin.add_view(CertificatesView(name=_l("Certificates"), category=AWARDS, endpoint="admin_certificates",
                                     url="/admin/awards/certificates"))  # fmt: skip

@@ -1,7 +1,9 @@
 """Published results: the public reads a frozen, versioned snapshot, never a ranking computed per request.
 
 Confirming a category's awards publishes (or refreshes) the campaign's results; so do issuing and correcting
-certificates and striking ballots once the campaign is published, and an organizer may publish by hand. Each
+certificates and conferring organization awards once the campaign is published. After anything else that moves
+a public figure (a recount, a category decided again) an organizer publishes by hand (``publish_by_hand``: the
+back office's Awards → Published results, or the API), which says so when nothing public has changed. Each
 publication whose content differs from the newest one becomes the next version, with its SHA-256 over the
 canonical JSON; identical content publishes nothing new. Versions are never changed or deleted. The public
 results page, its API, the public CSV/XLSX and certificate verification read only the newest version: results
@@ -23,6 +25,7 @@ from awards.models import SUPERSEDED, Certificate, OrganizationAward, ResultSnap
 from awards.ranking import results
 from campaigns.models import Campaign, Organization
 from pingxuan.cache import RESULTS, bump
+from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from voting.ballots import counts_visible
 
@@ -73,6 +76,15 @@ def versions(campaign: Campaign) -> list[ResultSnapshot]:
                                    .order_by(ResultSnapshot.version.desc())))  # fmt: skip
 
 
+def history(campaign: Campaign) -> list[tuple[ResultSnapshot, str]]:
+    """Every version, newest first, with the name of who published it ("" for one made by the system)."""
+    rows = db.session.execute(select(ResultSnapshot, User.name)
+                              .outerjoin(User, User.id == ResultSnapshot.published_by_id)
+                              .where(ResultSnapshot.campaign_id == campaign.id)
+                              .order_by(ResultSnapshot.version.desc()))  # fmt: skip
+    return [(snapshot, name or "") for snapshot, name in rows]
+
+
 def publish(campaign: Campaign, actor: User | None, reason: str = "") -> ResultSnapshot:
     """Publish the campaign's results now; the newest version again when nothing public has changed."""
     if actor is not None:
@@ -93,11 +105,27 @@ def publish(campaign: Campaign, actor: User | None, reason: str = "") -> ResultS
     return snapshot
 
 
+def publish_by_hand(campaign: Campaign, actor: User, reason: str = "") -> ResultSnapshot:
+    """An organizer's "publish results": the next version, recorded with who, when and why.
+
+    Refused with nothing written when no category's awards are decided (an empty publication would tell the
+    public there are no winners) and, as a repeated request, when nothing public changed since the newest one.
+    """
+    require_staff(actor)
+    newest = latest(campaign.id)
+    if newest is None and not any(c["entries"] for c in snapshot_data(campaign)["categories"]):
+        raise Invalid(_("No category's awards are decided yet: there is nothing to publish."))
+    snapshot = publish(campaign, actor, (reason or "").strip())
+    if newest is not None and snapshot.id == newest.id:
+        raise Conflict(_("Nothing public has changed since version %(version)d.", version=newest.version))
+    return snapshot
+
+
 def refresh(campaign: Campaign, actor: User | None, reason: str) -> ResultSnapshot | None:
     """After a change to what is public: a new version if the campaign's results are published already."""
     if latest(campaign.id) is None:
         return None
-    return publish(campaign, None, reason) if actor is None else publish(campaign, actor, reason)
+    return publish(campaign, actor, reason)
 
 
 def refresh_campaign(campaign_id: int, reason: str) -> ResultSnapshot | None:
