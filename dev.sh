@@ -25,6 +25,9 @@ APT_PACKAGES=(
     postgresql            # server binaries for throwaway test servers (the cluster service is not started)
     redis-server          # binary for throwaway test servers (not required to be running)
     poppler-utils         # pdftotext in tests
+    nginx                 # binary for the reverse-proxy test (docs/deploy/nginx.conf; no service is started)
+    wrk                   # load generator of bench/
+    npm                   # installs axe-core (package.json), injected by the browser tests' accessibility check
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -96,9 +99,23 @@ compile_translations() {
     fi
 }
 
+install_node_modules() {
+    # package-lock.json pins axe-core; npm ci runs again only when the lock file changed.
+    [ -f package-lock.json ] || return 0
+    local want stamp=node_modules/.pingxuan-installed
+    want=$(sha256sum package-lock.json | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+        return 0
+    fi
+    say "Installing node_modules (npm ci: axe-core for the accessibility tests)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$want" >"$stamp"
+}
+
 cmd_install() {
     install_debian_packages
     install_python
+    install_node_modules
     compile_translations
 }
 

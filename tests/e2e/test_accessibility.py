@@ -1,0 +1,106 @@
+"""axe-core on every public page (phone viewport) and on each role's main page, in Chinese and in English:
+no serious or critical violation. axe-core comes from the npm registry (package.json, ``./dev.sh install``)
+and is injected into the page by Playwright."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pingxuan.extensions import db
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_vote_flow import _finalists
+from tests.factories import PASSWORD, Factory
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+LANGUAGES = ("zh", "en")
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture
+def chromium() -> Iterator:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: ./dev.sh install runs npm ci (package.json pins axe-core)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: ./dev.sh install puts it there (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _with_lang(url: str, lang: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}lang={lang}"
+
+
+def serious_violations(page, url: str) -> list[str]:
+    """Open ``url``, run axe-core on it and describe every serious or critical violation found."""
+    response = page.goto(url)
+    assert response is not None and response.ok, f"{url}: {response.status if response else 'no answer'}"
+    page.wait_for_load_state("networkidle")  # the voter's own state arrives after the page
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{url}: {v['id']} ({v['impact']}) {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def _public_urls(app) -> list[str]:
+    case_id, _title, _category = _finalists(app)
+    with app.app_context():
+        from cases.models import Case
+
+        category_id = db.session.get(Case, case_id).category_id
+        db.session.remove()
+    return [
+        "/", "/showcase", f"/showcase?category={category_id}", f"/showcase/cases/{case_id}", "/showcase/verify",
+        "/results", "/verify", "/verify/NO-SUCH-NUMBER", "/login",
+    ]  # fmt: skip
+
+
+def test_public_pages_on_a_phone(live_server, chromium):
+    found: list[str] = []
+    urls = _public_urls(live_server.app)
+    for lang in LANGUAGES:
+        context = chromium.new_context(**PHONE, locale="en-US" if lang == "en" else "zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        for url in urls:
+            found += serious_violations(page, live_server.url + _with_lang(url, lang))
+        context.close()
+    assert not found, "\n".join(found)
+
+
+def test_each_roles_main_page(live_server, chromium):
+    _public_urls(live_server.app)  # a campaign with finalists, so the pages have something in them
+    with live_server.app.app_context():
+        make = Factory()
+        people = {role: getattr(make, role)().email for role in ("applicant", "expert", "organizer", "admin")}
+        db.session.remove()
+    found: list[str] = []
+    for role, email in people.items():
+        context = chromium.new_context(**DESKTOP, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(live_server.url + "/login")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("form button[type=submit]")
+        page.goto(live_server.url + "/dashboard")  # each role's own main page
+        main = page.url
+        assert "/login" not in main, f"{role} did not log in"
+        for lang in LANGUAGES:
+            found += [f"{role}: {v}" for v in serious_violations(page, _with_lang(main, lang))]
+        context.close()
+    assert not found, "\n".join(found)
