@@ -1,9 +1,10 @@
 """Published results: the public reads a frozen, versioned snapshot, never a ranking computed per request.
 
 Confirming a category's awards publishes (or refreshes) the campaign's results; so do issuing and correcting
-certificates and conferring organization awards once the campaign is published. After anything else that moves
-a public figure (a recount, a category decided again) an organizer publishes by hand (``publish_by_hand``: the
-back office's Awards → Published results, or the API), which says so when nothing public has changed. Each
+certificates, conferring organization awards and a recount that corrects the live counts (``recount --fix``;
+ballots cannot be struck once the vote is closed) once the campaign is published. An organizer may also publish
+by hand (``publish_by_hand``: the back office's Awards → Published results, or the API), which says so when
+nothing public has changed. Each
 publication whose content differs from the newest one becomes the next version, with its SHA-256 over the
 canonical JSON; identical content publishes nothing new. Versions are never changed or deleted. The public
 results page, its API, the public CSV/XLSX and certificate verification read only the newest version: results

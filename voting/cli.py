@@ -19,9 +19,12 @@ def register(group: AppGroup) -> None:
 @click.option("--fix", is_flag=True, help="Set the live counts to the recounted totals (there should be nothing).")
 def recount_command(year: int | None, fix: bool) -> None:
     """Recount every case's valid ballots from the raw table and report any difference with the live counts."""
+    from flask_babel import gettext as _
     from sqlalchemy import select
 
+    from awards import publication
     from campaigns.models import Campaign
+    from cases.models import Case
     from pingxuan.db import commit, rollback
     from pingxuan.extensions import db
     from voting.ballots import recount
@@ -33,6 +36,12 @@ def recount_command(year: int | None, fix: bool) -> None:
             click.echo(f"No campaign for {year}.", err=True)
             sys.exit(2)
     differences = recount(campaign, fix=fix)
+    republished = []
+    if fix and differences:  # corrected counts are public figures: published results get their next version
+        touched = db.session.scalars(select(Case.campaign_id).distinct()
+                                     .where(Case.id.in_([d.case_id for d in differences])))  # fmt: skip
+        reason = _("Live vote counts corrected by a recount.")
+        republished = [s for s in (publication.refresh_campaign(i, reason) for i in touched) if s is not None]
     if fix:
         commit()
     else:
@@ -45,6 +54,8 @@ def recount_command(year: int | None, fix: bool) -> None:
         click.echo(f"  case {d.case_id}: live {d.live}, recounted {d.recounted}")
     if fix:
         click.echo("Live counts set to the recounted totals.")
+        for snapshot in republished:
+            click.echo(f"Results of campaign {snapshot.campaign_id} published again as version {snapshot.version}.")
     else:
         sys.exit(1)
 

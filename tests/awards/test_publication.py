@@ -5,6 +5,7 @@ so is a publication before any category is decided (nothing written)."""
 from __future__ import annotations
 
 import pytest
+from flask_babel import gettext
 
 from awards import publication
 from awards.models import ResultSnapshot
@@ -93,3 +94,20 @@ def test_the_back_office_publishes_and_shows_every_version(app, client, make):
     assert "The results are published as version 2." in html
     assert 'data-version="2"' in html and 'data-version="1"' in html and "复核计票" in html
     assert 'data-version="2"' in client.get("/results").get_data(as_text=True)
+
+
+def test_a_recount_that_corrects_the_counts_publishes_the_next_version(app, make):
+    cases, _organizer = awarded(make)  # version 1; the live counts were set without ballots behind them
+    campaign = cases["A"].campaign
+    first = publication.latest(campaign.id)
+    frozen = dict(first.data)
+    output = app.test_cli_runner().invoke(args=["pingxuan", "recount", "--year", str(campaign.year), "--fix"]).output
+    assert f"Results of campaign {campaign.id} published again as version 2." in output
+    db.session.expire_all()
+    second = publication.latest(campaign.id)
+    assert second.version == 2 and second.reason == gettext("Live vote counts corrected by a recount.")
+    assert {e["votes"] for e in second.data["categories"][0]["entries"]} == {0}
+    kept = db.session.query(ResultSnapshot).filter_by(campaign_id=campaign.id, version=1).one()
+    assert kept.data == frozen
+    again = app.test_cli_runner().invoke(args=["pingxuan", "recount", "--year", str(campaign.year), "--fix"]).output
+    assert "no differences" in again and publication.latest(campaign.id).version == 2
