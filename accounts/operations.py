@@ -401,3 +401,10 @@ def new_account_without_password(email: str, name: str, role: str) -> User:
     user = User(email=_normalize_email(email), name=name.strip()[:100], password_hash=UNUSABLE_PASSWORD, role=role)
     db.session.add(user)
     return user
+
+
+def invite_into_unit(actor: User, unit: Unit, email: str) -> Invitation:
+    """Staff invite a member into an applicant unit (integrations setting units up); the link sets the password."""
+    if actor.role not in (ORGANIZER, ADMIN):
+        raise Forbidden(_("Only organizers can invite experts and staff."))
+    return _invite(actor, _normalize_email(email), APPLICANT, unit)

@@ -33,7 +33,19 @@ RULES = """Rules every endpoint keeps:
 
 def init_api(app: Flask) -> None:
     """Bind the API to the app: spec, blueprints (CSRF-exempt, token-authenticated), JSON errors."""
-    from api import accounts, awards, books, campaigns, cases, eligibility, experts, notifications, reviews, workflow  # noqa: F401
+    from api import (  # noqa: F401
+        accounts,
+        awards,
+        books,
+        campaigns,
+        cases,
+        eligibility,
+        experts,
+        notifications,
+        people,
+        reviews,
+        workflow,
+    )
     from api.integrity import blp as _integrity_api  # noqa: F401  (vote integrity)
     from api.voting import blp as _vote_api  # noqa: F401  (the public vote)
 

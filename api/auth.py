@@ -92,6 +92,7 @@ _AREA_OF_BLUEPRINT = {
     "api_reviews": "review",
     "api_experts": "review",
     "api_voting": "vote",
+    "api_integrity": "vote",
     "api_awards": "awards",
     "api_books": "books",
     "api_notifications": "notifications",

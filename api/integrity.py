@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from api.auth import api_blueprint, current_actor, require_actor, secured
+from api.fields import UtcDateTime
 from api.schemas import PageQuerySchema
 from pingxuan.db import commit
 from voting import integrity
@@ -45,7 +46,7 @@ class BallotQuerySchema(PageQuerySchema):
 class BallotEvidenceSchema(Schema):
     id = fields.Integer()
     voter_id = fields.Integer()
-    created_at = fields.DateTime()
+    created_at = UtcDateTime()
     subnet_hash = fields.String(metadata={"description": "Keyed hash of the /24 (IPv6 /64)"})
     network_hash = fields.String(metadata={"description": "Keyed hash of the /16 (IPv6 /48)"})
     ip_hash = fields.String(metadata={"description": "Keyed hash of the address"})
@@ -57,7 +58,7 @@ class BallotEvidenceSchema(Schema):
     voter_ballots_before = fields.Integer(allow_none=True)
     phone_class = fields.String(metadata={"description": "mobile, virtual or iot (the number is not kept)"})
     referrer_host = fields.String()
-    invalidated_at = fields.DateTime(allow_none=True)
+    invalidated_at = UtcDateTime(allow_none=True)
     invalid_reason = fields.String(allow_none=True)
     flags = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "rule -> reason"})
 

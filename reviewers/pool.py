@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +12,7 @@ from accounts.models import User
 from accounts.operations import EMAIL, new_account_without_password, send_welcome
 from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category, Domain
+from pingxuan import sheets
 from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
 from reviewers.models import LIVE, Assignment, Expert
@@ -112,28 +111,8 @@ def _lookup(value: Any, known: dict[str, Any]) -> tuple[list[Any], list[str]]:
 
 
 def read_sheet(filename: str, data: bytes) -> list[dict[str, str]]:
-    """Rows of a CSV (UTF-8, with or without BOM) or .xlsx sheet whose first row names the columns."""
-    if filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-        except Exception as exc:  # openpyxl raises many kinds for a broken file
-            raise Invalid(_("This is not a readable Excel file.")) from exc
-        rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise Invalid(_("Save the CSV file as UTF-8.")) from exc
-        rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise Invalid(_("The sheet is empty."))
-    header = [h.strip().lower() for h in rows[0]]
-    missing = [c for c in ("email", "name") if c not in header]
-    if missing:
-        raise Invalid(_("The sheet needs the columns %(names)s.", names=", ".join(missing)))
-    return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(cell.strip() for cell in row)]
+    """Rows of the experts' CSV or .xlsx sheet (columns email and name at least)."""
+    return sheets.read_sheet(filename, data, ("email", "name"))
 
 
 def import_experts(actor: User, campaign: Campaign, rows: list[dict[str, str]]) -> ImportReport:
