@@ -9,14 +9,13 @@ from typing import Any
 
 from flask import send_file
 from flask_babel import gettext as _
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.cases import _Parser
-from api.fields import UtcDateTime
+from api.fields import FileUpload, UtcDateTime
 from awards import certificates, publication
 from awards.decisions import award_refusals, confirm_awards
 from awards.models import Certificate, CertificateBatch
@@ -136,7 +135,7 @@ class VerifyQuerySchema(Schema):
 
 
 class VerifyUploadSchema(Schema):
-    file = Upload(required=True, metadata={"description": "The certificate's PDF"})
+    file = FileUpload(required=True, metadata={"description": "The certificate's PDF"})
 
 
 class PrintedSchema(Schema):

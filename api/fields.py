@@ -11,7 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import fields
+from flask_babel import gettext as _
+from flask_smorest.fields import Upload
+from marshmallow import ValidationError, fields
+from werkzeug.datastructures import FileStorage
 
 
 class UtcDateTime(fields.DateTime):
@@ -28,3 +31,12 @@ class UtcDateTime(fields.DateTime):
         if parsed.tzinfo is not None:
             parsed = parsed.astimezone(UTC).replace(tzinfo=None)
         return parsed
+
+
+class FileUpload(Upload):
+    """A multipart file; a plain text field of the same name is a 422 ("choose a file"), not an AttributeError."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:
+        if not isinstance(value, FileStorage):
+            raise ValidationError(_("Choose a file to upload."))
+        return value

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
-from api.fields import UtcDateTime
+from api.fields import FileUpload, UtcDateTime
 from api.schemas import NamedRefSchema, StateSchema, TransitionResultSchema
 
 # Common pieces ------------------------------------------------------------------------------------------
@@ -102,7 +101,7 @@ class ExpertInputSchema(Schema):
 
 
 class ExpertImportSchema(Schema):
-    file = Upload(
+    file = FileUpload(
         required=True,
         metadata={"description": "CSV (UTF-8) or .xlsx; columns email, name, organization, parent_org, title, "
                   "max_load, categories, domains"},

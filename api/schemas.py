@@ -6,10 +6,9 @@ operations, which report all field errors at once. Response schemas dump plain d
 
 from __future__ import annotations
 
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from api.fields import UtcDateTime
+from api.fields import FileUpload, UtcDateTime
 from workflow.definition import STATE_NAMES
 
 # Errors -------------------------------------------------------------------------------------------------
@@ -204,7 +203,7 @@ class AttachmentUploadSchema(Schema):
     """One multipart/form-data body: the kind (a form field) and the file."""
 
     kind = fields.String(required=True, metadata={"description": "photo or document"})
-    file = Upload(required=True)
+    file = FileUpload(required=True)
 
 
 class ActionSchema(Schema):

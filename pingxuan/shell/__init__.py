@@ -26,6 +26,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask("pingxuan", instance_path=instance_path)  # templates, static, translations: pingxuan/
     app.config.update(config.load(app.instance_path))
     app.config.update(overrides or {})
+    from pingxuan.shell import inputs
+
+    inputs.init_app(app)  # first: the bounded ``int`` converter must exist before any rule is added
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # options follow the database actually used
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
