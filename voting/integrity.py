@@ -224,29 +224,37 @@ def single_purpose(ballots: Ballots, p: dict[str, float]) -> Flags:
 
 
 def slow_drip(ballots: Ballots, p: dict[str, float]) -> Flags:
-    """Hours after hours where most of a case's ballots are fresh voters from a handful of networks."""
+    """Hours after hours where much of a case's ballots are fresh voters from a few networks that keep sending
+    them: stuffing kept under every rate limit. A network "keeps sending" when it brought this case fresh
+    voters in at least ``hours`` different hours (a household or an office does not, hour after hour)."""
     flags: Flags = {}
     for items in ballots.by_case.values():
+        fresh = [b for b in items if ballots.fresh(b, p["seconds"])]
+        hours_of: dict[str, set[int]] = defaultdict(set)
+        for b in fresh:
+            hours_of[b.subnet].add(_minute(b) // 60)
+        steady = sorted((n for n, h in hours_of.items() if len(h) >= p["hours"]), key=lambda n: -len(hours_of[n]))
+        steady_set = set(steady[: int(p["networks"])])
+        if not steady_set:
+            continue
         per_hour: dict[int, list[Facts]] = defaultdict(list)
         for b in items:
             per_hour[_minute(b) // 60].append(b)
         high: dict[int, list[Facts]] = {}
         for hour, hour_items in per_hour.items():
-            fresh = [b for b in hour_items if ballots.fresh(b, p["seconds"])]
-            top = {net for net, _n in Counter(b.subnet for b in fresh).most_common(int(p["networks"]))}
-            dripping = [b for b in fresh if b.subnet in top]
+            dripping = [b for b in hour_items if b.subnet in steady_set and ballots.fresh(b, p["seconds"])]
             if len(dripping) >= p["min_per_hour"] and len(dripping) / len(hour_items) >= p["share"]:
                 high[hour] = dripping
         run: list[int] = []
-        for hour in sorted(high) + [None]:
-            if hour is not None and (not run or hour == run[-1] + 1):
+        for hour in [*sorted(high), None]:
+            if hour is not None and (not run or hour <= run[-1] + 1 + p["gap_hours"]):
                 run.append(hour)
                 continue
-            if len(run) >= p["hours"]:
+            if run and run[-1] - run[0] + 1 >= p["hours"]:
                 reason = _(
                     "fresh voter from one of a few networks that brought most of this case's ballots for %(n)d "
                     "hours in a row",
-                    n=len(run),
+                    n=run[-1] - run[0] + 1,
                 )
                 flags.update({b.id: reason for h in run for b in high[h]})
             run = [hour] if hour is not None else []
@@ -299,7 +307,7 @@ RULES: dict[str, Rule] = {
             "slow_drip", _l("Slow drip"),
             _l("For hours in a row most of a case's ballots came from fresh voters of a few networks: stuffing kept "
                "under every rate limit."),
-            {"seconds": 120, "networks": 3, "share": 0.5, "min_per_hour": 3, "hours": 3}, slow_drip,
+            {"seconds": 120, "networks": 5, "share": 0.3, "min_per_hour": 2, "hours": 3, "gap_hours": 1}, slow_drip,
         ),
     )
 }  # fmt: skip

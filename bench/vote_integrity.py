@@ -1,0 +1,318 @@
+"""Vote integrity, measured: honest voters with realistic habits and five attack shapes, each against its own
+finalist, fed through the real vote operation; then the detection, the organizer's rule selection, and per
+attack the precision and recall of the flagged ballots, and the honest ballots struck overall.
+
+Honest voters (seeded): a day's rhythm (quiet at night, peaks at lunch and in the evening), several categories
+and cases per voter with popular cases more popular, one session or two, a third voting once from a shared
+link; their addresses are shared office NATs (one address for a whole office), mobile-carrier CGNAT pools and
+home lines; a few honest voters use virtual-operator or IoT numbers.
+
+Attacks: a burst from one /24; a slow drip from three /24s under every rate limit, all day; a farm spread over
+a /16; fresh voters on virtual numbers from residential proxies; a headless-browser script. Each attacker
+verifies a number moments before voting and votes once.
+
+    .venv/bin/python bench/vote_integrity.py [--honest 2000] [--seed 7]
+
+Runs on SQLite in a temporary folder (what is measured is the detection, not throughput). The small fixed-seed
+run is tests/voting/test_integrity_generator.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+ATTACKS = ("burst_24", "slow_drip", "farm_16", "virtual_numbers", "headless")
+# What an organizer would select after reading the report: every rule that names an attack shape on its own.
+SELECTION = "network_24,network_16,automation,virtual_numbers+fresh_voter,slow_drip"
+UAS = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
+    "MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN",
+    "Mozilla/5.0 (Linux; Android 14; V2309A) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 "
+    "Mobile Safari/537.36 MicroMessenger/8.0.49",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 "
+    "Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 13; SM-S9180) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/118.0 "
+    "Mobile Safari/537.36",
+)
+HEADLESS = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36"
+)
+HOURLY = (1, 1, 1, 1, 1, 2, 4, 7, 9, 8, 7, 8, 10, 9, 7, 7, 8, 9, 10, 12, 12, 10, 6, 3)  # a day's rhythm
+
+
+@dataclass
+class Vote:
+    at: datetime
+    voter: int
+    case: int  # index into the finalists
+    address: str
+    user_agent: str
+    referrer: str
+    label: str  # "honest" or the attack's name
+
+
+@dataclass
+class Traffic:
+    phones: dict[int, str] = field(default_factory=dict)  # voter -> number
+    verified: dict[int, datetime] = field(default_factory=dict)
+    votes: list[Vote] = field(default_factory=list)
+    targets: dict[str, int] = field(default_factory=dict)  # attack -> finalist index
+
+
+def generate(seed: int, day: datetime, categories: list[list[int]], honest: int, attack: int) -> Traffic:
+    """The day's traffic: ``honest`` honest voters and about ``attack`` ballots per attack shape."""
+    rnd = random.Random(seed)
+    t = Traffic()
+    popularity = {case: 1 / (1 + rank) ** 0.8 for cases in categories for rank, case in enumerate(cases)}
+    next_voter = iter(range(10**9))
+
+    def phone(kind: str = "") -> str:
+        kind = kind or rnd.choices(["mobile", "virtual", "iot"], [95, 4, 1])[0]
+        prefix = {"mobile": rnd.choice(["138", "139", "135", "186", "187", "150", "158", "133", "199"]),
+                  "virtual": rnd.choice(["170", "171", "162", "165", "167"]),
+                  "iot": rnd.choice(["144", "146", "148"])}[kind]  # fmt: skip
+        return prefix + f"{rnd.randrange(10**8):08d}"
+
+    def moment(hours: tuple[int, ...] = HOURLY) -> datetime:
+        hour = rnd.choices(range(24), hours)[0]
+        return day + timedelta(hours=hour, seconds=rnd.randrange(3600))
+
+    offices = [f"58.56.{rnd.randrange(256)}.{rnd.randrange(1, 255)}" for _ in range(max(3, honest // 70))]
+    carriers = [(112, 224), (117, 136), (223, 104)]  # CGNAT pools: many people behind few addresses per /24
+
+    def residential() -> str:
+        first = rnd.choice([27, 36, 39, 60, 101, 113, 119, 120, 121])
+        return f"{first}.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+
+    def honest_address() -> str:
+        kind = rnd.choices(["office", "carrier", "home"], [40, 35, 25])[0]
+        if kind == "office":
+            return rnd.choice(offices)
+        if kind == "carrier":
+            a, b = rnd.choice(carriers)
+            return f"{a}.{b}.{rnd.randrange(64)}.{rnd.randrange(1, 16)}"
+        return residential()
+
+    def choose(cases: list[int]) -> int:
+        return rnd.choices(cases, [popularity[c] for c in cases])[0]
+
+    # Attack targets: five mid-table finalists in different places, never a category's leader.
+    candidates = [cases[rank] for cases in categories for rank in range(1, len(cases))]
+    rnd.shuffle(candidates)
+    t.targets = dict(zip(ATTACKS, candidates, strict=False))
+
+    for _ in range(honest):
+        voter = next(next_voter)
+        t.phones[voter] = phone()
+        start = moment()
+        t.verified[voter] = start
+        address, ua = honest_address(), rnd.choice(UAS)
+        referrer = rnd.choice(["https://mp.weixin.qq.com/s/x", "", "https://www.qingdao.gov.cn/"])
+        if rnd.random() < 0.33:  # a shared link: one vote for one case, moments after verifying
+            case = choose(rnd.choice(categories))
+            t.votes.append(
+                Vote(start + timedelta(seconds=rnd.randrange(8, 90)), voter, case, address, ua, referrer, "honest")
+            )
+            continue
+        sessions = [start] + ([moment()] if rnd.random() < 0.3 else [])
+        chosen: set[int] = set()
+        for n, begin in enumerate(sorted(sessions)):
+            at = begin + timedelta(seconds=rnd.randrange(10, 120))
+            where = address if n == 0 else honest_address()
+            for cases in rnd.sample(categories, rnd.randint(1, min(3, len(categories)))):
+                for _k in range(rnd.randint(1, 3)):
+                    case = choose(cases)
+                    if case in chosen or sum(c in cases for c in chosen) >= 3:
+                        continue
+                    chosen.add(case)
+                    at += timedelta(seconds=rnd.randrange(5, 60))
+                    t.votes.append(Vote(at, voter, case, where, ua, referrer, "honest"))
+
+    def attacker(label: str, at: datetime, address: str, ua: str, kind: str = "mobile") -> None:
+        voter = next(next_voter)
+        t.phones[voter] = phone(kind)
+        t.verified[voter] = at - timedelta(seconds=rnd.randrange(15, 70))
+        t.votes.append(Vote(at, voter, t.targets[label], address, ua, "", label))
+
+    start = day + timedelta(hours=rnd.randrange(9, 20))
+    for _i in range(attack):  # one /24, within a quarter of an hour
+        attacker(
+            "burst_24",
+            start + timedelta(seconds=rnd.randrange(900)),
+            f"45.76.12.{rnd.randrange(2, 30)}",
+            rnd.choice(UAS),
+        )
+    drip_nets = ["103.21.7", "103.21.9", "185.11.40"]
+    for i in range(attack):  # all day, a few an hour: under every rate limit
+        at = day + timedelta(seconds=int(i * 86400 / attack) + rnd.randrange(60))
+        attacker("slow_drip", at, f"{rnd.choice(drip_nets)}.{rnd.randrange(2, 250)}", rnd.choice(UAS))
+    start = day + timedelta(hours=rnd.randrange(9, 20))
+    for _i in range(attack):  # one provider's /16, one or two addresses per /24, within an hour
+        attacker(
+            "farm_16",
+            start + timedelta(seconds=rnd.randrange(3600)),
+            f"154.85.{rnd.randrange(256)}.{rnd.randrange(2, 250)}",
+            rnd.choice(UAS),
+        )
+    start = day + timedelta(hours=rnd.randrange(8, 18))
+    for _i in range(attack):  # virtual numbers through residential proxies, over three hours
+        address = residential()
+        attacker(
+            "virtual_numbers", start + timedelta(seconds=rnd.randrange(3 * 3600)), address, rnd.choice(UAS), "virtual"
+        )
+    start = day + timedelta(hours=rnd.randrange(8, 18))
+    for _i in range(attack):  # a headless browser through residential proxies, over two hours
+        address = residential()
+        attacker("headless", start + timedelta(seconds=rnd.randrange(2 * 3600)), address, HEADLESS)
+    t.votes.sort(key=lambda v: v.at)
+    return t
+
+
+@contextmanager
+def simulated_clock():
+    """The vote operation reads the time through voting.ballots.utcnow/today; the generator sets it per ballot."""
+    import voting.ballots as ballots
+
+    saved = ballots.utcnow, ballots.today
+    now: list[datetime] = [saved[0]()]
+    ballots.utcnow = lambda: now[0]
+    ballots.today = saved[1]  # one simulated day: the vote date stays today's
+    try:
+        yield now
+    finally:
+        ballots.utcnow, ballots.today = saved
+
+
+@dataclass
+class Outcome:
+    per_attack: dict[str, tuple[float, float, int]]  # attack -> (precision, recall, ballots)
+    honest: int
+    honest_struck: int
+    honest_by_rule: dict[str, int]  # honest ballots struck, by the rules that picked them
+    seconds_feed: float
+    seconds_detect: float
+
+    @property
+    def honest_struck_share(self) -> float:
+        return self.honest_struck / self.honest if self.honest else 0.0
+
+
+def run(campaign, organizer, finalists: list[list[int]], seed: int, honest: int, attack: int) -> Outcome:
+    """Feed the traffic through voting.ballots.cast_vote, detect, invalidate the selection, measure."""
+    from sqlalchemy import insert, select
+
+    from pingxuan.db import commit, savepoint
+    from pingxuan.errors import Conflict
+    from pingxuan.extensions import db
+    from voting import integrity
+    from voting.ballots import cast_vote, recount
+    from voting.evidence import phone_class
+    from voting.models import Ballot, Voter
+    from voting.privacy import phone_hash
+
+    day = datetime.combine(datetime.now().date(), datetime.min.time()) - timedelta(hours=8)  # local midnight, UTC
+    traffic = generate(seed, day, finalists, honest, attack)
+    rows = [
+        {"phone_hash": phone_hash(p), "phone_class": phone_class(p), "verified_at": traffic.verified[v],
+         "created_at": traffic.verified[v]}
+        for v, p in traffic.phones.items()
+    ]  # fmt: skip
+    db.session.execute(insert(Voter), rows)
+    commit()
+    ids = dict(db.session.execute(select(Voter.phone_hash, Voter.id)).all())
+    voter_ids = {v: ids[phone_hash(p)] for v, p in traffic.phones.items()}
+    labels: dict[int, str] = {}
+    started = time.perf_counter()
+    with simulated_clock() as now:
+        for n, vote in enumerate(traffic.votes):
+            now[0] = vote.at
+            try:
+                with savepoint():  # committed in batches: the feed measures detection, not fsync
+                    result = cast_vote(voter_ids[vote.voter], vote.case, vote.address, vote.user_agent, vote.referrer)
+                labels[result.ballot_id] = vote.label
+            except Conflict:  # a daily limit: the generator's voters may hit it like real ones
+                pass
+            if n % 200 == 199:
+                commit()
+        commit()
+    fed = time.perf_counter() - started
+    started = time.perf_counter()
+    shown = integrity.preview(campaign, organizer, SELECTION)
+    struck = integrity.invalidate_selection(campaign, organizer, SELECTION, "benchmark", expected=shown.total)
+    commit()
+    detected = time.perf_counter() - started
+    assert recount(campaign) == [], "the counts must equal a recount after the invalidation"
+    invalid = set(db.session.scalars(select(Ballot.id).where(Ballot.invalidated_at.is_not(None))))
+    assert len(invalid) == struck
+    case_of = dict(db.session.execute(select(Ballot.id, Ballot.case_id)).all())
+    per_attack = {}
+    for name in ATTACKS:
+        target = traffic.targets[name]
+        attack_ids = {b for b, label in labels.items() if label == name}
+        flagged = {b for b in invalid if case_of[b] == target}
+        hit = len(flagged & attack_ids)
+        per_attack[name] = (hit / len(flagged) if flagged else 0.0, hit / len(attack_ids), len(attack_ids))
+    honest_ids = {b for b, label in labels.items() if label == "honest"}
+    by_rule = Counter("+".join(shown.ballots[b]) for b in honest_ids & invalid)
+    return Outcome(per_attack, len(honest_ids), len(honest_ids & invalid), dict(by_rule), fed, detected)
+
+
+def report(outcome: Outcome) -> str:
+    lines = [f"{'attack':<16} {'ballots':>7} {'precision':>9} {'recall':>7}"]
+    for name, (precision, recall, n) in outcome.per_attack.items():
+        lines.append(f"{name:<16} {n:>7} {precision:>9.3f} {recall:>7.3f}")
+    share = 100 * outcome.honest_struck_share
+    lines.append(f"honest ballots struck: {outcome.honest_struck} of {outcome.honest} ({share:.2f} %)")
+    lines.append(
+        f"fed in {outcome.seconds_feed:.1f} s; detection, preview and invalidation in {outcome.seconds_detect:.1f} s"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--honest", type=int, default=2000)
+    parser.add_argument("--attack", type=int, default=300, help="ballots per attack shape")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    from flask_migrate import upgrade
+
+    from campaigns.models import VOTE_OPEN
+    from pingxuan.db import commit
+    from pingxuan.shell import create_app
+    from tests.factories import Factory
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3", "SECRET_KEY": "bench", "STORAGE_DIR": tmp,
+            "RATELIMIT_ENABLED": False, "TESTING": True,
+        })  # fmt: skip
+        with app.app_context():
+            upgrade()
+            make = Factory()
+            campaign = make.campaign()
+            campaign.vote_status = VOTE_OPEN
+            commit()
+            finalists = [[make.case("public_vote", category_index=c).id for _ in range(5)] for c in range(4)]
+            outcome = run(campaign, make.organizer(), finalists, args.seed, args.honest, args.attack)
+    print(f"vote integrity: {args.honest} honest voters, {args.attack} ballots per attack, seed {args.seed}")
+    print(f"selection: {SELECTION}")
+    print(report(outcome))
+
+
+if __name__ == "__main__":
+    main()
