@@ -3,11 +3,9 @@ public verification and results."""
 
 from __future__ import annotations
 
-from io import BytesIO
 from types import SimpleNamespace
 from typing import Any
 
-from flask import send_file
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -23,6 +21,7 @@ from awards.organizations import confer, conferred, participation
 from awards.ranking import Ranked, category_ranking, decided_ranking
 from campaigns.models import Campaign, Category
 from cases.operations import current_campaign
+from pingxuan import storage
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
@@ -391,8 +390,7 @@ def batch_zip(batch_id: int):
     """Every issued certificate of the batch as one ZIP."""
     _staff()
     batch = _load(CertificateBatch, batch_id, _("No such batch."))
-    return send_file(BytesIO(certificates.batch_zip(batch)), mimetype="application/zip", as_attachment=True,
-                     download_name=f"certificates-batch-{batch.id}.zip")  # fmt: skip
+    return storage.send(certificates.batch_zip(batch), "application/zip", f"certificates-batch-{batch.id}.zip")
 
 
 @blp.route("/certificates/<int:certificate_id>/retry", methods=["POST"])
@@ -432,8 +430,7 @@ def reissue(data: dict[str, Any], certificate_id: int):
 def download(certificate_id: int):
     """A certificate's PDF: organizers any, an applicant unit its own (anything else is not found)."""
     certificate = certificates.get_certificate(certificate_id, require_actor())
-    return send_file(BytesIO(certificates.pdf_of(certificate)), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"{certificate.number}.pdf", etag=certificate.sha256)  # fmt: skip
+    return storage.send(certificates.stored_pdf(certificate), "application/pdf", f"{certificate.number}.pdf")
 
 
 # Public -------------------------------------------------------------------------------------------------

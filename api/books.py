@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
-from flask import send_file
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
@@ -15,6 +13,7 @@ from api.fields import UtcDateTime
 from books import operations as books
 from books.models import PER_CATEGORY, PER_EXPERT, BookRun, MeetingBook
 from campaigns.models import Campaign
+from pingxuan import storage
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
@@ -131,5 +130,4 @@ def retry(book_id: int):
 def pdf(book_id: int):
     """The book's PDF: staff any, an expert their own."""
     book = books.get_book(book_id, require_actor())
-    return send_file(BytesIO(books.pdf_of(book)), mimetype="application/pdf", as_attachment=True,
-                     download_name=books.file_name(book))  # fmt: skip
+    return storage.send(books.stored_pdf(book), "application/pdf", books.file_name(book))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from io import BytesIO
 from typing import Any
 
 import flask
-from flask import send_file
 from flask_smorest import Blueprint
 from marshmallow import Schema
 from webargs.flaskparser import FlaskParser
@@ -27,6 +25,7 @@ from api.schemas import (
 )
 from cases.models import Case
 from cases.operations import attach_file, create_case, get_attachment, get_case, remove_attachment, update_case
+from pingxuan import storage
 from pingxuan.db import commit
 from workflow.history import events as case_events
 from workflow.history import may_see_history
@@ -134,10 +133,8 @@ def upload_attachment(form: dict[str, Any], case_id: int):
 def download_attachment(case_id: int, attachment_id: int):
     """Download an attachment of a case the caller may view."""
     case = get_case(case_id, current_actor())
-    item, data = get_attachment(case, attachment_id)
-    response = send_file(
-        BytesIO(data), mimetype=item.content_type, as_attachment=True, download_name=item.filename, etag=item.sha256
-    )
+    item = get_attachment(case, attachment_id)
+    response = storage.send(item.sha256, item.content_type, item.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import Blueprint, Flask, redirect, send_file, url_for
+from flask import Blueprint, Flask, redirect, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -40,8 +38,9 @@ class ArchivesView(StaffOnly, BaseView):
         record = db.session.get(CampaignArchive, archive_id)
         if record is None or record.status != DONE or not record.sha256:
             raise NotFound(_l("No such archive."))
-        return send_file(BytesIO(storage.read(record.sha256)), mimetype="application/zip", as_attachment=True,
-                         download_name=f"pingxuan-{record.campaign.year}-archive-{record.id}.zip")  # fmt: skip
+        return storage.send(
+            record.sha256, "application/zip", f"pingxuan-{record.campaign.year}-archive-{record.id}.zip"
+        )
 
 
 def register(app: Flask, admin: Admin) -> None:

@@ -114,7 +114,8 @@ def make_archive(record_id: int) -> CampaignArchive:
     os.close(handle)
     try:
         written = write_archive(record.campaign, Path(name))
-        record.sha256 = storage.store(Path(name).read_bytes())
+        with open(name, "rb") as written_file:
+            record.sha256 = storage.store_stream(written_file)[0]
         record.manifest_sha256, record.size = written.manifest_sha256, Path(name).stat().st_size
         record.status, record.error = DONE, None
     except Exception as error:  # shown to the organizer beside the request

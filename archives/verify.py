@@ -63,7 +63,7 @@ def _recount(path: Path, report: Report) -> None:
     with tempfile.TemporaryDirectory(prefix="pingxuan-verify-") as scratch_dir:
         scratch = factory({
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{scratch_dir}/scratch.sqlite3", "SQLALCHEMY_ENGINE_OPTIONS": {},
-            "STORAGE_DIR": f"{scratch_dir}/storage", "SECRET_KEY": current_app.config["SECRET_KEY"],
+            "STORAGE_DIR": f"{scratch_dir}/storage", "STORAGE_URL": "", "SECRET_KEY": current_app.config["SECRET_KEY"],
             "RATELIMIT_STORAGE_URI": "memory://",
             "CELERY": {**current_app.config["CELERY"], "broker_url": "memory://", "task_always_eager": True},
         })  # fmt: skip

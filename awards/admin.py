@@ -23,6 +23,7 @@ from awards.organizations import confer, participation
 from awards.ranking import category_ranking, decided_ranking
 from backoffice.security import StaffOnly, actor
 from campaigns.models import Campaign, Category
+from pingxuan import storage
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
@@ -201,8 +202,7 @@ class CertificatesView(AwardsView):
     @expose("/batches/<int:batch_id>/zip")
     def batch_zip(self, batch_id: int):
         batch = _batch(batch_id)
-        return send_file(BytesIO(certificates.batch_zip(batch)), mimetype="application/zip", as_attachment=True,
-                         download_name=f"certificates-batch-{batch.id}.zip")  # fmt: skip
+        return storage.send(certificates.batch_zip(batch), "application/zip", f"certificates-batch-{batch.id}.zip")
 
     @expose("/<int:certificate_id>/retry", methods=("POST",))
     def retry(self, certificate_id: int):
@@ -243,8 +243,9 @@ class CertificatesView(AwardsView):
     @expose("/<int:certificate_id>/pdf")
     def pdf(self, certificate_id: int):
         certificate = certificates.get_certificate(certificate_id, actor())
-        return send_file(BytesIO(certificates.pdf_of(certificate)), mimetype="application/pdf",
-                         download_name=f"{certificate.number}.pdf")  # fmt: skip
+        return storage.send(
+            certificates.stored_pdf(certificate), "application/pdf", f"{certificate.number}.pdf", as_attachment=False
+        )
 
 
 def _batch(batch_id: int) -> CertificateBatch:

@@ -14,6 +14,7 @@ from accounts.models import User
 from awards import certificates, export, publication
 from campaigns.models import Campaign
 from cases.operations import current_campaign
+from pingxuan import storage
 from pingxuan.cache import RESULTS, cached
 from pingxuan.errors import NotFound
 from pingxuan.extensions import csrf, db, limiter
@@ -166,10 +167,4 @@ def verify_upload():
 def download(certificate_id: int):
     """An applicant's own certificate (staff may download any); anything else is not found."""
     certificate = certificates.get_certificate(certificate_id, _actor())
-    return send_file(
-        BytesIO(certificates.pdf_of(certificate)),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{certificate.number}.pdf",
-        etag=certificate.sha256,
-    )
+    return storage.send(certificates.stored_pdf(certificate), "application/pdf", f"{certificate.number}.pdf")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from flask import Response, abort, flash, has_app_context, redirect, request, send_file
+from flask import Response, abort, flash, has_app_context, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList, IntEqualFilter
 from flask_admin.helpers import get_redirect_target
@@ -29,6 +29,7 @@ from backoffice.security import actor
 from campaigns.models import Campaign, Category, Domain
 from cases.models import Case
 from cases.operations import FIELD_LABELS, REFERENCE_FIELDS, get_attachment, get_case, reclassify_case
+from pingxuan import storage
 from pingxuan.db import commit
 from pingxuan.errors import DomainError
 from pingxuan.extensions import db
@@ -294,7 +295,5 @@ class CaseView(StaffModelView):
     @expose("/attachment/<int:case_id>/<int:attachment_id>/")
     def attachment_view(self, case_id: int, attachment_id: int):
         case = get_case(case_id, actor())
-        attachment, data = get_attachment(case, attachment_id)
-        return send_file(
-            io.BytesIO(data), mimetype=attachment.content_type, download_name=attachment.filename, as_attachment=True
-        )
+        attachment = get_attachment(case, attachment_id)
+        return storage.send(attachment.sha256, attachment.content_type, attachment.filename)

@@ -3,9 +3,7 @@ failed one, download them."""
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import Blueprint, Flask, flash, jsonify, redirect, request, send_file, url_for
+from flask import Blueprint, Flask, flash, jsonify, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_babel import lazy_gettext as _l
 
@@ -13,6 +11,7 @@ from awards.admin import chosen_campaign
 from backoffice.security import StaffOnly, actor
 from books import operations as books
 from books.models import PER_CATEGORY, PER_EXPERT
+from pingxuan import storage
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError
 
@@ -57,8 +56,7 @@ class BooksView(StaffOnly, BaseView):
     @expose("/<int:book_id>/pdf")
     def pdf(self, book_id: int):
         book = books.get_book(book_id, actor())
-        return send_file(BytesIO(books.pdf_of(book)), mimetype="application/pdf", as_attachment=True,
-                         download_name=books.file_name(book))  # fmt: skip
+        return storage.send(books.stored_pdf(book), "application/pdf", books.file_name(book))
 
 
 def register(app: Flask, admin: Admin) -> None:

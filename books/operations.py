@@ -239,10 +239,15 @@ def get_book(book_id: int, actor: User | None) -> MeetingBook:
     raise NotFound(_("No such meeting book."))
 
 
-def pdf_of(book: MeetingBook) -> bytes:
+def stored_pdf(book: MeetingBook) -> str:
+    """The SHA-256 of the book's PDF in storage (to stream it); not found until rendered."""
     if book.status != ISSUED or not book.sha256:
         raise NotFound(_("This book has not been rendered."))
-    return storage.read(book.sha256)
+    return book.sha256
+
+
+def pdf_of(book: MeetingBook) -> bytes:
+    return storage.read(stored_pdf(book))
 
 
 def file_name(book: MeetingBook) -> str:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import Blueprint, render_template, send_file
+from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from accounts.permissions import require_expert
 from books import operations as books
+from pingxuan import storage
 
 bp = Blueprint("books", __name__, template_folder="templates")
 
@@ -24,5 +23,4 @@ def mine():
 @login_required
 def download(book_id: int):
     book = books.get_book(book_id, current_user)
-    return send_file(BytesIO(books.pdf_of(book)), mimetype="application/pdf", as_attachment=True,
-                     download_name=books.file_name(book))  # fmt: skip
+    return storage.send(books.stored_pdf(book), "application/pdf", books.file_name(book))

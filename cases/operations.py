@@ -304,11 +304,12 @@ def remove_attachment(case: Case, actor: User, attachment_id: int) -> None:
     db.session.flush()
 
 
-def get_attachment(case: Case, attachment_id: int) -> tuple[Attachment, bytes]:
+def get_attachment(case: Case, attachment_id: int) -> Attachment:
+    """An attachment of the case; its bytes are streamed from storage by ``pingxuan.storage.send``."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFound(_("No such attachment."))
-    return attachment, storage.read(attachment.sha256)
+    return attachment
 
 
 # Numbering ----------------------------------------------------------------------------------------------

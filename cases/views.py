@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -15,6 +13,7 @@ from forms import show_errors
 from forms.accounts import ConfirmForm
 from forms.cases import LONG_TEXT, AttachmentForm, CaseForm, TransitionForm
 from notifications.operations import list_notifications, unread_count
+from pingxuan import storage
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
@@ -148,17 +147,17 @@ def upload(case_id: int):
     case = _load(case_id, EDIT)
     upload = AttachmentForm()
     if upload.validate_on_submit():
-        storage = upload.file.data
-        data = storage.read() if storage else b""
+        uploaded = upload.file.data
+        data = uploaded.read() if uploaded else b""
         try:
-            ops.attach_file(case, current_user, upload.kind.data or "", getattr(storage, "filename", "") or "", data)
+            ops.attach_file(case, current_user, upload.kind.data or "", getattr(uploaded, "filename", "") or "", data)
         except DomainError as error:
             _refused(upload, error)
             form = CaseForm(formdata=None)
             form.fill_from(case)
             return _form_page(form, case, error.status, upload)
         commit()
-        flash(_("The file “%(name)s” is attached.", name=storage.filename), "success")
+        flash(_("The file “%(name)s” is attached.", name=uploaded.filename), "success")
     return redirect(url_for("cases.edit", case_id=case.id) + "#attachments")
 
 
@@ -177,13 +176,9 @@ def remove_attachment(case_id: int, attachment_id: int):
 def attachment(case_id: int, attachment_id: int):
     """Serve a file only to people who may view its case; never from a static folder."""
     case = _load(case_id)
-    record, data = ops.get_attachment(case, attachment_id)
-    response = send_file(
-        BytesIO(data),
-        mimetype=record.content_type,
-        as_attachment=request.args.get("download") is not None,
-        download_name=record.filename,
-        max_age=0,
+    record = ops.get_attachment(case, attachment_id)
+    response = storage.send(
+        record.sha256, record.content_type, record.filename, as_attachment=request.args.get("download") is not None
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

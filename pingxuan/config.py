@@ -43,6 +43,10 @@ def load(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "STORAGE_DIR": _env("STORAGE_DIR") or str(instance / "storage"),
+        # s3://bucket/prefix: every node and worker shares one bucket (pingxuan.storage); unset: STORAGE_DIR.
+        "STORAGE_URL": _env("STORAGE_URL") or "",
+        "S3_ENDPOINT": _env("S3_ENDPOINT") or None,
+        "S3_REGION": _env("S3_REGION") or None,
         "MAX_UPLOAD_BYTES": int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": (int(_env("MAX_UPLOAD_MB", "20")) + 1) * 1024 * 1024,
         "CELERY": {

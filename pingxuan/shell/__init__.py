@@ -31,7 +31,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     inputs.init_app(app)  # first: the bounded ``int`` converter must exist before any rule is added
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # options follow the database actually used
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
-    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("STORAGE_URL"):  # the local folder backend
+        Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per rendering step otherwise
 
