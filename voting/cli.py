@@ -62,12 +62,16 @@ def recount_command(year: int | None, fix: bool) -> None:
 
 @click.command("close-due-votes")
 def close_due_votes_command() -> None:
-    """Close every open public vote whose window has ended (what Celery beat runs each night)."""
+    """Close every open public vote whose window has ended and empty the user agents past their retention (what
+    Celery beat runs each night)."""
     from pingxuan.db import commit
-    from voting.window import close_due_votes
+    from voting.window import close_due_votes, purge_user_agents
 
     closed = close_due_votes()
+    purged = purge_user_agents()
     commit()
+    if purged:
+        click.echo(f"Emptied the user agents of {purged} ballots past their retention.")
     if not closed:
         click.echo("No open vote is past its window.")
     for campaign in closed:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from accounts.models import User
 from accounts.permissions import require_staff
@@ -12,6 +15,7 @@ from pingxuan.cache import SHOWCASE, bump
 from pingxuan.clock import today
 from pingxuan.errors import Conflict
 from pingxuan.extensions import db
+from voting.models import Ballot
 
 
 def open_vote(campaign: Campaign, actor: User) -> Campaign:
@@ -38,6 +42,25 @@ def close_vote(campaign: Campaign, actor: User | None) -> Campaign:
     return campaign
 
 
+def purge_user_agents(on: date | None = None) -> int:
+    """Empty the raw user agents of ballots whose vote closed at least ``VOTE_UA_RETENTION_DAYS`` ago.
+
+    A user agent can help identify a person; once the vote is over only the derived evidence is needed (family,
+    automation flag), and the ballots themselves stay, so the counts remain verifiable by a recount. A closed
+    vote without a closing date is purged at once. Returns the ballots changed.
+    """
+    days = int(current_app.config.get("VOTE_UA_RETENTION_DAYS", 30))
+    cutoff = (on or today()) - timedelta(days=days)
+    closed = select(Campaign.id).where(
+        Campaign.vote_status == VOTE_CLOSED, or_(Campaign.vote_closes.is_(None), Campaign.vote_closes <= cutoff)
+    )
+    result = db.session.execute(
+        update(Ballot).where(Ballot.campaign_id.in_(closed), Ballot.user_agent != "").values(user_agent=""),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount or 0
+
+
 def close_due_votes() -> list[Campaign]:
     """Close every open vote whose window has ended (run by Celery beat and the CLI)."""
     due = db.session.scalars(
@@ -50,4 +73,4 @@ def close_due_votes() -> list[Campaign]:
     return list(due)
 
 
-__all__ = ["VOTE_NOT_OPEN", "close_due_votes", "close_vote", "open_vote"]
+__all__ = ["VOTE_NOT_OPEN", "close_due_votes", "close_vote", "open_vote", "purge_user_agents"]

@@ -342,3 +342,29 @@ def test_api_previews_and_invalidates_a_selection(setup, client, make, bearer): 
     done = client.post(base + "/invalidate", json={**body, "reason": "刷票", "expected": 30}, headers=organizer)
     assert done.get_json() == {"invalidated": 30}
     assert counts([a.id])[a.id] == live - 30 and recount(campaign) == []
+
+
+def test_raw_user_agents_are_emptied_after_the_retention_and_the_counts_stay_verifiable(app, make):
+    from campaigns.models import VOTE_CLOSED
+    from pingxuan.clock import today
+    from voting.window import purge_user_agents
+
+    campaign = make.campaign()
+    campaign.vote_status = VOTE_OPEN
+    commit()
+    case = make.case("public_vote")
+    voter = Votes(campaign).voter()
+    commit()
+    ballot_id = cast_vote(voter.id, case.id, "10.1.2.3", "Mozilla/5.0 HeadlessChrome/120 Safari/537.36").ballot_id
+    commit()
+    assert purge_user_agents() == 0  # the vote is open
+    campaign.vote_status, campaign.vote_closes = VOTE_CLOSED, today() - timedelta(days=10)
+    commit()
+    assert purge_user_agents() == 0  # closed 10 days ago: within the 30 days kept
+    app.config["VOTE_UA_RETENTION_DAYS"] = 7
+    assert purge_user_agents() == 1
+    commit()
+    ballot = db.session.get(Ballot, ballot_id)
+    db.session.refresh(ballot)
+    assert ballot.user_agent == "" and (ballot.ua_family, ballot.automated) == ("headless", True)
+    assert recount(campaign) == [] and counts([case.id])[case.id] == 1
