@@ -37,6 +37,7 @@ def init_api(app: Flask) -> None:
         accounts,
         awards,
         books,
+        campaign_setup,
         campaigns,
         cases,
         eligibility,

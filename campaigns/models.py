@@ -107,3 +107,21 @@ class Organization(db.Model):
 
     def __str__(self) -> str:
         return self.name_zh
+
+
+class SettingChange(db.Model):
+    """One field of a campaign's set-up changed by someone: kept with its value before and after, never edited."""
+
+    __tablename__ = "setting_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    subject: Mapped[str] = mapped_column(String(20))  # campaign | category | domain | rubric | import
+    subject_id: Mapped[int | None]
+    field: Mapped[str] = mapped_column(String(60))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    campaign: Mapped[Campaign] = relationship()

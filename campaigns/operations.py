@@ -85,17 +85,9 @@ def _as_date(value: Any) -> date | None:
 
 
 def check_campaign_settings(campaign: Campaign) -> None:
-    """Settings staff edit must make sense together: windows open before they close, weights add up to 100."""
-    errors: dict[str, str] = {}
-    for window in ("submission", "review", "vote"):
-        opens, closes = getattr(campaign, f"{window}_opens"), getattr(campaign, f"{window}_closes")
-        if opens and closes and closes < opens:
-            errors[f"{window}_closes"] = _("The window closes before it opens.")
-    for name in ("awards_per_category", "reviewers_per_case"):
-        if (getattr(campaign, name) or 0) < 1:
-            errors[name] = _("At least 1.")
-    expert, public = campaign.expert_weight, campaign.public_weight
-    if expert is None or public is None or not (0 <= expert <= 100 and 0 <= public <= 100) or expert + public != 100:
-        errors["public_weight"] = _("The expert and public weights add up to 100.")
+    """Settings staff edit must make sense together: windows in order, weights adding up to 100, …"""
+    from campaigns.settings import campaign_errors, settings_of  # settings reads the domains above campaigns
+
+    errors = campaign_errors(settings_of(campaign))
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)

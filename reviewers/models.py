@@ -99,6 +99,8 @@ class Criterion(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    # Empty: the campaign's rubric; set: a category's own rubric, which replaces the campaign's for its cases.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), index=True)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     weight: Mapped[int]  # percent; a rubric's weights add up to 100

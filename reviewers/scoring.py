@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from accounts.models import User
 from accounts.permissions import require_expert, require_staff
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Category
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid
 from pingxuan.extensions import db
@@ -41,10 +41,14 @@ DEFAULT_RUBRIC = (
 )
 
 
-def rubric(campaign: Campaign) -> list[Criterion]:
-    return list(
-        db.session.scalars(select(Criterion).where(Criterion.campaign_id == campaign.id).order_by(Criterion.position))
-    )
+def rubric(campaign: Campaign, category: Category | None = None) -> list[Criterion]:
+    """The criteria a case of ``category`` is scored on: its own rubric if it has one, else the campaign's."""
+    query = select(Criterion).where(Criterion.campaign_id == campaign.id).order_by(Criterion.position)
+    if category is not None:
+        own = list(db.session.scalars(query.where(Criterion.category_id == category.id)))
+        if own:
+            return own
+    return list(db.session.scalars(query.where(Criterion.category_id.is_(None))))
 
 
 def ensure_default_rubric(campaign: Campaign) -> list[Criterion]:
@@ -87,7 +91,7 @@ def save_review(
         raise Conflict(_("This review is closed. An organizer can reopen it."))
     if not has_permission(actor, assignment.case, REVIEW):
         raise Conflict(_("The case is not under expert review any more."))
-    criteria = rubric(assignment.case.campaign)
+    criteria = rubric(assignment.case.campaign, assignment.case.category)
     values, errors = _clean_scores(criteria, scores, complete=submit)
     if errors:
         raise Invalid(_("Please correct the marked scores."), errors)
@@ -141,7 +145,7 @@ def enter_review_for_expert(
         raise Conflict(_("This review is closed: the assignment was declined, waived or replaced."))
     if not has_permission(assignment.expert, assignment.case, REVIEW):
         raise Conflict(_("The case is not under expert review any more."))
-    criteria = rubric(assignment.case.campaign)
+    criteria = rubric(assignment.case.campaign, assignment.case.category)
     submit = submit or assignment.status == SUBMITTED
     values, errors = _clean_scores(criteria, scores, complete=submit)
     if errors:

@@ -448,7 +448,7 @@ def ranking():
         category=category,
         results=results,
         reviews=reviews,
-        criteria=scoring.rubric(campaign),
+        criteria=scoring.rubric(campaign, category),
         status_labels=STATUS_LABELS,
         submitted=SUBMITTED,
         open_statuses=OPEN,
@@ -554,7 +554,7 @@ def my_reviews():
     assignments = assigning.assignments_of(current_user)
     rows = []
     for a in assignments:
-        criteria = len(scoring.rubric(a.case.campaign))
+        criteria = len(scoring.rubric(a.case.campaign, a.case.category))
         scored = len(a.review.scores) if a.review is not None else 0
         rows.append((a, scored, criteria))
     return render_template(
@@ -615,7 +615,7 @@ def score(case_id: int):
     if case is None:
         raise NotFound(_("No such case."))
     mine = assigning.assignment_for(case, current_user)  # 403 for anyone the case is not assigned to
-    criteria = scoring.rubric(case.campaign)
+    criteria = scoring.rubric(case.campaign, case.category)
     review = mine.review
     read_only = review is not None and review.status == SUBMITTED_REVIEW
     form = review_form(criteria)

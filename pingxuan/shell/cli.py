@@ -17,12 +17,14 @@ group = AppGroup("pingxuan", help="pingxuan administration: demo data, administr
 def register(app: Flask) -> None:
     app.cli.add_command(group)
     from archives.cli import register as register_archive_commands
+    from campaigns.cli import register as register_campaign_commands
     from reviewers.cli import register as register_review_commands
     from voting.cli import register as register_vote_commands
 
     register_review_commands(group)
     register_vote_commands(group)
     register_archive_commands(group)
+    register_campaign_commands(group)
 
 
 @group.command("demo")

@@ -4,7 +4,7 @@ from accounts.models import ApiToken, Invitation, Unit, User
 from archives.models import CampaignArchive
 from awards.models import Certificate, CertificateBatch, OrganizationAward
 from books.models import BookRun, MeetingBook
-from campaigns.models import Campaign, Category, Domain, Organization
+from campaigns.models import Campaign, Category, Domain, Organization, SettingChange
 from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
 from reviewers.models import Assignment, Conflict, Criterion, Expert, Proposal, Review, ReviewAudit, Score
@@ -16,4 +16,5 @@ __all__ = [
     "Expert", "Invitation", "Notification", "Organization", "OutboxMail", "Proposal", "Review", "ReviewAudit",
     "Score", "Unit", "User", "WorkflowEvent", "Ballot", "BallotAudit", "OtpChallenge", "SmsMessage", "Voter",
     "VoteCount", "Certificate", "CertificateBatch", "OrganizationAward", "CampaignArchive", "BookRun", "MeetingBook",
+    "SettingChange",
 ]  # fmt: skip

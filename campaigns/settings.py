@@ -1,0 +1,457 @@
+"""Editing a campaign's set-up: settings, categories, domains and rubric, validated, audited and locked by phase.
+
+Every change goes through here, whether it comes from the back office, the API, a YAML import or a clone: each
+changed field is kept as a :class:`SettingChange` with its value before and after. A setting whose change
+would alter decisions already taken is refused once its phase has started, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+
+from accounts.models import User
+from accounts.permissions import require_staff
+from campaigns.models import Campaign, Category, Domain, SettingChange
+from cases.models import Case
+from pingxuan.errors import Conflict, Invalid
+from pingxuan.extensions import db
+from reviewers.models import Assignment, Criterion, Review, Score
+from workflow.definition import TRANSITION_BY_NAME
+from workflow.models import WorkflowEvent
+
+TEXT, DAY, OPTIONAL_DAY, NUMBER, OPTIONAL_NUMBER, FLAG = "text", "date", "date?", "int", "int?", "bool"
+
+# Every setting of a campaign staff may edit, with its kind. vote_status (the vote module opens and closes the
+# vote) and is_current (set_current_campaign) are not settings.
+CAMPAIGN_FIELDS: dict[str, str] = {
+    "year": NUMBER,
+    "title_zh": TEXT,
+    "title_en": TEXT,
+    "organizer_zh": TEXT,
+    "organizer_en": TEXT,
+    "in_operation_before": DAY,
+    "submission_opens": OPTIONAL_DAY,
+    "submission_closes": OPTIONAL_DAY,
+    "review_opens": OPTIONAL_DAY,
+    "review_closes": OPTIONAL_DAY,
+    "vote_opens": OPTIONAL_DAY,
+    "vote_closes": OPTIONAL_DAY,
+    "awards_per_category": NUMBER,
+    "shortlist_per_category": OPTIONAL_NUMBER,
+    "reviewers_per_case": NUMBER,
+    "expert_weight": NUMBER,
+    "public_weight": NUMBER,
+    "votes_per_category_per_day": NUMBER,
+    "show_live_counts": FLAG,
+    "organization_awards": NUMBER,
+    "blind_review": FLAG,
+}
+WINDOWS = ("submission", "review", "vote")
+CATEGORY_FIELDS = {"code": TEXT, "abbr": TEXT, "name_zh": TEXT, "name_en": TEXT, "award_zh": TEXT, "award_en": TEXT}
+DOMAIN_FIELDS = {"name_zh": TEXT, "name_en": TEXT, "description": TEXT}
+CRITERION_FIELDS = ("name_zh", "name_en", "weight", "max_score", "guidance_zh", "guidance_en")
+
+_SUBMITTED_LOCK = ("year", "in_operation_before")  # case numbers and eligibility were decided with them
+_AWARDS_LOCK = ("expert_weight", "public_weight", "awards_per_category", "shortlist_per_category")
+_CATEGORY_STRUCTURE = ("code", "abbr", "position")  # case numbers and the categories cases are in
+
+
+# Phases ----------------------------------------------------------------------------------------------------
+
+
+def submissions_started(campaign: Campaign) -> bool:
+    if campaign.id is None:
+        return False
+    return bool(
+        db.session.scalar(select(exists().where(Case.campaign_id == campaign.id, Case.submitted_at.is_not(None))))
+    )
+
+
+def scoring_started(campaign: Campaign) -> bool:
+    if campaign.id is None:
+        return False
+    scored = (
+        select(Score.id)
+        .join(Review, Score.review_id == Review.id)
+        .join(Assignment, Review.assignment_id == Assignment.id)
+        .join(Case, Assignment.case_id == Case.id)
+        .where(Case.campaign_id == campaign.id)
+    )
+    return bool(db.session.scalar(select(exists(scored))))
+
+
+def awards_confirmed(campaign: Campaign) -> bool:
+    if campaign.id is None:
+        return False
+    decided = [TRANSITION_BY_NAME["award"].name, TRANSITION_BY_NAME["not_award"].name]
+    events = (
+        select(WorkflowEvent.id)
+        .join(Case, WorkflowEvent.case_id == Case.id)
+        .where(Case.campaign_id == campaign.id, WorkflowEvent.transition.in_(decided))
+    )
+    return bool(db.session.scalar(select(exists(events))))
+
+
+def locked_settings(campaign: Campaign) -> dict[str, str]:
+    """Settings that may not change any more, each with the reason (shown beside the field)."""
+    locks: dict[str, str] = {}
+    if submissions_started(campaign):
+        for name in _SUBMITTED_LOCK:
+            locks[name] = _("Locked: cases have been submitted under this setting.")
+    if awards_confirmed(campaign):
+        for name in _AWARDS_LOCK:
+            locks[name] = _("Locked: awards have been confirmed with this setting.")
+    return locks
+
+
+# Values ------------------------------------------------------------------------------------------------------
+
+
+def _coerce(kind: str, value: Any) -> tuple[Any, str | None]:
+    """A submitted value as the column wants it, or an error message."""
+    if value in ("", None) and kind in (OPTIONAL_DAY, OPTIONAL_NUMBER):
+        return None, None
+    try:
+        if kind == TEXT:
+            text = str(value if value is not None else "").strip()
+            return text, None
+        if kind in (DAY, OPTIONAL_DAY):
+            if value in ("", None):
+                return None, _("This field is required.")
+            return (value if isinstance(value, date) else date.fromisoformat(str(value))), None
+        if kind in (NUMBER, OPTIONAL_NUMBER):
+            if value in ("", None) or isinstance(value, bool):
+                return None, _("Enter a whole number.")
+            return int(value), None
+        if kind == FLAG:
+            if isinstance(value, bool):
+                return value, None
+            text = str(value).strip().lower()
+            if text in ("true", "1", "yes", "y", "on"):
+                return True, None
+            if text in ("false", "0", "no", "n", "off", ""):
+                return False, None
+            return None, _("Enter true or false.")
+    except (TypeError, ValueError):
+        pass
+    return None, _("Enter a date as YYYY-MM-DD.") if kind in (DAY, OPTIONAL_DAY) else _("Enter a whole number.")
+
+
+def campaign_errors(values: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with a campaign's settings taken together (field → message)."""
+    errors: dict[str, str] = {}
+    for name in ("title_zh", "title_en"):
+        if not values.get(name):
+            errors[name] = _("This field is required.")
+    year = values.get("year")
+    if year is None or not 2000 <= year <= 2100:
+        errors["year"] = _("Enter a year between 2000 and 2100.")
+    for window in WINDOWS:
+        opens, closes = values.get(f"{window}_opens"), values.get(f"{window}_closes")
+        if opens and closes and closes < opens:
+            errors[f"{window}_closes"] = _("The window closes before it opens.")
+    for earlier, later in zip(WINDOWS, WINDOWS[1:], strict=False):
+        for end in ("opens", "closes"):
+            first, then = values.get(f"{earlier}_{end}"), values.get(f"{later}_{end}")
+            if first and then and then < first and f"{later}_{end}" not in errors:
+                errors[f"{later}_{end}"] = _("The windows follow each other: submission, review, then the vote.")
+    cutoff, opens = values.get("in_operation_before"), values.get("submission_opens")
+    if cutoff and opens and cutoff > opens:
+        errors["in_operation_before"] = _("The cut-off date comes before submission opens.")
+    for name in ("awards_per_category", "reviewers_per_case", "votes_per_category_per_day"):
+        if (values.get(name) or 0) < 1:
+            errors[name] = _("At least 1.")
+    if (values.get("organization_awards") or 0) < 0:
+        errors["organization_awards"] = _("Zero or more.")
+    shortlist, awards = values.get("shortlist_per_category"), values.get("awards_per_category") or 0
+    if shortlist is not None and shortlist < awards:
+        errors["shortlist_per_category"] = _("The shortlist holds at least as many cases as are awarded.")
+    expert, public = values.get("expert_weight"), values.get("public_weight")
+    if expert is None or public is None or not (0 <= expert <= 100 and 0 <= public <= 100) or expert + public != 100:
+        errors["public_weight"] = _("The expert and public weights add up to 100.")
+    return errors
+
+
+def settings_of(campaign: Campaign) -> dict[str, Any]:
+    return {name: getattr(campaign, name) for name in CAMPAIGN_FIELDS}
+
+
+def _shown(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)
+
+
+def audit(
+    campaign: Campaign, actor: User | None, subject: str, subject_id: int | None, field: str, before, after
+) -> None:
+    db.session.add(SettingChange(
+        campaign=campaign, actor_id=actor.id if actor is not None else None, subject=subject,
+        subject_id=subject_id, field=field, before=_shown(before), after=_shown(after),
+    ))  # fmt: skip
+
+
+def _apply(target: Any, fields: dict[str, str], changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The new values (coerced) of the fields that change, and the field errors of the input."""
+    wanted, errors = {}, {}
+    for name, raw in changes.items():
+        if name not in fields:
+            errors[name] = _("Unknown field.")
+            continue
+        value, error = _coerce(fields[name], raw)
+        if error:
+            errors[name] = error
+        elif value != getattr(target, name, None):
+            wanted[name] = value
+    return wanted, errors
+
+
+def _refuse(errors: dict[str, str]) -> None:
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+
+
+# Campaign ----------------------------------------------------------------------------------------------------
+
+
+def update_campaign(campaign: Campaign, changes: dict[str, Any], actor: User) -> dict[str, tuple[Any, Any]]:
+    """Change some settings of a campaign; all or nothing. Returns field → (before, after) of what changed."""
+    require_staff(actor)
+    wanted, errors = _apply(campaign, CAMPAIGN_FIELDS, changes)
+    locks = locked_settings(campaign)
+    errors.update({name: locks[name] for name in wanted if name in locks})
+    _refuse(errors)
+    _refuse({k: v for k, v in campaign_errors({**settings_of(campaign), **wanted}).items()})
+    if "year" in wanted and db.session.scalar(
+        select(exists().where(Campaign.year == wanted["year"], Campaign.id != campaign.id))
+    ):
+        _refuse({"year": _("A campaign for %(year)d exists already.", year=wanted["year"])})
+    changed = {}
+    for name, value in wanted.items():
+        changed[name] = (getattr(campaign, name), value)
+        audit(campaign, actor, "campaign", campaign.id, name, getattr(campaign, name), value)
+        setattr(campaign, name, value)
+    db.session.flush()
+    return changed
+
+
+def setting_changes(campaign: Campaign, limit: int = 500) -> list[SettingChange]:
+    query = (
+        select(SettingChange)
+        .where(SettingChange.campaign_id == campaign.id)
+        .order_by(SettingChange.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+# Categories and domains ----------------------------------------------------------------------------------------
+
+
+def _category_errors(campaign: Campaign, values: dict[str, Any], category: Category | None) -> dict[str, str]:
+    errors = {}
+    for name in ("code", "abbr", "name_zh", "name_en"):
+        if not values.get(name):
+            errors[name] = _("This field is required.")
+    abbr = values.get("abbr") or ""
+    if abbr and not (abbr.isascii() and abbr.isalpha() and abbr.isupper() and len(abbr) <= 4):
+        errors["abbr"] = _("One to four capital letters (they go into case numbers).")
+    for name in ("code", "abbr"):
+        clash = [c for c in campaign.categories if c is not category and getattr(c, name) == values.get(name)]
+        if values.get(name) and clash:
+            errors[name] = _("Another category of this campaign uses it.")
+    return errors
+
+
+def _structure_lock(campaign: Campaign) -> str | None:
+    if submissions_started(campaign):
+        return _("Locked: cases have been submitted in these categories.")
+    return None
+
+
+def add_category(campaign: Campaign, values: dict[str, Any], actor: User) -> Category:
+    require_staff(actor)
+    lock = _structure_lock(campaign)
+    if lock:
+        raise Conflict(lock)
+    category = Category(position=len(campaign.categories), **{name: "" for name in CATEGORY_FIELDS})
+    wanted, errors = _apply(category, CATEGORY_FIELDS, values)
+    _refuse(errors)
+    for name, value in wanted.items():
+        setattr(category, name, value)
+    _refuse(_category_errors(campaign, wanted, category))
+    campaign.categories.append(category)
+    db.session.flush()
+    audit(campaign, actor, "category", category.id, "created", None, {n: getattr(category, n) for n in CATEGORY_FIELDS})
+    db.session.flush()
+    return category
+
+
+def update_category(category: Category, values: dict[str, Any], actor: User) -> dict[str, tuple[Any, Any]]:
+    """Rename a category or change its award titles; its code, abbreviation and place lock with the first case."""
+    require_staff(actor)
+    campaign = category.campaign
+    wanted, errors = _apply(category, {**CATEGORY_FIELDS, "position": NUMBER}, values)
+    lock = _structure_lock(campaign)
+    if lock:
+        errors.update({name: lock for name in wanted if name in _CATEGORY_STRUCTURE})
+    _refuse(errors)
+    merged = {**{n: getattr(category, n) for n in CATEGORY_FIELDS}, **wanted}
+    _refuse(_category_errors(campaign, merged, category))
+    changed = {}
+    for name, value in wanted.items():
+        changed[name] = (getattr(category, name), value)
+        audit(campaign, actor, "category", category.id, name, getattr(category, name), value)
+        setattr(category, name, value)
+    if "position" in wanted:
+        _reorder(campaign.categories, category, wanted["position"])
+    db.session.flush()
+    return changed
+
+
+def _reorder(items: list, moved: Any, position: int) -> None:
+    """Put ``moved`` at ``position`` and number every item 0..n-1 again."""
+    rest = [item for item in sorted(items, key=lambda i: (i.position, i.id or 0)) if item is not moved]
+    rest.insert(max(0, min(position, len(rest))), moved)
+    for index, item in enumerate(rest):
+        item.position = index
+
+
+def add_domain(category: Category, values: dict[str, Any], actor: User) -> Domain:
+    require_staff(actor)
+    domain = Domain(position=len(category.domains), name_zh="", name_en="", description="")
+    wanted, errors = _apply(domain, DOMAIN_FIELDS, values)
+    _refuse(errors)
+    for name, value in wanted.items():
+        setattr(domain, name, value)
+    _refuse(_domain_errors(category, domain))
+    category.domains.append(domain)
+    db.session.flush()
+    audit(
+        category.campaign, actor, "domain", domain.id, "created", None, {n: getattr(domain, n) for n in DOMAIN_FIELDS}
+    )
+    db.session.flush()
+    return domain
+
+
+def _domain_errors(category: Category, domain: Domain) -> dict[str, str]:
+    errors = {name: _("This field is required.") for name in ("name_zh", "name_en") if not getattr(domain, name)}
+    if any(d is not domain and d.name_zh == domain.name_zh for d in category.domains):
+        errors["name_zh"] = _("Another domain of this category has this name.")
+    return errors
+
+
+def update_domain(domain: Domain, values: dict[str, Any], actor: User) -> dict[str, tuple[Any, Any]]:
+    require_staff(actor)
+    wanted, errors = _apply(domain, {**DOMAIN_FIELDS, "position": NUMBER}, values)
+    _refuse(errors)
+    before = {name: getattr(domain, name) for name in wanted}
+    for name, value in wanted.items():
+        setattr(domain, name, value)
+    try:
+        _refuse(_domain_errors(domain.category, domain))
+    except Invalid:
+        for name, value in before.items():
+            setattr(domain, name, value)
+        raise
+    for name, value in wanted.items():
+        audit(domain.category.campaign, actor, "domain", domain.id, name, before[name], value)
+    if "position" in wanted:
+        _reorder(domain.category.domains, domain, wanted["position"])
+    db.session.flush()
+    return {name: (before[name], wanted[name]) for name in wanted}
+
+
+# Rubric ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CriterionInput:
+    name_zh: str
+    name_en: str
+    weight: int
+    max_score: int
+    guidance_zh: str = ""
+    guidance_en: str = ""
+
+
+def own_rubric(campaign: Campaign, category: Category | None = None) -> list[Criterion]:
+    """The criteria defined at exactly this level (the campaign's, or one category's own), in order."""
+    query = select(Criterion).where(Criterion.campaign_id == campaign.id).order_by(Criterion.position)
+    if category is None:
+        query = query.where(Criterion.category_id.is_(None))
+    else:
+        query = query.where(Criterion.category_id == category.id)
+    return list(db.session.scalars(query))
+
+
+def criterion_values(criterion: Criterion) -> dict[str, Any]:
+    return {name: getattr(criterion, name) for name in CRITERION_FIELDS}
+
+
+def _clean_rubric(items: list[dict[str, Any]]) -> tuple[list[CriterionInput], dict[str, str]]:
+    cleaned, errors = [], {}
+    kinds = {"name_zh": TEXT, "name_en": TEXT, "weight": NUMBER, "max_score": NUMBER, "guidance_zh": TEXT,
+             "guidance_en": TEXT}  # fmt: skip
+    for index, item in enumerate(items):
+        values = {}
+        for name, kind in kinds.items():
+            raw = item.get(name, "" if kind == TEXT else None)
+            value, error = _coerce(kind, raw)
+            if error or (name in ("name_zh", "name_en") and not value):
+                errors[f"criteria.{index}.{name}"] = error or _("This field is required.")
+            values[name] = value
+        if values["weight"] is not None and not 0 < values["weight"] <= 100:
+            errors[f"criteria.{index}.weight"] = _("A weight between 1 and 100.")
+        if values["max_score"] is not None and values["max_score"] <= 0:
+            errors[f"criteria.{index}.max_score"] = _("A maximum score above zero.")
+        cleaned.append(CriterionInput(**values))
+    if cleaned and not errors and sum(c.weight for c in cleaned) != 100:
+        errors["criteria"] = _("The weights of the rubric must add up to 100.")
+    return cleaned, errors
+
+
+def set_rubric(
+    campaign: Campaign, items: list[dict[str, Any]], actor: User, category: Category | None = None
+) -> list[Criterion]:
+    """Replace the campaign's rubric (or a category's own; an empty list for a category drops its own rubric).
+
+    Locked once the first score is entered: a new rubric would change the meaning of the scores given.
+    """
+    require_staff(actor)
+    if category is not None and category.campaign_id != campaign.id:
+        raise Invalid(_("This category is not in this campaign."), {"category_id": _("Choose a category of it.")})
+    if category is None and not items:
+        raise Invalid(_("Please correct the marked fields."), {"criteria": _("A rubric needs at least one criterion.")})
+    cleaned, errors = _clean_rubric(items)
+    _refuse(errors)
+    existing = own_rubric(campaign, category)
+    before = [criterion_values(c) for c in existing]
+    after = [vars(c) for c in cleaned]
+    if before == after:
+        return existing
+    if scoring_started(campaign):
+        raise Conflict(
+            _("The rubric is locked: experts have started scoring with it."),
+            reasons=[_("The rubric is locked: experts have started scoring with it.")],
+        )
+    for criterion in existing:
+        db.session.delete(criterion)
+    db.session.flush()
+    for position, item in enumerate(cleaned):
+        db.session.add(Criterion(
+            campaign_id=campaign.id, category_id=category.id if category else None, position=position, **vars(item)
+        ))  # fmt: skip
+    audit(campaign, actor, "rubric", category.id if category else None, "criteria", before or None, after or None)
+    db.session.flush()
+    return own_rubric(campaign, category)
