@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,6 +16,19 @@ from backoffice.cases import state_title, transition_title
 from backoffice.security import actor
 from campaigns.models import VOTE_CLOSED, VOTE_NOT_OPEN, VOTE_OPEN, Campaign, Category, Domain
 from campaigns.operations import check_campaign_settings, set_current_campaign
+from campaigns.settings import (
+    CAMPAIGN_FIELDS,
+    CATEGORY_FIELDS,
+    DOMAIN_FIELDS,
+    add_category,
+    add_domain,
+    audit,
+    locked_settings,
+    settings_of,
+    update_campaign,
+    update_category,
+    update_domain,
+)
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
@@ -66,6 +80,11 @@ class CampaignView(StaffModelView):
         "reviewers_per_case": _l("Reviewers per case"),
         "expert_weight": _l("Expert weight (%)"),
         "public_weight": _l("Public weight (%)"),
+        "shortlist_per_category": _l("Finalists per category (empty: twice the awards)"),
+        "votes_per_category_per_day": _l("Votes per voter per category per day"),
+        "show_live_counts": _l("Show vote counts while the vote is open"),
+        "organization_awards": _l("Organization awards"),
+        "blind_review": _l("Blind review (experts' books omit the units)"),
         "is_current": _l("Current campaign"),
         "created_at": _l("Created"),
     }
@@ -76,26 +95,49 @@ class CampaignView(StaffModelView):
     form_columns = (
         "year", "title_zh", "title_en", "organizer_zh", "organizer_en", "in_operation_before",
         "submission_opens", "submission_closes", "review_opens", "review_closes", "vote_opens", "vote_closes",
-        "awards_per_category", "reviewers_per_case", "expert_weight", "public_weight", "is_current",
+        "awards_per_category", "shortlist_per_category", "reviewers_per_case", "expert_weight", "public_weight",
+        "votes_per_category_per_day", "show_live_counts", "organization_awards", "blind_review", "is_current",
     )  # fmt: skip
+
+    def edit_form(self, obj: Campaign | None = None) -> Form:
+        """Settings locked by the campaign's phase are shown read-only, with the reason beneath."""
+        form = super().edit_form(obj)
+        if obj is not None:
+            for name, reason in locked_settings(obj).items():
+                field = form._fields.get(name)
+                if field is not None:
+                    field.render_kw = {**(field.render_kw or {}), "readonly": True, "disabled": True}
+                    field.description = reason
+        return form
 
     def save_new(self, form: Form) -> Campaign:
         wanted = bool(form.is_current.data)
         campaign = Campaign()
         form.populate_obj(campaign)
+        for column in Campaign.__table__.columns:  # fields left empty take the column's default
+            if getattr(campaign, column.key, None) is None and column.default is not None and not callable(
+                column.default.arg
+            ):
+                setattr(campaign, column.key, column.default.arg)
         campaign.is_current = False
         db.session.add(campaign)
         check_campaign_settings(campaign)
         db.session.flush()
+        audit(campaign, actor(), "campaign", campaign.id, "created", None, settings_of(campaign))
         if wanted:
             set_current_campaign(campaign)
         return campaign
 
     def save_existing(self, form: Form, campaign: Campaign) -> None:
+        """Every change goes through campaigns.settings: checked together, locked by phase, audited."""
         was_current, wanted = campaign.is_current, bool(form.is_current.data)
-        form.populate_obj(campaign)
-        campaign.is_current = was_current
-        check_campaign_settings(campaign)
+        locks = locked_settings(campaign)
+        changes = {
+            name: field.data
+            for name, field in form._fields.items()
+            if name in CAMPAIGN_FIELDS and not (name in locks and name not in request.form)
+        }
+        update_campaign(campaign, changes, actor())
         if wanted and not was_current:
             set_current_campaign(campaign)
         elif was_current and not wanted:
@@ -120,7 +162,19 @@ class CategoryView(StaffModelView):
     column_filters = (IntEqualFilter(Category.campaign_id, _l("Campaign")),)
     column_default_sort = [("campaign_id", True), ("position", False)]
     form_columns = ("campaign", "position", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
+    form_create_rules = ("campaign", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
+    form_edit_rules = ("position", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
     column_formatters = {"campaign": lambda view, context, model, name: model.campaign.year}
+
+    def save_new(self, form: Form) -> Category:
+        campaign = form.campaign.data
+        if campaign is None:
+            raise Invalid(_("Please correct the marked fields."), {"campaign": _("This field is required.")})
+        return add_category(campaign, {n: form[n].data for n in CATEGORY_FIELDS}, actor())  # placed last
+
+    def save_existing(self, form: Form, category: Category) -> None:
+        fields = (*CATEGORY_FIELDS, "position")
+        update_category(category, {n: form[n].data for n in fields if n in form._fields}, actor())
 
 
 class DomainView(StaffModelView):
@@ -135,6 +189,18 @@ class DomainView(StaffModelView):
     column_filters = (IntEqualFilter(Domain.category_id, _l("Category")),)
     column_default_sort = [("category_id", False), ("position", False)]
     form_columns = ("category", "position", "name_zh", "name_en", "description")
+    form_create_rules = ("category", "name_zh", "name_en", "description")
+    form_edit_rules = ("position", "name_zh", "name_en", "description")
+
+    def save_new(self, form: Form) -> Domain:
+        category = form.category.data
+        if category is None:
+            raise Invalid(_("Please correct the marked fields."), {"category": _("This field is required.")})
+        return add_domain(category, {n: form[n].data or "" for n in DOMAIN_FIELDS}, actor())  # placed last
+
+    def save_existing(self, form: Form, domain: Domain) -> None:
+        fields = (*DOMAIN_FIELDS, "position")
+        update_domain(domain, {n: form[n].data for n in fields if n in form._fields}, actor())
     column_formatters = {
         "category": lambda view, context, model, name: (
             f"{model.category.campaign.year} · {pick(model.category, 'name')}"
