@@ -1,7 +1,7 @@
 """campaign setting changes audited; rubric per category
 
 Revision ID: f00e1dd4872a
-Revises: 71060a984b7c
+Revises: 8deb78517646
 Create Date: 2026-11-29 01:40:14.596842
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f00e1dd4872a'
-down_revision = '71060a984b7c'
+down_revision = '8deb78517646'
 branch_labels = None
 depends_on = None
 
