@@ -115,8 +115,10 @@ class CampaignView(StaffModelView):
         campaign = Campaign()
         form.populate_obj(campaign)
         for column in Campaign.__table__.columns:  # fields left empty take the column's default
-            if getattr(campaign, column.key, None) is None and column.default is not None and not callable(
-                column.default.arg
+            if (
+                getattr(campaign, column.key, None) is None
+                and column.default is not None
+                and not callable(column.default.arg)
             ):
                 setattr(campaign, column.key, column.default.arg)
         campaign.is_current = False
@@ -201,6 +203,7 @@ class DomainView(StaffModelView):
     def save_existing(self, form: Form, domain: Domain) -> None:
         fields = (*DOMAIN_FIELDS, "position")
         update_domain(domain, {n: form[n].data for n in fields if n in form._fields}, actor())
+
     column_formatters = {
         "category": lambda view, context, model, name: (
             f"{model.category.campaign.year} · {pick(model.category, 'name')}"

@@ -65,10 +65,10 @@ def test_categories_lock_with_the_first_submission(app, client, make, bearer):
         json={**new, "code": "x2", "abbr": "XB"},
         headers=bearer(organizer),
     )
-    assert blocked.status_code == 409 and "submitted" in blocked.get_json()["message"]
+    assert blocked.status_code == 409 and "已有案例" in blocked.get_json()["message"]  # says why
     category = campaign.categories[0]
     locked = client.patch(f"/api/v1/categories/{category.id}", json={"abbr": "ZZ"}, headers=bearer(organizer))
-    assert locked.status_code == 422 and "submitted" in locked.get_json()["errors"]["abbr"]
+    assert locked.status_code == 422 and "已有案例" in locked.get_json()["errors"]["abbr"]
     renamed = client.patch(f"/api/v1/categories/{category.id}", json={"award_zh": "十佳"}, headers=bearer(organizer))
     assert renamed.status_code == 200
 
