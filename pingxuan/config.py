@@ -58,6 +58,7 @@ def load(instance_path: str) -> dict:
             "accept_content": ["json"],
             "broker_connection_retry_on_startup": True,
             "task_ignore_result": True,
+            "task_default_queue": _env("TASK_QUEUE", "celery"),
             "timezone": _env("TIMEZONE", "Asia/Shanghai"),
             # Celery beat: `celery -A pingxuan.shell.worker beat`. Reviews due within two days or overdue, each morning.
             "beat_schedule": {

@@ -181,7 +181,11 @@ def read(sha256: str) -> bytes:
 
 
 def chunks(sha256: str) -> Iterator[bytes]:
-    handle = backend().open(key_for(sha256))
+    """The file in chunks; opened now, so the iterator runs after the request context is gone (streaming)."""
+    return _drain(backend().open(key_for(sha256)))
+
+
+def _drain(handle: BinaryIO) -> Iterator[bytes]:
     try:
         while chunk := handle.read(CHUNK):
             yield chunk
