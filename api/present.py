@@ -12,6 +12,7 @@ from flask import url_for
 from sqlalchemy import Select, func, select
 
 from accounts.models import User
+from cases.eligibility import open_duplicates
 from cases.models import Attachment, Case
 from cases.operations import dossier_errors
 from pingxuan.extensions import db
@@ -110,6 +111,10 @@ def case_detail(case: Case, actor: User | None) -> dict[str, Any]:
         "can_edit": can_edit,
         "missing": dossier_errors(case) if can_edit else {},
         "actions": actions(case, actor),
+        # Staff only: likely duplicates nobody has decided on (the unit never learns of the suspicion).
+        "open_duplicates": [{"id": o.id, "number": o.number, "title": o.title} for o in open_duplicates(case)]
+        if roles_on(actor, case) & STAFF
+        else [],
     }
 
 

@@ -59,6 +59,26 @@ class ReturnResultSchema(TransitionResultSchema):
 
 class BulkApproveInputSchema(Schema):
     case_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=1000))
+    include_possible_duplicates = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Also approve cases whose only failed pre-check is an open likely-duplicate flag"},
+    )
+
+
+class BulkDecisionInputSchema(Schema):
+    case_ids = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=1000))
+    comment = fields.String(required=True, metadata={"description": "One comment for every case"})
+    due_date = fields.Date(allow_none=True, metadata={"description": "Returns only: by when the revision is due"})
+
+
+class BulkDecisionResultSchema(Schema):
+    done = fields.List(fields.Integer(), metadata={"description": "Cases decided"})
+    skipped = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "Case id → why not"})
+
+
+class DuplicateDecisionInputSchema(Schema):
+    decision = fields.String(required=True, metadata={"description": "different (projects) or duplicate"})
+    reason = fields.String(required=True)
 
 
 class BulkApproveResultSchema(Schema):

@@ -230,6 +230,12 @@ class CaseSummarySchema(Schema):
     updated_at = UtcDateTime()
 
 
+class DuplicateRefSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(allow_none=True)
+    title = fields.String()
+
+
 class CaseSchema(CaseSummarySchema):
     domain = fields.Nested(NamedRefSchema, allow_none=True)
     recommending_org = fields.Nested(NamedRefSchema, allow_none=True)
@@ -254,6 +260,10 @@ class CaseSchema(CaseSummarySchema):
     )
     actions = fields.List(
         fields.Nested(ActionSchema), metadata={"description": "Workflow actions the caller holds a role for now"}
+    )
+    open_duplicates = fields.List(
+        fields.Nested(DuplicateRefSchema),
+        metadata={"description": "Organizers only: likely duplicates of this case nobody has decided on yet"},
     )
 
 

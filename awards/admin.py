@@ -23,6 +23,7 @@ from awards.organizations import confer, participation
 from awards.ranking import category_ranking, decided_ranking
 from backoffice.security import StaffOnly, actor
 from campaigns.models import Campaign, Category
+from cases.eligibility import open_duplicates
 from pingxuan import storage
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
@@ -91,6 +92,7 @@ class RankingView(AwardsView):
             size=size,
             refusals=award_refusals(ranking, actor()),
             state_title=lambda name: pick(STATE_BY_NAME[name], "title"),
+            open_duplicates=open_duplicates,
         )
 
     @expose("/<int:category_id>/confirm", methods=("POST",))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Unit, User
@@ -80,3 +80,26 @@ class Attachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="attachments")
+
+
+DIFFERENT, DUPLICATE = "different", "duplicate"
+DUPLICATE_DECISIONS = (DIFFERENT, DUPLICATE)
+
+
+class DuplicateDecision(db.Model):
+    """An organizer's decision on a "likely duplicate" flag between two cases of one unit: different projects
+    (the flag is acknowledged) or a real duplicate (acted on: the case stays refused by the pre-check). A flag
+    without a decision is open, and shows wherever the case is decided on."""
+
+    __tablename__ = "duplicate_decisions"
+    __table_args__ = (UniqueConstraint("case_id", "other_case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    other_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(20))  # one of DUPLICATE_DECISIONS
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    decided_by: Mapped[User] = relationship()

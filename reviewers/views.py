@@ -13,7 +13,14 @@ from flask_login import current_user, login_required
 
 from accounts.permissions import require_expert, require_staff
 from campaigns.models import Category
-from cases.eligibility import bulk_approve, prechecks, return_for_revision
+from cases.eligibility import (
+    bulk_approve,
+    decide_duplicate,
+    duplicate_flags,
+    open_duplicates,
+    prechecks,
+    return_for_revision,
+)
 from cases.models import Case
 from cases.operations import current_campaign, dossier_rows, get_case
 from forms import int_or_none, show_errors
@@ -129,7 +136,7 @@ def bulk_approve_cases():
     if not cases:
         flash(_("Select the cases to approve."), "error")
         return redirect(url_for(".eligibility"), 303)
-    approved, skipped = bulk_approve(cases, current_user)
+    approved, skipped = bulk_approve(cases, current_user, request.form.get("include_possible_duplicates") == "y")
     commit()
     flash(_("Approved %(n)d cases.", n=len(approved)), "success")
     by_id = {case.id: case for case in cases}
@@ -144,11 +151,29 @@ def _check_page(case: Case, return_form: ReturnForm | None = None, status: int =
         case=case,
         rows=dossier_rows(case),
         checks=prechecks(case),
+        flags=duplicate_flags(case),
         options=options(case, current_user),
         return_name=RETURN,
         return_form=return_form or ReturnForm(formdata=None),
         form=TransitionForm(formdata=None),
     ), status
+
+
+@bp.post("/eligibility/<int:case_id>/duplicates/<int:other_id>")
+@login_required
+def decide_flag(case_id: int, other_id: int):
+    """Settle a likely-duplicate flag from the check page: different projects or a duplicate, with a reason."""
+    require_staff(current_user)
+    case = get_case(case_id, current_user)
+    try:
+        decide_duplicate(case, other_id, current_user, request.form.get("decision", ""), request.form.get("reason", ""))
+    except DomainError as error:
+        rollback()
+        flash(" ".join([error.message, *error.field_errors.values()]), "error")
+        return _check_page(case, status=error.status)
+    commit()
+    flash(_("Decision on the possible duplicate recorded."), "success")
+    return redirect(url_for(".check", case_id=case.id), 303)
 
 
 @bp.get("/eligibility/<int:case_id>")
@@ -514,7 +539,8 @@ def shortlist_page():
     except DomainError as error:
         _refused(error, form)
         preview = None
-    return render_template("reviewers/shortlist.html", campaign=campaign, category=category, preview=preview, form=form)
+    return render_template("reviewers/shortlist.html", campaign=campaign, category=category, preview=preview, form=form,
+                           open_duplicates=open_duplicates)  # fmt: skip
 
 
 @bp.post("/shortlist")
