@@ -8,6 +8,7 @@ import re
 from accounts.models import ApiToken, ApiTokenRequest
 from accounts.service_tokens import create_service_token
 from pingxuan.db import commit
+from tests.backoffice.helpers import in_english
 from tests.factories import login
 from workflow.models import WorkflowEvent
 
@@ -16,6 +17,7 @@ EN = {"Accept-Language": "en"}
 
 def _made_in_the_back_office(client, admin, name: str, scopes: list[str]) -> str:
     login(client, admin)
+    in_english(client)
     page = client.post("/admin/service-tokens/", data={"name": name, "scopes": scopes, "role": "organizer"})
     assert page.status_code == 200
     return re.search(r"<code>(pxs_[^<]+)</code>", page.get_data(as_text=True)).group(1)
