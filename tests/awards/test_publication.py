@@ -111,3 +111,16 @@ def test_a_recount_that_corrects_the_counts_publishes_the_next_version(app, make
     assert kept.data == frozen
     again = app.test_cli_runner().invoke(args=["pingxuan", "recount", "--year", str(campaign.year), "--fix"]).output
     assert "no differences" in again and publication.latest(campaign.id).version == 2
+
+
+def test_only_staff_publish_in_the_back_office(app, client, make):
+    cases, _organizer = awarded(make)
+    campaign = cases["A"].campaign
+    recount(cases["A"], 900)
+    login(client, cases["A"].created_by)
+    assert client.get("/admin/awards/publications/").status_code == 403
+    assert client.post("/admin/awards/publications/publish", data={"campaign": campaign.id}).status_code == 403
+    assert publication.latest(campaign.id).version == 1
+    ranking = app.test_client()
+    login(ranking, _organizer)
+    assert "/admin/awards/publications/" in ranking.get("/admin/awards/ranking/").get_data(as_text=True)
