@@ -1,7 +1,7 @@
 """duplicate flag decisions
 
 Revision ID: 105785c17296
-Revises: 8deb78517646
+Revises: f00e1dd4872a
 Create Date: 2026-11-29 01:48:41.142645
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '105785c17296'
-down_revision = '8deb78517646'
+down_revision = 'f00e1dd4872a'
 branch_labels = None
 depends_on = None
 
