@@ -27,7 +27,6 @@ APT_PACKAGES=(
     poppler-utils         # pdftotext in tests
     nginx                 # binary for the reverse-proxy test (docs/deploy/nginx.conf; no service is started)
     wrk                   # load generator of bench/
-    npm                   # installs axe-core (package.json), injected by the browser tests' accessibility check
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -50,6 +49,9 @@ install_debian_packages() {
         "" | /usr/bin/python3) wanted+=(python3 python3-venv) ;;
     esac
     command -v git >/dev/null || wanted+=(git)
+    # npm installs axe-core (package.json) for the accessibility tests. Only when there is none: a Node.js from
+    # elsewhere (NodeSource) brings its own npm and conflicts with Debian's package.
+    command -v npm >/dev/null || wanted+=(npm)
     local missing
     mapfile -t missing < <(missing_packages "${wanted[@]}")
     [ "${#missing[@]}" -eq 0 ] && return 0
