@@ -242,7 +242,9 @@ class CaseSchema(CaseSummarySchema):
     construction_unit = fields.String()
     operating_unit = fields.String()
     in_operation_since = fields.Date(allow_none=True)
-    investment = fields.Decimal(allow_none=True, as_string=True)
+    investment = fields.Decimal(  # documented as what it is: a decimal string, exact to the fen
+        allow_none=True, as_string=True, metadata={"type": "string", "format": "decimal", "description": "CNY"}
+    )
     summary = fields.String()
     description = fields.String()
     innovation = fields.String()
