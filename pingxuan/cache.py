@@ -39,13 +39,17 @@ def _generation_key(name: str) -> str:
 
 
 def cached(name: str, key: str, build: Callable[[], Any], timeout: int = TIMEOUT) -> Any:
-    """``build()`` at most once per generation of ``name`` (and per ``timeout``) for this ``key``."""
-    generation = cache.get(_generation_key(name)) or 0
-    full = f"{name}:{generation}:{key}"
-    value = cache.get(full)
-    if value is None:
-        value = build()
-        cache.set(full, value, timeout=timeout)
+    """``build()`` at most once per generation of ``name`` (and per ``timeout``) for this ``key``.
+
+    A hit costs one round trip to the shared cache: the generation and the entry are read together (MGET) and
+    the entry carries the generation it was built under, so an entry of an older generation is built anew.
+    """
+    current, entry = cache.get_many(_generation_key(name), f"{name}:{key}")
+    current = current or 0
+    if entry is not None and entry[0] == current:
+        return entry[1]
+    value = build()
+    cache.set(f"{name}:{key}", (current, value), timeout=timeout)
     return value
 
 

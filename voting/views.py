@@ -39,7 +39,7 @@ from pingxuan.net import client_address
 from voting import abuse, captcha
 from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
-from voting.ballots import counts, counts_visible, invalidate, recount, votable_states, voting_open
+from voting.ballots import counts, counts_visible, invalidate, live_counts, recount, votable_states, voting_open
 from voting.showcase import public_case
 from voting.voters import normalize_phone, request_code, verify_code
 from voting.window import close_vote, open_vote
@@ -78,7 +78,7 @@ def _count_slot(case_id: int) -> Markup:
 def _with_counts(html: str, case_ids: list[int], visible: bool) -> str:
     if not visible or not case_ids:
         return html
-    live = counts(case_ids)
+    live = live_counts(case_ids)
     return COUNT_SLOT.sub(lambda m: str(live.get(int(m.group(1)), 0)), html)
 
 
