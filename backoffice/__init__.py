@@ -89,6 +89,9 @@ def init_admin(app: Flask) -> Admin:
     from notifications.admin import register as register_messages
 
     register_messages(app, admin)
+    from campaigns.admin import register as register_campaign_setup
+
+    register_campaign_setup(app, admin)
     from accounts.admin import register as register_service_tokens
 
     register_service_tokens(admin)

@@ -107,6 +107,7 @@ class CampaignView(StaffModelView):
                 field = form._fields.get(name)
                 if field is not None:
                     field.render_kw = {**(field.render_kw or {}), "readonly": True, "disabled": True}
+                    field.validators = []  # a disabled field is not posted; the operation keeps its value
                     field.description = reason
         return form
 

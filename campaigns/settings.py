@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category, Domain, SettingChange
 from cases.models import Case
+from pingxuan.cache import SHOWCASE, bump
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from reviewers.models import Assignment, Criterion, Review, Score
@@ -241,6 +242,8 @@ def update_campaign(campaign: Campaign, changes: dict[str, Any], actor: User) ->
         changed[name] = (getattr(campaign, name), value)
         audit(campaign, actor, "campaign", campaign.id, name, getattr(campaign, name), value)
         setattr(campaign, name, value)
+    if changed:
+        bump(SHOWCASE)  # the public pages show the vote rules and titles: rebuild them once this commits
     db.session.flush()
     return changed
 
