@@ -23,9 +23,9 @@ RULES = """Rules every endpoint keeps:
   role may not, 404 for what the caller may not see, 409 when the current state does not allow the action,
   422 with a message per field for bad input (nothing is written).
 - **Repeating an action answers 409.** A workflow action (a transition, a shortlist, an award decision,
-  opening or closing the vote, conferring organization awards) whose effect is already in place is refused
-  with 409 and the reason; nothing changes. A client that retries after a lost answer reads the resource
-  again (`GET`) to see its current state.
+  opening or closing the vote, conferring organization awards, accepting an assignment) whose effect is already
+  in place is refused with 409 and the reason; nothing changes. A client that retries after a lost answer
+  reads the resource again (`GET`) to see its current state.
 - **Datetimes** are RFC 3339 with their offset (UTC, `+00:00`); dates are ISO 8601 days in the campaign's
   calendar.
 """

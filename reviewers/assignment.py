@@ -256,6 +256,8 @@ def respond(assignment: Assignment, actor: User, accept: bool, reason: str | Non
     if assignment.status not in (PENDING, ACCEPTED):
         raise ConflictError(_("This assignment can no longer be changed."))
     if accept:
+        if assignment.status == ACCEPTED:  # a repeated action: 409, the API's rule for repeats
+            raise ConflictError(_("You have accepted this assignment already."))
         assignment.status = ACCEPTED
     else:
         reason = (reason or "").strip()

@@ -37,3 +37,14 @@ def test_the_rule_is_documented(app, client):
     for path in ("/api/v1/categories/{category_id}/shortlist", "/api/v1/categories/{category_id}/awards",
                  "/api/v1/cases/{case_id}/transitions/{name}"):  # fmt: skip
         assert "409" in spec["paths"][path]["post"]["responses"], path
+
+
+def test_a_repeated_accept_answers_409(app, client, make, bearer):
+    case = make.case("expert_review")
+    expert = make.pool_expert()
+    assigned = client.post("/api/v1/assignments", json={"case_id": case.id, "expert_id": expert.id},
+                           headers=bearer(make.organizer()))  # fmt: skip
+    url = f"/api/v1/assignments/{assigned.get_json()['id']}/accept"
+    assert client.post(url, headers={**bearer(expert), **EN}).status_code == 200
+    again = client.post(url, headers={**bearer(expert), **EN})
+    assert again.status_code == 409 and again.get_json()["message"] == "You have accepted this assignment already."
