@@ -86,6 +86,17 @@ def init_app(app: Flask) -> None:
     def healthz():
         return "ok"
 
+    @app.get("/readyz")
+    def readyz():
+        """200 when the database (at the migrations' head), Redis and storage answer; 503 naming what fails."""
+        from pingxuan.health import readiness
+
+        ready, checks = readiness()
+        response = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})
+        response.status_code = 200 if ready else 503
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     from pingxuan.shell import blueprints
 
     blueprints.register(app)
