@@ -18,7 +18,7 @@ from awards import certificates, publication
 from awards.decisions import award_refusals, confirm_awards
 from awards.models import Certificate, CertificateBatch
 from awards.organizations import confer, conferred, participation
-from awards.ranking import Ranked, category_ranking, decided_ranking
+from awards.ranking import CONFIRM, PROPOSE, Ranked, category_ranking, decided_ranking
 from campaigns.models import Campaign, Category
 from cases.operations import current_campaign
 from pingxuan import storage
@@ -211,7 +211,8 @@ def _ranking(category: Category, size: int | None) -> dict[str, Any]:
     if waiting:
         entries = [_ranked(r, r.rank <= size) for r in waiting]
     else:
-        entries = [_ranked(r, r.case.state == certificates.AWARDED) for r in decided_ranking(campaign, category)]
+        chosen = (PROPOSE.dest, CONFIRM.dest)
+        entries = [_ranked(r, r.case.state in chosen) for r in decided_ranking(campaign, category)]
     return {
         "category_id": category.id, "category": pick(category, "name"), "expert_weight": campaign.expert_weight,
         "public_weight": campaign.public_weight, "size": size, "decided": not waiting and bool(entries),

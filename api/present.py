@@ -17,7 +17,7 @@ from cases.models import Attachment, Case
 from cases.operations import dossier_errors
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from workflow.definition import EDIT, OWNER, STAFF, STATE_BY_NAME, TRANSITION_BY_NAME
+from workflow.definition import EDIT, OWNER, STAFF, STATE_BY_NAME, TIMELINE_ENTRIES
 from workflow.engine import options
 from workflow.models import WorkflowEvent
 from workflow.roles import has_permission, roles_on
@@ -125,7 +125,7 @@ def event(item: WorkflowEvent, actor: User | None, insider: bool | None = None) 
     return {
         "id": item.id,
         "transition": item.transition,
-        "title": pick(TRANSITION_BY_NAME[item.transition], "title") if item.transition in TRANSITION_BY_NAME else "",
+        "title": pick(TIMELINE_ENTRIES[item.transition], "title") if item.transition in TIMELINE_ENTRIES else "",
         "from_state": state(item.from_state),
         "to_state": state(item.to_state),
         "actor": (item.actor.name if item.actor else None) if insider else None,

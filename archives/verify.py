@@ -28,7 +28,7 @@ from voting.ballots import recount
 from workflow.definition import TRANSITION_BY_NAME
 
 FACTORY = "pingxuan.factory"  # the application factory, registered on the app by the shell
-AWARDED = TRANSITION_BY_NAME["award"].dest
+AWARDED = TRANSITION_BY_NAME["confirm_award"].dest
 
 
 @dataclass

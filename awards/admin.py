@@ -106,7 +106,14 @@ class RankingView(AwardsView):
             return redirect(url_for(".category_page", category_id=category.id, n=size))
         commit()
         awarded = sum(1 for r in ranking if r.rank <= size)
-        flash(_("%(n)d cases awarded in %(category)s.", n=awarded, category=pick(category, "name")), "success")
+        flash(
+            _(
+                "%(n)d cases proposed for award in %(category)s: publish the public notice next.",
+                n=awarded,
+                category=pick(category, "name"),
+            ),
+            "success",
+        )
         return redirect(url_for(".category_page", category_id=category.id))
 
     @expose("/export.<fmt>")

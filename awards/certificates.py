@@ -47,7 +47,7 @@ from workflow.definition import STAFF, TRANSITION_BY_NAME
 TEMPLATES = PROJECT_ROOT / "pdf_templates"
 CASE_AWARD, ORGANIZATION_AWARD = "case_award", "organization_award"
 SHARED = "_shared"  # the layout, style and seal every kind of certificate shares
-AWARDED = TRANSITION_BY_NAME["award"].dest
+AWARDED = TRANSITION_BY_NAME["confirm_award"].dest
 log = logging.getLogger(__name__)
 
 

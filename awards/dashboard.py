@@ -32,7 +32,7 @@ FUNNEL_STAGES: tuple[tuple[str, str | None], ...] = (
     ("submission", "submit"),
     ("eligibility", "approve"),
     ("shortlist", "shortlist"),
-    ("award", "award"),
+    ("award", "confirm_award"),
 )
 
 

@@ -1,4 +1,5 @@
-"""Deciding a category's awards: the top N awarded, the other finalists not, then the results published.
+"""Deciding a category's awards: the top N proposed (then in public notice), the other finalists not awarded;
+after the notice, the proposed awards confirmed and the results published.
 
 Separate from the ranking (which only computes) so that the publication can read the ranking without the
 ranking depending on it.
@@ -7,15 +8,18 @@ ranking depending on it.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from accounts.models import User
 from accounts.permissions import require_staff
 from awards import publication
-from awards.ranking import AWARD, NOT_AWARD, Ranked, category_ranking, decided_ranking
+from awards.ranking import CONFIRM, NOT_AWARD, PROPOSE, Ranked, category_ranking, decided_ranking
 from campaigns.models import Campaign, Category
+from cases.models import Case
 from pingxuan.db import savepoint
 from pingxuan.errors import Conflict, Invalid
-from workflow.engine import check_guards, fire
+from pingxuan.extensions import db
+from workflow.engine import Outcome, check_guards, fire, fire_many
 
 
 def award_refusals(ranking: list[Ranked], actor: User) -> list[str]:
@@ -24,7 +28,8 @@ def award_refusals(ranking: list[Ranked], actor: User) -> list[str]:
 
 
 def confirm_awards(campaign: Campaign, category: Category, actor: User, size: int | None = None) -> list[Ranked]:
-    """The top N go to awarded and the other finalists to not awarded, each through fire(); all or nothing."""
+    """The top N are proposed for award (public notice follows) and the other finalists go to not awarded, each
+    through fire(); all or nothing."""
     require_staff(actor)
     size = size if size is not None else campaign.awards_per_category
     if size <= 0:
@@ -40,8 +45,25 @@ def confirm_awards(campaign: Campaign, category: Category, actor: User, size: in
     with savepoint():
         for entry in ranking:
             if entry.rank <= size:
-                fire(entry.case, AWARD.name, actor, _("Ranked %(rank)d of %(n)d.", rank=entry.rank, n=len(ranking)))
+                fire(entry.case, PROPOSE.name, actor, _("Ranked %(rank)d of %(n)d.", rank=entry.rank, n=len(ranking)))
             else:
                 fire(entry.case, NOT_AWARD.name, actor, _("Ranked %(rank)d of %(n)d.", rank=entry.rank, n=len(ranking)))
         publication.publish(campaign, actor, _("Awards of %(category)s confirmed.", category=category.name_zh))
     return ranking
+
+
+def confirm_proposed(campaign: Campaign, actor: User, category: Category | None = None) -> list[Outcome]:
+    """Confirm every proposed award whose notice is over with no objection open (the declared guards); the
+    others are reported with their reason. Publishes the results when at least one award was confirmed."""
+    require_staff(actor)
+    proposed = list(db.session.scalars(
+        select(Case).where(Case.campaign_id == campaign.id, Case.state.in_(CONFIRM.sources),
+                           *([Case.category_id == category.id] if category is not None else []))
+        .order_by(Case.category_id, Case.id)
+    ))  # fmt: skip
+    if not proposed:
+        raise Conflict(_("There is no proposed award to confirm."))
+    outcomes = fire_many(proposed, CONFIRM.name, actor)
+    if any(o.event is not None for o in outcomes):
+        publication.publish(campaign, actor, _("Awards confirmed after the public notice."))
+    return outcomes

@@ -18,7 +18,7 @@ from pingxuan.i18n import pick
 from pingxuan.spreadsheet import append_text_safe, csv_row
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 
-AWARDED = TRANSITION_BY_NAME["award"].dest
+AWARDED = TRANSITION_BY_NAME["confirm_award"].dest
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

@@ -92,3 +92,95 @@ class ResultSnapshot(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notice(db.Model):
+    """A public notice (公示) of proposed awards: for one category, the whole campaign, or one case that moved up.
+
+    Objections are accepted from ``starts_on`` to ``ends_on`` inclusive (working days, the campaign's holidays
+    skipped); a proposed award is confirmed only after ``ends_on``."""
+
+    __tablename__ = "award_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))  # None: the whole campaign
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    contact: Mapped[str] = mapped_column(Text, default="")  # the organizer's contact shown on the notice
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+    entries: Mapped[list[NoticeEntry]] = relationship(back_populates="notice", cascade="all, delete-orphan")
+
+
+class NoticeEntry(db.Model):
+    """A proposed case listed on a notice; a case moved up after an upheld objection gets a notice of its own."""
+
+    __tablename__ = "award_notice_entries"
+    __table_args__ = (UniqueConstraint("notice_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("award_notices.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+
+    notice: Mapped[Notice] = relationship(back_populates="entries")
+    case: Mapped[Case] = relationship()
+
+
+OBJECTION_OPEN, OBJECTION_FORWARDED, OBJECTION_ANSWERED = "open", "forwarded", "answered"
+OBJECTION_UPHELD, OBJECTION_DISMISSED = "upheld", "dismissed"
+OBJECTION_PENDING = (OBJECTION_OPEN, OBJECTION_FORWARDED, OBJECTION_ANSWERED)  # not decided yet
+
+
+class Objection(db.Model):
+    """An objection (异议) to a proposed award. The objector is known by a keyed hash of their verified phone;
+    the number itself is kept sealed only until the outcome is sent, then erased."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("award_notices.id"), index=True)
+    ground: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str] = mapped_column(String(20))
+    contact_sealed: Mapped[str | None] = mapped_column(Text)  # erased once the objector is told the outcome
+    anonymous: Mapped[bool] = mapped_column(default=False)  # the unit is not told who objected
+    status: Mapped[str] = mapped_column(String(20), default=OBJECTION_OPEN, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    forwarded_at: Mapped[datetime | None]
+    forward_note: Mapped[str] = mapped_column(Text, default="")
+    response_due: Mapped[date | None]
+    response: Mapped[str] = mapped_column(Text, default="")
+    responded_at: Mapped[datetime | None]
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")  # why upheld or dismissed
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moved_up_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+
+    case: Mapped[Case] = relationship(foreign_keys=[case_id])
+    notice: Mapped[Notice] = relationship()
+    files: Mapped[list[ObjectionFile]] = relationship(
+        back_populates="objection", order_by="ObjectionFile.id", cascade="all, delete-orphan"
+    )
+
+
+class ObjectionFile(db.Model):
+    """A file attached to an objection's grounds or to the unit's response; stored once by its SHA-256."""
+
+    __tablename__ = "objection_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objection_id: Mapped[int] = mapped_column(ForeignKey("objections.id", ondelete="CASCADE"), index=True)
+    part: Mapped[str] = mapped_column(String(20))  # grounds | response
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    objection: Mapped[Objection] = relationship(back_populates="files")

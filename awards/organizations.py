@@ -49,7 +49,7 @@ def participation(campaign: Campaign) -> list[Participation]:
     # Derived from the declaration: approval leads to eligibility, shortlisting to the vote, award to awarded.
     eligible_states = reached(TRANSITION_BY_NAME["approve"].dest)
     shortlisted_states = reached(TRANSITION_BY_NAME["shortlist"].dest)
-    awarded_state = TRANSITION_BY_NAME["award"].dest
+    awarded_state = TRANSITION_BY_NAME["confirm_award"].dest
     rows = db.session.execute(
         select(Case.recommending_org_id, Case.state, func.count())
         .where(Case.campaign_id == campaign.id, Case.recommending_org_id.is_not(None), Case.number.is_not(None))

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from accounts.models import User
 from accounts.permissions import require_staff
+from awards import notice
 from awards.models import SUPERSEDED, Certificate, OrganizationAward, ResultSnapshot
 from awards.ranking import results
 from campaigns.models import Campaign, Organization
@@ -59,6 +60,7 @@ def snapshot_data(campaign: Campaign) -> dict[str, Any]:
                      "title_en": campaign.title_en, "organizer_zh": campaign.organizer_zh,
                      "organizer_en": campaign.organizer_en},
         "categories": categories, "organizations": organizations, "certificates": certificates,
+        "notice": notice.figures(campaign),
     }  # fmt: skip
 
 

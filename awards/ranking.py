@@ -20,7 +20,8 @@ from reviewers.aggregation import case_results
 from voting.ballots import counts
 from workflow.definition import TRANSITION_BY_NAME
 
-AWARD, NOT_AWARD = TRANSITION_BY_NAME["award"], TRANSITION_BY_NAME["not_award"]
+PROPOSE, NOT_AWARD = TRANSITION_BY_NAME["propose"], TRANSITION_BY_NAME["not_award"]
+CONFIRM = TRANSITION_BY_NAME["confirm_award"]
 
 
 @dataclass
@@ -53,17 +54,17 @@ def rank(entries: list[tuple[Case, float, int]], expert_weight: int, public_weig
 
 def category_ranking(campaign: Campaign, category: Category) -> list[Ranked]:
     """The finalists still waiting for the award decision, ranked."""
-    return _ranking(campaign, category, AWARD.sources)
+    return _ranking(campaign, category, PROPOSE.sources)
 
 
 def decided_ranking(campaign: Campaign, category: Category) -> list[Ranked]:
-    """After the decision: the same ranking of the finalists, now awarded or not (for results and exports)."""
-    return _ranking(campaign, category, (AWARD.dest, NOT_AWARD.dest))
+    """After the decision: the same ranking of the finalists, now proposed, awarded or not (results, exports)."""
+    return _ranking(campaign, category, (PROPOSE.dest, CONFIRM.dest, NOT_AWARD.dest))
 
 
 def results(campaign: Campaign) -> list[tuple[Category, list[Ranked]]]:
-    """Per category, the awarded cases in rank order: what the public results page lists."""
-    return [(category, [r for r in decided_ranking(campaign, category) if r.case.state == AWARD.dest])
+    """Per category, the confirmed awards in rank order: what the public results page lists (not the proposed)."""
+    return [(category, [r for r in decided_ranking(campaign, category) if r.case.state == CONFIRM.dest])
             for category in campaign.categories]  # fmt: skip
 
 

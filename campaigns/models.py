@@ -40,6 +40,9 @@ class Campaign(db.Model):
     shortlist_per_category: Mapped[int | None]  # finalists per category; empty means twice the awards
     expert_weight: Mapped[int] = mapped_column(default=70)
     public_weight: Mapped[int] = mapped_column(default=30)
+    notice_working_days: Mapped[int] = mapped_column(default=5, server_default="5")  # 公示期
+    notice_holidays: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")  # ISO dates off
+    notice_contact: Mapped[str] = mapped_column(Text, default="", server_default="")  # shown on the notice
     blind_review: Mapped[bool] = mapped_column(default=False, server_default=false())  # experts' books omit units
     is_current: Mapped[bool] = mapped_column(default=False)
     vote_rule_settings: Mapped[dict | None] = mapped_column(JSON)  # parameters of voting.integrity's rules

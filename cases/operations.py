@@ -237,6 +237,22 @@ def attach_file(case: Case, actor: User, kind: str, filename: str, data: bytes) 
     """Store an upload after checking its real type from its bytes, never from its name."""
     if not has_permission(actor, case, EDIT):
         raise Forbidden(_("This case cannot be edited in its current state."))
+    name, content_type = checked_upload(kind, filename, data)
+    display = _display_copy(data) if kind == "photo" else None
+    digest = storage.store(data)
+    attachment = Attachment(
+        case=case, kind=kind, filename=name, content_type=content_type, size=len(data), sha256=digest,
+        uploaded_by_id=actor.id, display_sha256=storage.store(display) if display else None,
+    )  # fmt: skip
+    db.session.add(attachment)
+    _claim(case)
+    db.session.flush()
+    return attachment
+
+
+def checked_upload(kind: str, filename: str, data: bytes) -> tuple[str, str]:
+    """The safe file name and the real type of an upload, read from its bytes, never from its name; shared by
+    dossier attachments and the files of objections and their answers."""
     if kind not in ATTACHMENT_KINDS:
         raise Invalid(_("Unknown attachment kind."), {"kind": _("Choose photo or document.")})
     limit = current_app.config["MAX_UPLOAD_BYTES"]
@@ -252,17 +268,7 @@ def attach_file(case: Case, actor: User, kind: str, filename: str, data: bytes) 
             _("This file is not an allowed type."),
             {"file": _("The file's content is not %(allowed)s.", allowed=allowed)},
         )
-    name = (filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file"
-    display = _display_copy(data) if kind == "photo" else None
-    digest = storage.store(data)
-    attachment = Attachment(
-        case=case, kind=kind, filename=name, content_type=content_type, size=len(data), sha256=digest,
-        uploaded_by_id=actor.id, display_sha256=storage.store(display) if display else None,
-    )  # fmt: skip
-    db.session.add(attachment)
-    _claim(case)
-    db.session.flush()
-    return attachment
+    return (filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file", content_type
 
 
 DISPLAY_WIDTH = 1200  # px: sharp on a phone, a fraction of a camera's original

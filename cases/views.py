@@ -17,7 +17,7 @@ from pingxuan import storage
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
-from workflow.definition import APPLICANT, EDIT, TRANSITION_BY_NAME
+from workflow.definition import APPLICANT, EDIT, TIMELINE_ENTRIES
 from workflow.engine import options
 from workflow.history import timeline
 from workflow.roles import has_permission
@@ -80,7 +80,7 @@ def detail(case_id: int):
         options=options(case, current_user),
         can_edit=has_permission(current_user, case, EDIT),
         form=TransitionForm(),
-        transitions=TRANSITION_BY_NAME,
+        transitions=TIMELINE_ENTRIES,
     )
 
 

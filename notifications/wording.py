@@ -118,6 +118,12 @@ def kinds() -> dict[str, Kind]:
             "code": (_l("the one-time code"), "483920"), "minutes": (_l("minutes it stays valid"), "5"),
         }, None, lambda: _("Your pingxuan voting code is {{ code }}. It is valid for {{ minutes }} minutes."),
             group="sms"),
+        Kind("objection.outcome", lambda: _("Objection outcome (SMS)"), {
+            "case_title": (_l("the case's title"), "食品安全追溯监管平台"), "outcome": (_l("upheld or dismissed"),
+                                                                           "不成立"),
+            "reason": (_l("the office's reason"), "该案例上线时间早于截止日期，证明材料齐全。"),
+        }, None, lambda: _("Your objection to “{{ case_title }}” was decided: {{ outcome }}. Reason: {{ reason }}"),
+            group="sms"),
     ]  # fmt: skip
     return {k.key: k for k in declared}
 

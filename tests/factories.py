@@ -11,6 +11,7 @@ from stdnum.cn import uscc
 
 from accounts.models import Unit, User
 from accounts.operations import create_user
+from awards.models import Notice, NoticeEntry
 from campaigns.models import VOTE_CLOSED, Campaign
 from campaigns.operations import load_campaign, organizations
 from cases.models import Case
@@ -182,7 +183,43 @@ class Factory:
             db.session.add(Assignment(case_id=case.id, expert_id=expert.id, status=SUBMITTED))
         if "vote_closed" in transition.guards:
             case.campaign.vote_status = VOTE_CLOSED
+        if "notice_period_over" in transition.guards:
+            self.past_notice([case])
         commit()
+
+    def end_notice(self, campaign: Campaign) -> None:
+        """The proposed awards' public notice is over with no objection: confirm them (as the office would)."""
+        from awards.decisions import confirm_proposed
+        from awards.notice import unnoticed_proposed
+
+        waiting = unnoticed_proposed(campaign)
+        if waiting:
+            self.past_notice(waiting)
+        confirm_proposed(campaign, self.organizer())
+        commit()
+
+    def award(self, case: Case, organizer: User | None = None) -> None:
+        """Propose ``case`` (in public_vote, vote closed) and confirm it after a notice that has ended."""
+        organizer = organizer or self.organizer()
+        fire(case, "propose", organizer)
+        self.past_notice([case])
+        fire(case, "confirm_award", organizer)
+        commit()
+
+    def past_notice(self, cases: list[Case], days_ago: int = 10) -> Notice:
+        """A public notice of ``cases`` that ended in the past (so their awards can be confirmed)."""
+        notice = Notice(
+            campaign_id=cases[0].campaign_id,
+            category_id=cases[0].category_id,
+            starts_on=today() - timedelta(days=days_ago),
+            ends_on=today() - timedelta(days=days_ago - 5),
+        )
+        db.session.add(notice)
+        db.session.flush()
+        for case in cases:
+            db.session.add(NoticeEntry(notice_id=notice.id, case_id=case.id))
+        db.session.flush()
+        return notice
 
 
 def login(client, user: User) -> None:

@@ -34,7 +34,8 @@ REVIEW = "review"  # score against the rubric
 SEE_SCORES = "see_scores"  # see every expert's scores
 PUBLIC = "public"  # appear in the public showcase
 VOTE = "vote"  # receive public votes
-PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE)
+OBJECT = "object"  # receive objections (异议) during the public notice of the proposed awards
+PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE, OBJECT)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,16 @@ class Worklist:
     title_en: str
     states: tuple[str, ...]
     roles: frozenset[str]  # a case is on a person's list when they hold one of these roles on it
+    condition: str = ""  # a named filter of workflow.worklists (e.g. an objection is open), beyond the state
+
+
+@dataclass(frozen=True)
+class Step:
+    """Something recorded on a case's timeline that moves no state: a step in handling an objection."""
+
+    name: str
+    title_zh: str
+    title_en: str
 
 
 def _p(**permissions: set[str]) -> dict[str, frozenset[str]]:
@@ -109,11 +120,16 @@ STATES: tuple[State, ...] = (
         _p(view={ANONYMOUS}, see_scores=_STAFF, public={ANONYMOUS}, vote={ANONYMOUS}),
     ),
     State(
+        "proposed",
+        "拟获奖（公示中）",
+        "Proposed for award (public notice)",
+        _p(view={ANONYMOUS}, see_scores=_STAFF, public={ANONYMOUS}, object={ANONYMOUS}),
+    ),
+    State(  # not final: when an upheld objection frees a place, the next case in the ranking moves up
         "not_awarded",
         "未获奖",
         "Not awarded",
         _p(view={OWNER, REVIEWER, *_STAFF}, see_scores=_STAFF),
-        final=True,
     ),
     State(
         "awarded",
@@ -169,8 +185,21 @@ TRANSITIONS: tuple[Transition, ...] = (
         frozenset(_STAFF), guards=("reviews_complete",), effects=("notify_owner",), style="secondary",
     ),
     Transition(
-        "award", "授予奖项", "Award", ("public_vote",), "awarded", frozenset(_STAFF),
+        "propose", "拟授予奖项", "Propose for award", ("public_vote",), "proposed", frozenset(_STAFF),
         guards=("vote_closed", "within_award_quota"), effects=("notify_owner",),
+    ),
+    Transition(
+        "move_up", "递补拟获奖", "Move up into the proposed awards", ("not_awarded",), "proposed",
+        frozenset(_STAFF), guards=("vote_closed", "within_award_quota"), comment_required=True,
+        effects=("notify_owner",), style="secondary",
+    ),
+    Transition(
+        "confirm_award", "确认获奖", "Confirm the award", ("proposed",), "awarded", frozenset(_STAFF),
+        guards=("notice_period_over", "no_open_objection"), effects=("notify_owner",),
+    ),
+    Transition(
+        "revoke", "撤销拟获奖", "Revoke the proposed award", ("proposed",), "not_awarded", frozenset(_STAFF),
+        comment_required=True, effects=("notify_owner",), style="danger",
     ),
     Transition(
         "not_award", "不授予奖项", "Do not award", ("public_vote",), "not_awarded", frozenset(_STAFF),
@@ -187,13 +216,37 @@ WORKLISTS: tuple[Worklist, ...] = (
     Worklist("my_reviews", "我的评审任务", "My assigned reviews", ("expert_review",), frozenset({REVIEWER})),
     Worklist("to_shortlist", "待确定入围", "Cases waiting for shortlisting", ("expert_review",), frozenset(_STAFF)),
     Worklist("to_award", "待评定奖项", "Finalists waiting for the award decision", ("public_vote",), frozenset(_STAFF)),
+    Worklist(
+        "objections_to_handle", "待处理的异议", "Objections to handle", ("proposed",), frozenset(_STAFF),
+        condition="open_objection",
+    ),
+    Worklist(
+        "ready_to_confirm", "待确认获奖", "Proposed awards ready to confirm", ("proposed",), frozenset(_STAFF),
+        condition="ready_to_confirm",
+    ),
+    Worklist(
+        "objections_to_answer", "待答复的异议", "Objections waiting for your answer", ("proposed",),
+        frozenset({OWNER}), condition="awaiting_response",
+    ),
 )  # fmt: skip
+
+STEPS: tuple[Step, ...] = (
+    Step("notice_published", "公示发布", "Public notice published"),
+    Step("objection_lodged", "收到异议", "Objection lodged"),
+    Step("objection_forwarded", "异议转交申报单位", "Objection forwarded to the unit"),
+    Step("objection_answered", "申报单位答复异议", "Unit answered the objection"),
+    Step("objection_upheld", "异议成立", "Objection upheld"),
+    Step("objection_dismissed", "异议不成立", "Objection dismissed"),
+    Step("award", "授予奖项", "Award"),  # the one-step award of runs before the public notice existed
+)
 
 # Indexes, built once ----------------------------------------------------------------------------------
 STATE_BY_NAME: dict[str, State] = {state.name: state for state in STATES}
 TRANSITION_BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}
 WORKLIST_BY_NAME: dict[str, Worklist] = {w.name: w for w in WORKLISTS}
 STATE_NAMES: tuple[str, ...] = tuple(STATE_BY_NAME)
+STEP_BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
+TIMELINE_ENTRIES: dict[str, Transition | Step] = {**TRANSITION_BY_NAME, **STEP_BY_NAME}  # titles of timeline rows
 
 
 def transitions_from(state: str) -> tuple[Transition, ...]:
@@ -236,4 +289,7 @@ def check_declaration() -> list[str]:
     problems.extend(f"state {s.name} is unreachable" for s in STATES if s.name not in reachable)
     for w in WORKLISTS:
         problems.extend(f"worklist {w.name}: unknown state {s}" for s in w.states if s not in STATE_BY_NAME)
+    objecting = [s.name for s in STATES if s.roles_for(OBJECT)]
+    problems.extend(f"{name}: receives objections but is not public" for name in objecting
+                    if ANONYMOUS not in STATE_BY_NAME[name].roles_for(VIEW))  # fmt: skip
     return problems

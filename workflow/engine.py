@@ -25,7 +25,7 @@ from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from pingxuan.queue import enqueue
-from workflow.definition import TRANSITION_BY_NAME, Transition, transitions_from
+from workflow.definition import STEP_BY_NAME, TRANSITION_BY_NAME, Transition, transitions_from
 from workflow.guards import GUARDS, Refusal
 from workflow.machine import destination
 from workflow.models import WorkflowEvent
@@ -131,6 +131,21 @@ def fire(
     for name in transition.effects:
         EFFECTS[name](case, event)
     bump(SHOWCASE)  # the showcase lists cases by state: rebuild it once this commits
+    return event
+
+
+def record_step(case: Case, step: str, actor: User | None, comment: str | None = None) -> WorkflowEvent:
+    """A declared step that moves no state (an objection lodged, forwarded, decided) on the case's timeline;
+    who sees it and its comment is the ``history`` permission, as for transitions."""
+    if step not in STEP_BY_NAME:
+        raise ValueError(f"undeclared step {step}")
+    event = WorkflowEvent(
+        case_id=case.id, transition=step, from_state=case.state, to_state=case.state,
+        actor_id=actor.id if actor is not None and getattr(actor, "id", None) else None,
+        comment=(comment or "").strip() or None, created_at=utcnow(),
+    )  # fmt: skip
+    db.session.add(event)
+    db.session.flush()
     return event
 
 

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from accounts.models import User
+from awards.models import OBJECTION_PENDING, Notice, NoticeEntry, Objection
 from campaigns.models import VOTE_CLOSED
 from cases.models import Case
 from cases.operations import dossier_errors
@@ -20,6 +21,9 @@ from pingxuan.clock import today
 from pingxuan.extensions import db
 from reviewers.models import LIVE, OPEN, Assignment
 from workflow.definition import TRANSITION_BY_NAME
+
+# A place in the category's quota is taken by a proposed award as much as by a confirmed one.
+AWARD_STATES = (TRANSITION_BY_NAME["propose"].dest, TRANSITION_BY_NAME["confirm_award"].dest)
 
 
 @dataclass
@@ -97,10 +101,42 @@ def within_award_quota(case: Case, actor: User | None) -> Refusal | None:
         select(func.count()).where(
             Case.campaign_id == case.campaign_id,
             Case.category_id == case.category_id,
-            Case.state == TRANSITION_BY_NAME["award"].dest,
+            Case.state.in_(AWARD_STATES),
         )
     )
     quota = case.campaign.awards_per_category
     if awarded >= quota:
         return Refusal(_("This category already has its %(n)d awards.", n=quota))
+    return None
+
+
+def latest_notice(case_id: int) -> Notice | None:
+    """The newest public notice listing the case: its period is the one objections and confirmation follow."""
+    return db.session.scalar(
+        select(Notice).join(NoticeEntry).where(NoticeEntry.case_id == case_id)
+        .order_by(Notice.published_at.desc(), Notice.id.desc()).limit(1)
+    )  # fmt: skip
+
+
+def pending_objections(case_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Objection.case_id == case_id, Objection.status.in_(OBJECTION_PENDING))
+    )
+
+
+@guard("notice_period_over")
+def notice_period_over(case: Case, actor: User | None) -> Refusal | None:
+    notice = latest_notice(case.id)
+    if notice is None:
+        return Refusal(_("The proposed award has not been published for public notice yet."))
+    if today() <= notice.ends_on:
+        return Refusal(_("The public notice runs until %(date)s.", date=format_date(notice.ends_on)))
+    return None
+
+
+@guard("no_open_objection")
+def no_open_objection(case: Case, actor: User | None) -> Refusal | None:
+    pending = pending_objections(case.id)
+    if pending:
+        return Refusal(_("%(n)d objections to this case are not decided yet.", n=pending))
     return None

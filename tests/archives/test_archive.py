@@ -8,6 +8,7 @@ import io
 import re
 import uuid
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +21,13 @@ from archives.export import write_archive
 from archives.restore import check_integrity, database_is_empty, import_archive
 from archives.verify import verify_archive
 from awards.certificates import issue_batch
-from awards.decisions import confirm_awards
+from awards.decisions import confirm_awards, confirm_proposed
 from awards.models import Certificate
+from awards.notice import publish_notice
 from awards.ranking import category_ranking
 from campaigns.models import Campaign
 from cases.models import Case
+from pingxuan.clock import today
 from pingxuan.db import commit, rollback
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
@@ -74,6 +77,11 @@ def finished(app):
     for category in categories[:2]:
         confirm_awards(campaign, category, organizer, size=1)
         commit()
+    ended = today() - timedelta(days=1)
+    for notice in [publish_notice(campaign, organizer, category) for category in categories[:2]]:
+        notice.starts_on, notice.ends_on = ended - timedelta(days=7), ended  # the notice is over, no objection
+    confirm_proposed(campaign, organizer)
+    commit()
     issue_batch(campaign, organizer)
     commit()  # eager Celery: the certificates are rendered now
     assert db.session.scalars(select(Certificate)).all()

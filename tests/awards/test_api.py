@@ -50,7 +50,7 @@ def test_final_ranking_by_hand_and_confirmation_refused_while_the_vote_is_open(a
     done = client.post(f"/api/v1/categories/{category.id}/awards", json={"size": 2}, headers=staff)
     assert done.status_code == 200, done.get_json()
     assert [(e["case_id"], e["state"]) for e in done.get_json()["entries"]] == [
-        (cases["B"].id, "awarded"), (cases["A"].id, "awarded"), (cases["C"].id, "not_awarded"),
+        (cases["B"].id, "proposed"), (cases["A"].id, "proposed"), (cases["C"].id, "not_awarded"),
     ]  # fmt: skip
     assert done.get_json()["decided"] is True
     repeated = client.post(f"/api/v1/categories/{category.id}/awards", json={"size": 2}, headers=staff)

@@ -30,10 +30,8 @@ def awarded_case(make):
     case = make.case("public_vote", title="智慧城管综合执法平台")
     case.campaign.vote_status = VOTE_CLOSED
     commit()
-    from workflow.engine import fire
 
-    fire(case, "award", make.organizer())
-    commit()
+    make.award(case)
     return case
 
 
@@ -125,11 +123,9 @@ def test_a_real_worker_renders_the_certificate(broker_app, tmp_path, postgres_ur
     case = make.case("public_vote", title="互联网医院服务平台")
     case.campaign.vote_status = VOTE_CLOSED
     commit()
-    from workflow.engine import fire
 
     organizer = make.organizer()
-    fire(case, "award", organizer)
-    commit()
+    make.award(case, organizer)
     certificates.issue_batch(case.campaign, organizer)
     commit()
     certificate = db.session.scalar(select(Certificate).where(Certificate.case_id == case.id))

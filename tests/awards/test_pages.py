@@ -56,6 +56,7 @@ def awarded(make, size: int = 2) -> tuple[dict, object]:
     organizer = make.organizer()
     confirm_awards(campaign, cases["A"].category, organizer, size=size)
     commit()
+    make.end_notice(campaign)
     return cases, organizer
 
 
@@ -120,7 +121,10 @@ def test_confirming_is_refused_while_the_vote_is_open_then_awards_the_top_n(app,
     close_vote(campaign)
     response = client.post(f"/admin/awards/ranking/{category.id}/confirm", data={"size": 2}, follow_redirects=True)
     assert response.status_code == 200
-    assert "2 cases awarded" in response.get_data(as_text=True)
+    assert "2 cases proposed for award" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (cases["B"].state, cases["A"].state, cases["C"].state) == ("proposed", "proposed", "not_awarded")
+    make.end_notice(campaign)
     db.session.expire_all()
     assert (cases["B"].state, cases["A"].state, cases["C"].state) == ("awarded", "awarded", "not_awarded")
     # after the decision the page shows the decided ranking with each outcome
@@ -381,6 +385,7 @@ def test_exports_store_text_that_looks_like_a_formula_as_text(app, client, make)
     close_vote(campaign)
     confirm_awards(campaign, cases["0"].category, make.organizer(), size=len(FORMULAS))
     commit()
+    make.end_notice(campaign)
     staff_client(client, make)
 
     book = load_workbook(io.BytesIO(client.get(f"/admin/awards/ranking/export.xlsx?campaign={campaign.id}").data))

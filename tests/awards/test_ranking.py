@@ -54,6 +54,6 @@ def test_confirming_awards_is_refused_while_the_vote_is_open(app, make):
     commit()
     ranking = confirm_awards(campaign, category, organizer, size=2)
     commit()
-    assert sorted(c.state for c in finalists) == ["awarded", "awarded", "not_awarded"]
-    assert {r.case.state for r in ranking if r.rank <= 2} == {"awarded"}
-    assert WorkflowEvent.query.filter(WorkflowEvent.transition.in_(["award", "not_award"])).count() == 3
+    assert sorted(c.state for c in finalists) == ["not_awarded", "proposed", "proposed"]
+    assert {r.case.state for r in ranking if r.rank <= 2} == {"proposed"}
+    assert WorkflowEvent.query.filter(WorkflowEvent.transition.in_(["propose", "not_award"])).count() == 3

@@ -87,7 +87,7 @@ def test_the_same_number_of_queries_for_20_and_for_300_finalists(app, make):
     organizer = make.organizer()
     for category in (small, large):  # decide both: the exports read the decided ranking
         for entry in category_ranking(campaign, category):
-            fire(entry.case, "award" if entry.rank <= 10 else "not_award", organizer)
+            fire(entry.case, "propose" if entry.rank <= 10 else "not_award", organizer)
     commit()
     categories = len(campaign.categories)
     exported = statements(lambda: result_rows(db.session.merge(campaign), full=True))

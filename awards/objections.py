@@ -1,0 +1,276 @@
+"""Objections (异议) to proposed awards during their public notice, and how the office handles them.
+
+An objector verifies a number with the voters' one-time code (voting.voters; the same verified session), is
+known by the keyed hash of that number, and gives it again for the reply: it is kept sealed (encrypted with
+a key derived from the secret key) only until the outcome is sent by SMS, then erased. The office forwards an
+objection to the unit, the unit answers on its case page by a due date, and the office upholds it (the
+proposed award is revoked; the next case in the ranking may move up with a notice of its own) or dismisses
+it, always with a reason. Every step is on the case's timeline; the public sees none of it
+(the ``history`` permission).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from cryptography.fernet import Fernet
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from accounts.models import User
+from accounts.permissions import require_staff
+from awards import notice
+from awards.models import (
+    OBJECTION_ANSWERED,
+    OBJECTION_DISMISSED,
+    OBJECTION_FORWARDED,
+    OBJECTION_OPEN,
+    OBJECTION_PENDING,
+    OBJECTION_UPHELD,
+    Objection,
+    ObjectionFile,
+)
+from awards.ranking import decided_ranking
+from cases.models import Case
+from cases.operations import checked_upload
+from notifications.wording import render
+from pingxuan import storage
+from pingxuan.clock import today
+from pingxuan.db import utcnow
+from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
+from pingxuan.extensions import db
+from pingxuan.i18n import EN, ZH, is_english
+from voting.models import Voter
+from voting.privacy import mask_phone, phone_hash
+from voting.sms import send_sms
+from voting.voters import normalize_phone
+from workflow.definition import ANONYMOUS, OBJECT, OWNER, STATE_BY_NAME, TRANSITION_BY_NAME
+from workflow.engine import check_guards, fire, record_step
+from workflow.guards import latest_notice
+from workflow.models import WorkflowEvent
+from workflow.roles import roles_on
+
+GROUNDS = {
+    "cutoff": _l("Went into operation after the cut-off date"),
+    "copied": _l("Copied or untrue dossier"),
+    "identity": _l("The unit is not who it says it is"),
+    "other": _l("Other"),
+}
+MAX_PER_NUMBER_PER_DAY = 5  # objections one verified number may lodge a day
+MAX_FILES = 5
+MOVE_UP = TRANSITION_BY_NAME["move_up"]
+
+
+@dataclass
+class Upload:
+    filename: str
+    data: bytes
+
+
+def _fernet() -> Fernet:
+    digest = hashlib.sha256(("objection-contact:" + current_app.config["SECRET_KEY"]).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def objection_window_error(case: Case) -> str | None:
+    """Why the public cannot object to this case now, or None."""
+    if ANONYMOUS not in _granted(case):
+        return _("This case is not in public notice: objections are not accepted.")
+    current = latest_notice(case.id)
+    if current is None:
+        return _("This case is not in public notice: objections are not accepted.")
+    if today() < current.starts_on:
+        return _("The public notice starts on %(date)s.", date=current.starts_on.isoformat())
+    if today() > current.ends_on:
+        return _("The public notice ended on %(date)s: objections are no longer accepted.",
+                 date=current.ends_on.isoformat())  # fmt: skip
+    return None
+
+
+def _granted(case: Case) -> frozenset[str]:
+    return STATE_BY_NAME[case.state].roles_for(OBJECT)
+
+
+def _store_files(objection: Objection, part: str, uploads: list[Upload]) -> None:
+    if len(uploads) > MAX_FILES:
+        raise Invalid(_("Attach at most %(n)d files.", n=MAX_FILES), {"files": _("Too many files.")})
+    for upload in uploads:
+        name, content_type = checked_upload("document", upload.filename, upload.data)
+        objection.files.append(ObjectionFile(part=part, filename=name, content_type=content_type,
+                                             size=len(upload.data), sha256=storage.store(upload.data)))  # fmt: skip
+
+
+def lodge_objection(
+    case: Case,
+    voter_id: int | None,
+    phone: str,
+    ground: str,
+    text: str,
+    anonymous: bool = False,
+    uploads: list[Upload] | None = None,
+) -> Objection:
+    """A verified member of the public objects to a proposed award during its notice period."""
+    refused = objection_window_error(case)
+    if refused:
+        raise Conflict(refused)
+    voter = db.session.get(Voter, voter_id) if voter_id is not None else None
+    if voter is None:
+        raise Forbidden(_("Verify your mobile number first."))
+    errors: dict[str, str] = {}
+    try:
+        phone = normalize_phone(phone)
+        if phone_hash(phone) != voter.phone_hash:
+            errors["phone"] = _("Enter the number you verified.")
+    except Invalid as error:
+        errors.update(error.field_errors)
+    if ground not in GROUNDS:
+        errors["ground"] = _("Choose the grounds of your objection.")
+    text = (text or "").strip()
+    if len(text) < 10:
+        errors["text"] = _("Explain your objection (at least 10 characters).")
+    elif len(text) > 5000:
+        errors["text"] = _("At most 5000 characters.")
+    if errors:
+        raise Invalid(_("Please correct the objection."), errors)
+    since = utcnow() - timedelta(days=1)
+    lodged = db.session.scalar(select(func.count()).where(Objection.phone_hash == voter.phone_hash,
+                                                          Objection.created_at >= since))  # fmt: skip
+    if lodged >= MAX_PER_NUMBER_PER_DAY:
+        raise Conflict(_("This number has lodged %(n)d objections today. Try again tomorrow.", n=lodged))
+    objection = Objection(
+        case_id=case.id, notice_id=latest_notice(case.id).id, ground=ground, text=text,
+        phone_hash=voter.phone_hash, phone_masked=mask_phone(phone), anonymous=bool(anonymous),
+        contact_sealed=_fernet().encrypt(phone.encode()).decode(), status=OBJECTION_OPEN,
+    )  # fmt: skip
+    _store_files(objection, "grounds", uploads or [])
+    db.session.add(objection)
+    db.session.flush()
+    record_step(case, "objection_lodged", None, _("Objection %(id)d: %(ground)s", id=objection.id,
+                                                 ground=str(GROUNDS[ground])))  # fmt: skip
+    return objection
+
+
+def get_objection(objection_id: int) -> Objection:
+    objection = db.session.get(Objection, objection_id)
+    if objection is None:
+        raise NotFound(_("No such objection."))
+    return objection
+
+
+def objections_of(case: Case) -> list[Objection]:
+    return list(db.session.scalars(select(Objection).where(Objection.case_id == case.id).order_by(Objection.id)))
+
+
+def forwarded_to_unit(case: Case) -> list[Objection]:
+    """What the unit sees: the objections forwarded to it (never the objector's number; none if anonymous)."""
+    return [o for o in objections_of(case) if o.forwarded_at is not None]
+
+
+def forward_objection(objection: Objection, actor: User, note: str, due: date | None) -> Objection:
+    """The office asks the unit to respond by a due date."""
+    require_staff(actor)
+    if objection.status != OBJECTION_OPEN:
+        raise Conflict(_("This objection has already been forwarded or decided."))
+    errors: dict[str, str] = {}
+    if due is None:
+        errors["due"] = _("A due date is required.")
+    elif due < today():
+        errors["due"] = _("The due date cannot be in the past.")
+    if errors:
+        raise Invalid(_("Say by when the unit must respond."), errors)
+    objection.status, objection.forwarded_at = OBJECTION_FORWARDED, utcnow()
+    objection.forward_note, objection.response_due = (note or "").strip(), due
+    db.session.flush()
+    record_step(objection.case, "objection_forwarded", actor,
+                _("Objection %(id)d: response due by %(date)s. %(note)s", id=objection.id, date=due.isoformat(),
+                  note=objection.forward_note))  # fmt: skip
+    return objection
+
+
+def answer_objection(objection: Objection, actor: User, text: str, uploads: list[Upload] | None = None) -> Objection:
+    """The unit answers an objection forwarded to it, with files if it likes."""
+    if OWNER not in roles_on(actor, objection.case):
+        raise Forbidden(_("Only the case's unit may answer this objection."))
+    if objection.status != OBJECTION_FORWARDED:
+        raise Conflict(_("This objection is not waiting for your answer."))
+    text = (text or "").strip()
+    if not text:
+        raise Invalid(_("Write your answer."), {"response": _("An answer is required.")})
+    objection.status, objection.response = OBJECTION_ANSWERED, text
+    objection.responded_at, objection.responded_by_id = utcnow(), actor.id
+    _store_files(objection, "response", uploads or [])
+    db.session.flush()
+    record_step(objection.case, "objection_answered", actor, _("Objection %(id)d answered.", id=objection.id))
+    return objection
+
+
+def next_in_ranking(case: Case) -> Case | None:
+    """The best-ranked case of the category that was not awarded and may move up now (the declared guards)."""
+    for entry in decided_ranking(case.campaign, case.category):
+        candidate = entry.case
+        if candidate.id == case.id or candidate.state not in MOVE_UP.sources:
+            continue
+        if _ever_revoked(candidate):
+            continue
+        return candidate if not check_guards(candidate, MOVE_UP, None) else None
+    return None
+
+
+def _ever_revoked(case: Case) -> bool:
+    revoke = TRANSITION_BY_NAME["revoke"].name
+    return bool(db.session.scalar(select(func.count()).where(WorkflowEvent.case_id == case.id,
+                                                             WorkflowEvent.transition == revoke)))  # fmt: skip
+
+
+def decide_objection(objection: Objection, actor: User, upheld: bool, reason: str, move_up: bool = False) -> Objection:
+    """Uphold (the proposed award is revoked; optionally the next case moves up with its own notice) or dismiss,
+    always with a reason; the objector is told the outcome by SMS and their number is then erased."""
+    require_staff(actor)
+    if objection.status not in OBJECTION_PENDING:
+        raise Conflict(_("This objection has already been decided."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Give the reason for the decision."), {"reason": _("A reason is required.")})
+    case = objection.case
+    objection.reason, objection.decided_at, objection.decided_by_id = reason, utcnow(), actor.id
+    if upheld:
+        objection.status = OBJECTION_UPHELD
+        db.session.flush()
+        record_step(case, "objection_upheld", actor, _("Objection %(id)d upheld: %(reason)s", id=objection.id,
+                                                       reason=reason))  # fmt: skip
+        fire(case, TRANSITION_BY_NAME["revoke"].name, actor, reason)
+        if move_up:
+            candidate = next_in_ranking(case)
+            if candidate is None:
+                raise Conflict(_("No other case of this category can move up."))
+            fire(candidate, MOVE_UP.name, actor, _("Moves up after an upheld objection to %(number)s.",
+                                                   number=case.number or case.title))  # fmt: skip
+            notice.publish_notice(case.campaign, None, case.category, cases=[candidate])
+            objection.moved_up_case_id = candidate.id
+    else:
+        objection.status = OBJECTION_DISMISSED
+        db.session.flush()
+        record_step(case, "objection_dismissed", actor, _("Objection %(id)d dismissed: %(reason)s",
+                                                          id=objection.id, reason=reason))  # fmt: skip
+    _tell_objector(objection, upheld)
+    db.session.flush()
+    return objection
+
+
+def _tell_objector(objection: Objection, upheld: bool) -> None:
+    if not objection.contact_sealed:
+        return
+    phone = _fernet().decrypt(objection.contact_sealed.encode()).decode()
+    outcome = _("upheld") if upheld else _("dismissed")
+    body = render(
+        "objection.outcome",
+        EN if is_english() else ZH,
+        {"case_title": objection.case.title, "outcome": outcome, "reason": objection.reason},
+    ).text
+    send_sms(phone, body)
+    objection.contact_sealed = None
