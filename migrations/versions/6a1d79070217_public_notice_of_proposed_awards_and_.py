@@ -1,7 +1,7 @@
 """public notice of proposed awards and objections
 
 Revision ID: 6a1d79070217
-Revises: f00e1dd4872a
+Revises: 105785c17296
 Create Date: 2026-11-29 01:37:52.937785
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6a1d79070217'
-down_revision = 'f00e1dd4872a'
+down_revision = '105785c17296'
 branch_labels = None
 depends_on = None
 
