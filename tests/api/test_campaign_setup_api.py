@@ -154,3 +154,27 @@ def test_clone_into_next_year_has_the_set_up_and_nothing_else(app, client, make,
     assert db.session.query(Case).filter_by(campaign_id=clone.id).count() == 0
     assert db.session.query(Ballot).join(Case).filter(Case.campaign_id == clone.id).count() == 0
     assert client.post(f"/api/v1/campaigns/{campaign.id}/clone", json={}, headers=bearer(organizer)).status_code == 422
+
+
+def test_weights_lock_once_awards_are_confirmed(app, client, make, bearer):
+    from tests.awards.test_pages import awarded
+
+    cases, organizer = awarded(make)
+    campaign = cases["A"].campaign
+    url = f"/api/v1/campaigns/{campaign.id}/settings"
+    assert set(client.get(url, headers=bearer(organizer)).get_json()["locked"]) >= {"expert_weight", "public_weight"}
+    response = client.patch(url, json={"expert_weight": 60, "public_weight": 40}, headers=bearer(organizer))
+    assert response.status_code == 422
+    assert "已锁定" in response.get_json()["errors"]["expert_weight"]  # says why: awards were confirmed
+    assert client.patch(url, json={"organizer_en": "The office"}, headers=bearer(organizer)).status_code == 200
+
+
+def test_clone_takes_the_dates_it_is_given(app, client, make, bearer):
+    campaign, organizer = make.campaign(), make.organizer()
+    dates = {"submission_opens": "2030-04-01", "submission_closes": "2030-05-31", "in_operation_before": "2030-03-31"}
+    response = client.post(
+        f"/api/v1/campaigns/{campaign.id}/clone", json={"year": 2030, "dates": dates}, headers=bearer(organizer)
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert (body["year"], body["submission_opens"], body["in_operation_before"]) == (2030, "2030-04-01", "2030-03-31")
