@@ -34,7 +34,7 @@ from awards import publication
 from awards.models import FAILED, ISSUED, PENDING, SUPERSEDED, Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign
 from cases.models import Case
-from pingxuan import storage
+from pingxuan import metrics, storage
 from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
@@ -193,10 +193,12 @@ def render_certificate(certificate_id: int) -> Certificate:
     except Exception as error:  # every failure is shown to the organizer, who can retry
         log.exception("certificate %s failed", certificate.number)
         certificate.status, certificate.error = FAILED, f"{type(error).__name__}: {error}"
+        metrics.certificate_rendered("failed")
         db.session.flush()
         return certificate
     certificate.sha256 = storage.store(pdf)
     certificate.status, certificate.error, certificate.rendered_at = ISSUED, None, utcnow()
+    metrics.certificate_rendered("issued")
     db.session.flush()
     return certificate
 

@@ -22,9 +22,9 @@ from accounts.permissions import require_staff
 from campaigns.models import Campaign
 from cases.models import Attachment, Case
 from cases.operations import current_campaign
-from pingxuan import storage
+from pingxuan import metrics, storage
 from pingxuan.clock import today
-from pingxuan.errors import NotFound
+from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
 from voting.anomalies import case_report
 from voting.ballots import VoteResult, cast_vote, counts, counts_visible
@@ -131,7 +131,12 @@ def cast_public_vote(
     A vote can only succeed while the vote is open, so the count is visible exactly when the campaign shows
     live counts: one indexed single-column read, no ORM objects.
     """
-    result = cast_vote(voter_id, case_id, address, user_agent, referrer)
+    try:
+        result = cast_vote(voter_id, case_id, address, user_agent, referrer)
+    except DomainError as error:
+        metrics.vote_refused(type(error).__name__.lower())  # conflict (rules, closed), notfound
+        raise
+    metrics.vote_accepted()
     return result, result.count_visible
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from accounts.models import User
 from cases.models import Case
 from cases.operations import assign_number
+from pingxuan import metrics
 from pingxuan.cache import SHOWCASE, bump
 from pingxuan.db import savepoint, utcnow
 from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
@@ -131,6 +132,7 @@ def fire(
     for name in transition.effects:
         EFFECTS[name](case, event)
     bump(SHOWCASE)  # the showcase lists cases by state: rebuild it once this commits
+    metrics.transition_fired(transition.name)
     return event
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
-from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from pingxuan import metrics
 from pingxuan.db import rollback
 from pingxuan.errors import DomainError
 from pingxuan.extensions import db, login_manager
@@ -85,6 +87,25 @@ def init_app(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
         return "ok"
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response):
+        started = g.pop("request_started", None)
+        if started is not None:
+            metrics.REQUEST_SECONDS.labels(request.endpoint or "unmatched", request.method).observe(
+                time.perf_counter() - started
+            )
+        return response
+
+    @app.get("/metrics")
+    def prometheus_metrics():
+        """Prometheus scrape endpoint (restrict it to the monitoring network at the reverse proxy)."""
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
     @app.get("/readyz")
     def readyz():
