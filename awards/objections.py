@@ -61,6 +61,13 @@ GROUNDS = {
     "identity": _l("The unit is not who it says it is"),
     "other": _l("Other"),
 }
+STATUS_LABELS = {
+    OBJECTION_OPEN: _l("Open"),
+    OBJECTION_FORWARDED: _l("Forwarded to the unit"),
+    OBJECTION_ANSWERED: _l("Answered by the unit"),
+    OBJECTION_UPHELD: _l("Upheld"),
+    OBJECTION_DISMISSED: _l("Dismissed"),
+}
 MAX_PER_NUMBER_PER_DAY = 5  # objections one verified number may lodge a day
 MAX_FILES = 5
 MOVE_UP = TRANSITION_BY_NAME["move_up"]

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import date
 from io import BytesIO
 from types import SimpleNamespace
 
-from flask import Blueprint, current_app, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.models import User
-from awards import certificates, export, publication
+from accounts.permissions import require_staff
+from awards import certificates, export, notice, objections, publication
+from awards.models import OBJECTION_FORWARDED, OBJECTION_OPEN, OBJECTION_PENDING, Objection
 from campaigns.models import Campaign
+from cases.models import Case
 from cases.operations import current_campaign
 from pingxuan import storage
 from pingxuan.cache import RESULTS, cached
-from pingxuan.errors import NotFound
+from pingxuan.db import commit, rollback
+from pingxuan.errors import DomainError, Forbidden, NotFound
 from pingxuan.extensions import csrf, db, limiter
 from pingxuan.httpcache import public
 from pingxuan.i18n import is_english
-from workflow.roles import is_authenticated
+from voting.abuse import current_voter_id
+from workflow.definition import OWNER, STAFF
+from workflow.roles import is_authenticated, roles_on
 
 bp = Blueprint("awards", __name__, template_folder="templates")
 
@@ -168,3 +176,131 @@ def download(certificate_id: int):
     """An applicant's own certificate (staff may download any); anything else is not found."""
     certificate = certificates.get_certificate(certificate_id, _actor())
     return storage.send(certificates.stored_pdf(certificate), "application/pdf", f"{certificate.number}.pdf")
+
+
+# The public notice (公示) and objections ------------------------------------------------------------------
+
+
+def _uploads() -> list[objections.Upload]:
+    return [objections.Upload(f.filename or "file", f.read()) for f in request.files.getlist("files") if f.filename]
+
+
+def _notice_page(campaign: Campaign, errors: dict | None = None, status: int = 200, **extra):
+    return render_template(
+        "awards/notice.html", campaign=campaign, listing=notice.notice_listing(campaign),
+        verified=current_voter_id() is not None, grounds=objections.GROUNDS, errors=errors or {},
+        form=request.form if errors else {}, **extra,
+    ), status  # fmt: skip
+
+
+@bp.get("/notice")
+def notice_page():
+    """The public notice: the proposed cases per category with the notice's dates, the office's contact and a
+    form to object (for a visitor who verified a number with the voters' one-time code)."""
+    return _notice_page(_campaign())
+
+
+@bp.post("/notice/cases/<int:case_id>/objections")
+@limiter.limit("10 per minute")
+def lodge(case_id: int):
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound(_("No such case."))
+    try:
+        objections.lodge_objection(case, current_voter_id(), request.form.get("phone", ""),
+                                   request.form.get("ground", ""), request.form.get("text", ""),
+                                   anonymous=bool(request.form.get("anonymous")), uploads=_uploads())  # fmt: skip
+        commit()
+    except DomainError as error:
+        rollback()
+        return _notice_page(case.campaign, error.field_errors or {"_": error.message}, error.status,
+                            failed_case=case.id, message=error.message)  # fmt: skip
+    flash(_("Your objection is recorded. You will be told the outcome by SMS."), "success")
+    return redirect(url_for("awards.notice_page"))
+
+
+@bp.get("/notice/objections")
+@login_required
+def objection_list():
+    """The office's objections of the current campaign, open ones first."""
+    require_staff(_actor())
+    campaign = _campaign()
+    found = db.session.scalars(select(Objection).join(Case, Case.id == Objection.case_id)
+                               .where(Case.campaign_id == campaign.id).order_by(Objection.id.desc())).all()  # fmt: skip
+    return render_template("awards/objections.html", campaign=campaign, objections=found, grounds=objections.GROUNDS,
+                           statuses=objections.STATUS_LABELS,
+                           unnoticed=notice.unnoticed_proposed(campaign), notices=notice.notices(campaign))  # fmt: skip
+
+
+@bp.post("/notice/publish")
+@login_required
+def publish_notice():
+    campaign = _campaign()
+    category_id = request.form.get("category", type=int)
+    category = next((c for c in campaign.categories if c.id == category_id), None)
+    try:
+        published = notice.publish_notice(campaign, _actor(), category)
+        commit()
+        flash(_("Public notice published: %(start)s to %(end)s.", start=format_date(published.starts_on),
+                end=format_date(published.ends_on)), "success")  # fmt: skip
+    except DomainError as error:
+        rollback()
+        flash(error.message, "error")
+    return redirect(url_for("awards.objection_list"))
+
+
+@bp.get("/objections/<int:objection_id>")
+@login_required
+def objection_page(objection_id: int):
+    objection = objections.get_objection(objection_id)
+    actor = _actor()
+    staff = actor.role in STAFF
+    if not staff and not (OWNER in roles_on(actor, objection.case) and objection.forwarded_at is not None):
+        raise Forbidden(_("You may not see this objection."))
+    return render_template("awards/objection.html", objection=objection, staff=staff, grounds=objections.GROUNDS,
+                           statuses=objections.STATUS_LABELS, open_status=OBJECTION_OPEN,
+                           forwarded_status=OBJECTION_FORWARDED, pending=OBJECTION_PENDING,
+                           next_case=objections.next_in_ranking(objection.case) if staff else None)  # fmt: skip
+
+
+@bp.post("/objections/<int:objection_id>/<action>")
+@login_required
+def objection_action(objection_id: int, action: str):
+    objection = objections.get_objection(objection_id)
+    actor, form = _actor(), request.form
+    try:
+        if action == "forward":
+            due = form.get("due") or ""
+            try:
+                due_date = date.fromisoformat(due) if due else None
+            except ValueError:
+                due_date = None
+            objections.forward_objection(objection, actor, form.get("note", ""), due_date)
+        elif action == "answer":
+            objections.answer_objection(objection, actor, form.get("response", ""), _uploads())
+        elif action == "decide":
+            objections.decide_objection(objection, actor, form.get("outcome") == "upheld", form.get("reason", ""),
+                                        move_up=bool(form.get("move_up")))  # fmt: skip
+        else:
+            raise NotFound(_("No such action."))
+        commit()
+        flash(_("Saved."), "success")
+    except DomainError as error:
+        rollback()
+        flash(error.message, "error")
+        for message in error.field_errors.values():
+            flash(message, "error")
+    return redirect(url_for("awards.objection_page", objection_id=objection.id))
+
+
+@bp.get("/objections/<int:objection_id>/files/<int:file_id>")
+@login_required
+def objection_file(objection_id: int, file_id: int):
+    objection = objections.get_objection(objection_id)
+    actor = _actor()
+    if actor.role not in STAFF and not (OWNER in roles_on(actor, objection.case) and objection.forwarded_at):
+        raise Forbidden(_("You may not see this objection."))
+    found = next((f for f in objection.files if f.id == file_id), None)
+    if found is None:
+        raise NotFound(_("No such file."))
+    return send_file(BytesIO(storage.read(found.sha256)), mimetype=found.content_type, download_name=found.filename)

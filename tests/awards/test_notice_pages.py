@@ -1,0 +1,71 @@
+"""The public notice page, lodging an objection with a photo, and the office's and the unit's pages."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from awards import publication
+from awards.decisions import confirm_proposed
+from awards.models import OBJECTION_DISMISSED, Objection
+from pingxuan.clock import today
+from pingxuan.db import commit
+from pingxuan.extensions import db
+from tests.awards.test_notice import PHONE, end, proposed, verified
+from tests.factories import PNG, login
+from voting.abuse import VOTER_SESSION_KEY
+from voting.models import SmsMessage
+from voting.privacy import phone_hash
+
+
+def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dismisses(app, client, make):
+    cases, organizer, notice = proposed(make)
+    a = cases["A"]
+    page = client.get("/notice?lang=en").get_data(as_text=True)
+    assert a.title in page and cases["C"].title not in page and 'id="verify-to-object"' in page
+    assert "objection-form" not in page, "no form before the number is verified"
+
+    voter = verified()
+    with client.session_transaction() as session:
+        session[VOTER_SESSION_KEY] = voter
+    page = client.get("/notice").get_data(as_text=True)
+    assert f'action="/notice/cases/{a.id}/objections"' in page
+    refused = client.post(f"/notice/cases/{a.id}/objections", data={"phone": PHONE, "ground": "other", "text": "短"})
+    assert refused.status_code == 422 and "field-error" in refused.get_data(as_text=True)
+    done = client.post(f"/notice/cases/{a.id}/objections", content_type="multipart/form-data", data={
+        "phone": PHONE, "ground": "cutoff", "text": "该系统晚于截止日期上线，附现场照片。", "anonymous": "1",
+        "files": (io.BytesIO(PNG), "现场.png"),
+    })  # fmt: skip
+    assert done.status_code == 302
+    objection = db.session.scalar(select(Objection))
+    assert objection.files[0].filename == "现场.png" and objection.anonymous
+
+    login(client, organizer)
+    listing = client.get("/notice/objections").get_data(as_text=True)
+    assert f'data-objection="{objection.id}"' in listing
+    due = (today() + timedelta(days=3)).isoformat()
+    client.post(f"/objections/{objection.id}/forward", data={"note": "请说明上线时间", "due": due})
+    db.session.expire_all()
+    assert objection.forwarded_at is not None
+
+    login(client, a.created_by)
+    unit_page = client.get(f"/objections/{objection.id}").get_data(as_text=True)
+    assert "138****8000" not in unit_page, "anonymous to the unit"
+    client.post(f"/objections/{objection.id}/answer", data={"response": "系统于2016年6月上线。"})
+    assert client.get(f"/objections/{cases['B'].id + 999}").status_code == 404
+
+    login(client, organizer)
+    client.post(f"/objections/{objection.id}/decide", data={"outcome": "dismissed", "reason": "材料证明上线时间合规。"})
+    db.session.expire_all()
+    assert objection.status == OBJECTION_DISMISSED
+    outbox = db.session.scalars(select(SmsMessage.body).where(SmsMessage.phone_hash == phone_hash(PHONE))).all()
+    assert any("材料证明上线时间合规" in body for body in outbox)
+
+    end(notice)
+    confirm_proposed(a.campaign, organizer)
+    commit()
+    assert publication.latest(a.campaign_id).data["notice"]["dismissed"] == 1
+    results = client.get("/results?lang=en").get_data(as_text=True)
+    assert "results-notice" in results and PHONE not in results
