@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from collections.abc import Callable
+
+from sqlalchemy import ColumnElement, Select, func, select, true
 
 from accounts.models import User
+from awards.models import (
+    OBJECTION_ANSWERED,
+    OBJECTION_FORWARDED,
+    OBJECTION_OPEN,
+    OBJECTION_PENDING,
+    Notice,
+    NoticeEntry,
+    Objection,
+)
 from cases.models import Case
+from pingxuan.clock import today
 from workflow.definition import (
     APPLICANT,
     EXPERT,
@@ -17,6 +29,23 @@ from workflow.definition import (
     Worklist,
 )
 from workflow.roles import global_roles, is_authenticated, permitted_clause, role_clause
+
+
+def _objection_in(statuses: tuple[str, ...]) -> ColumnElement[bool]:
+    return select(Objection.id).where(Objection.case_id == Case.id, Objection.status.in_(statuses)).exists()
+
+
+def _notice_over() -> ColumnElement[bool]:
+    last_day = select(func.max(Notice.ends_on)).join(NoticeEntry).where(NoticeEntry.case_id == Case.id)
+    return last_day.scalar_subquery() < today()
+
+
+# The named conditions a worklist may add to its states (declared in workflow.definition by name).
+CONDITIONS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "open_objection": lambda: _objection_in((OBJECTION_OPEN, OBJECTION_ANSWERED)),  # the office's move
+    "awaiting_response": lambda: _objection_in((OBJECTION_FORWARDED,)),  # the unit's move
+    "ready_to_confirm": lambda: _notice_over() & ~_objection_in(OBJECTION_PENDING),
+}
 
 
 def possible_roles(actor: User | None) -> frozenset[str]:
@@ -40,6 +69,7 @@ def worklist_query(name: str, actor: User | None, campaign_id: int | None = None
     query = (
         select(Case)
         .where(Case.state.in_(worklist.states), role_clause(actor, worklist.roles), permitted_clause(actor, VIEW))
+        .where(CONDITIONS[worklist.condition]() if worklist.condition else true())
         .order_by(Case.updated_at.desc(), Case.id.desc())
     )
     if campaign_id is not None:

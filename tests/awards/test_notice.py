@@ -23,9 +23,10 @@ from tests.factories import PDF, PNG
 from voting.models import SmsMessage
 from voting.privacy import phone_hash
 from voting.voters import request_code, verify_code
-from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME, check_declaration
+from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME, WORKLISTS, check_declaration
 from workflow.engine import GuardsFailed, fire
 from workflow.models import WorkflowEvent
+from workflow.worklists import CONDITIONS, worklist_query
 
 PHONE = "13800138000"
 PROPOSED = TRANSITION_BY_NAME["propose"].dest
@@ -63,6 +64,10 @@ def proposed(make) -> tuple[dict, object, Notice]:
     return cases, organizer, notice
 
 
+def listed(worklist: str, actor) -> set[int]:
+    return {case.id for case in db.session.scalars(worklist_query(worklist, actor))}
+
+
 def end(notice: Notice) -> None:
     notice.starts_on, notice.ends_on = today() - timedelta(days=9), today() - timedelta(days=1)
     commit()
@@ -75,6 +80,7 @@ def test_the_declaration_has_the_notice_and_it_is_reachable(app):
     assert "anonymous" in state.roles_for("object")
     assert TRANSITION_BY_NAME["revoke"].comment_required
     assert {"notice_period_over", "no_open_objection"} <= set(TRANSITION_BY_NAME["confirm_award"].guards)
+    assert {w.condition for w in WORKLISTS if w.condition} <= set(CONDITIONS)
 
 
 def test_the_notice_period_is_counted_in_working_days_without_the_holidays(app, make):
@@ -104,13 +110,16 @@ def test_publish_object_forward_answer_dismiss_then_confirm(app, make):
     assert objection.files[0].content_type == "image/png" and objection.phone_hash == phone_hash(PHONE)
     assert PHONE not in (objection.contact_sealed or "") and objection.phone_masked == "138****8000"
 
+    assert listed("objections_to_handle", organizer) == {a.id}
     end(notice)
+    assert listed("ready_to_confirm", organizer) == {b.id}, "A has an objection open"
     with pytest.raises(GuardsFailed, match="not decided yet"):
         fire(a, "confirm_award", organizer)
     db.session.rollback()
 
     forward_objection(objection, organizer, "请说明上线时间。", today() + timedelta(days=3))
     commit()
+    assert listed("objections_to_answer", a.created_by) == {a.id} and listed("objections_to_handle", organizer) == set()
     with pytest.raises(Forbidden):
         answer_objection(objection, make.applicant(), "not mine")
     answer_objection(objection, a.created_by, "系统于2016年6月上线，附运行报告。", [Upload("report.pdf", PDF)])
@@ -124,6 +133,7 @@ def test_publish_object_forward_answer_dismiss_then_confirm(app, make):
     steps = db.session.scalars(select(WorkflowEvent.transition).where(WorkflowEvent.case_id == a.id)).all()
     assert {"objection_lodged", "objection_forwarded", "objection_answered", "objection_dismissed"} <= set(steps)
 
+    assert listed("ready_to_confirm", organizer) == {a.id, b.id}
     outcomes = confirm_proposed(a.campaign, organizer)
     commit()
     assert all(o.error is None for o in outcomes) and {a.state, b.state} == {AWARDED}
