@@ -85,6 +85,7 @@ def load(instance_path: str) -> dict:
         "VOTE_UA_RETENTION_DAYS": int(_env("VOTE_UA_RETENTION_DAYS", "30")),
         # Behind HTTPS: cookies only over HTTPS and Strict-Transport-Security (pingxuan.shell.headers).
         "SECURE_COOKIES": _flag("SECURE_COOKIES", False),
+        "LOG_FORMAT": (_env("LOG_FORMAT") or "plain").strip().lower(),  # json: one object per line (pingxuan.logs)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -17,7 +17,7 @@ from pingxuan.paths import PROJECT_ROOT
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
-    from pingxuan import config
+    from pingxuan import config, logs
     from pingxuan.celery_app import init_celery
     from pingxuan.extensions import babel, csrf, db, limiter, login_manager, migrate
     from pingxuan.i18n import select_locale
@@ -33,7 +33,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("STORAGE_URL"):  # the local folder backend
         Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(app.config["LOG_FORMAT"])
+    logs.connect_celery(app.config["LOG_FORMAT"])
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per rendering step otherwise
 
     import pingxuan.shell.models  # noqa: F401  (every table on the metadata, for migrations and relationships)

@@ -9,7 +9,7 @@ from flask import Flask, Response, g, jsonify, redirect, render_template, reques
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pingxuan import metrics
+from pingxuan import logs, metrics
 from pingxuan.db import rollback
 from pingxuan.errors import DomainError
 from pingxuan.extensions import db, login_manager
@@ -91,6 +91,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start_timer() -> None:
         g.request_started = time.perf_counter()
+        logs.REQUEST_ID.set(logs.new_request_id(request.headers.get("X-Request-ID")))
 
     @app.after_request
     def _observe(response):
@@ -99,6 +100,7 @@ def init_app(app: Flask) -> None:
             metrics.REQUEST_SECONDS.labels(request.endpoint or "unmatched", request.method).observe(
                 time.perf_counter() - started
             )
+        response.headers["X-Request-ID"] = logs.REQUEST_ID.get()
         return response
 
     @app.get("/metrics")

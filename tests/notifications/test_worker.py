@@ -61,7 +61,9 @@ def broker_app(tmp_path, postgres_url, redis_url, queue_name):
         _truncate_all(app)
 
 
-def start_worker(tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str) -> tuple[subprocess.Popen, Path]:
+def start_worker(
+    tmp_path: Path, postgres_url: str, redis_url: str, queue_name: str, extra_env: dict | None = None
+) -> tuple[subprocess.Popen, Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINGXUAN_")}
     env |= {
         "PINGXUAN_DATABASE_URL": postgres_url,
@@ -71,6 +73,7 @@ def start_worker(tmp_path: Path, postgres_url: str, redis_url: str, queue_name: 
         "PINGXUAN_SECRET_KEY": "test-secret",
         "PINGXUAN_PUBLIC_URL": "http://localhost",
         "PINGXUAN_RATELIMIT_STORAGE_URI": "memory://",
+        **(extra_env or {}),
     }
     log = tmp_path / "worker.log"
     command = [
