@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from accounts.models import User
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
+from api.present import refused_rows
 from api.review_present import case_ref, expert, person
 from api.review_schemas import (
     ConflictInputSchema,
@@ -21,7 +22,7 @@ from api.review_schemas import (
 from cases.models import Case
 from cases.operations import current_campaign
 from pingxuan.db import commit
-from pingxuan.errors import Invalid, NotFound
+from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from reviewers.assignment import declare_conflict
 from reviewers.conflicts import list_conflicts
@@ -96,12 +97,7 @@ def import_sheet(files: dict[str, Any]):
     rows = read_sheet(upload.filename or "", upload.read())
     report = import_experts(actor, current_campaign(), rows)
     if not report.ok:
-        raise Invalid(
-            _("Nothing was imported: %(n)d rows need correcting.", n=len(report.errors)),
-            {str(row): " ".join(problems) for row, problems in report.errors.items()},
-            [_("Row %(row)d: %(problems)s", row=row, problems=" ".join(problems)) for row, problems in
-             report.errors.items()],
-        )  # fmt: skip
+        raise refused_rows(report.errors)
     commit()
     return {"rows": len(rows), "created": report.created}
 

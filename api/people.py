@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
@@ -14,9 +13,9 @@ from accounts.models import Invitation, Unit, User
 from accounts.operations import invite_into_unit, invite_user, update_user
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
+from api.present import refused_rows
 from api.schemas import InvitationCreateSchema, InvitationSchema, UnitSchema, UserSchema
 from pingxuan.db import commit
-from pingxuan.errors import Invalid
 from pingxuan.sheets import read_sheet
 from workflow.definition import GLOBAL_ROLES
 
@@ -119,12 +118,7 @@ def import_units(files: dict[str, Any]):
     rows = read_sheet(upload.filename or "", upload.read(), ("name", "credit_code"))
     report = people.import_units(actor, rows)
     if not report.ok:
-        raise Invalid(
-            _("Nothing was imported: %(n)d rows need correcting.", n=len(report.errors)),
-            {str(row): " ".join(problems) for row, problems in report.errors.items()},
-            [_("Row %(row)d: %(problems)s", row=row, problems=" ".join(problems)) for row, problems in
-             report.errors.items()],
-        )  # fmt: skip
+        raise refused_rows(report.errors)
     commit()
     return {"rows": len(rows), "created": [{"id": u.id, "name": u.name, "credit_code": u.credit_code}
                                            for u in report.created]}  # fmt: skip

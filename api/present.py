@@ -9,12 +9,14 @@ import math
 from typing import Any
 
 from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from accounts.models import User
 from cases.eligibility import open_duplicates
 from cases.models import Attachment, Case
 from cases.operations import dossier_errors
+from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from workflow.definition import EDIT, OWNER, STAFF, STATE_BY_NAME, TIMELINE_ENTRIES
@@ -138,3 +140,12 @@ def paginate(query: Select, page: int, per_page: int) -> tuple[list[Any], dict[s
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return items, {"page": page, "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)}
+
+
+def refused_rows(errors: dict[int, list[str]]) -> Invalid:
+    """The 422 of a sheet import (all or nothing): ``errors`` per row number (the header is row 1), and reasons."""
+    return Invalid(
+        _("Nothing was imported: %(n)d rows need correcting.", n=len(errors)),
+        {str(row): " ".join(problems) for row, problems in errors.items()},
+        [_("Row %(row)d: %(problems)s", row=row, problems=" ".join(problems)) for row, problems in errors.items()],
+    )
