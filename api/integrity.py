@@ -128,6 +128,32 @@ def integrity_report(campaign_id: int):
     return {"rules": _rules(campaign), "cases": cases}
 
 
+class RuleSettingsSchema(Schema):
+    settings = fields.Dict(
+        keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Raw()), required=True,
+        metadata={"description": "{rule: {parameter: number}}; the parameters not named keep their values"},
+    )  # fmt: skip
+
+
+class RuleListSchema(Schema):
+    rules = fields.List(fields.Nested(RuleSchema))
+
+
+@blp.route("/campaigns/<int:campaign_id>/vote/integrity/rules", methods=["PUT"])
+@blp.arguments(RuleSettingsSchema)
+@blp.response(200, RuleListSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@secured(blp)
+def set_rule_parameters(data: dict[str, Any], campaign_id: int):
+    """Change the detection rules' parameters of a campaign (staff only); unknown names are refused with 422."""
+    actor = require_actor()
+    campaign = ops.staff_campaign(campaign_id, actor)
+    integrity.set_parameters(campaign, actor, data["settings"])
+    commit()
+    return {"rules": _rules(campaign)}
+
+
 @blp.route("/cases/<int:case_id>/ballots", methods=["GET"])
 @blp.arguments(BallotQuerySchema, location="query")
 @blp.response(200, BallotPageSchema)

@@ -368,3 +368,16 @@ def test_raw_user_agents_are_emptied_after_the_retention_and_the_counts_stay_ver
     db.session.refresh(ballot)
     assert ballot.user_agent == "" and (ballot.ua_family, ballot.automated) == ("headless", True)
     assert recount(campaign) == [] and counts([case.id])[case.id] == 1
+
+
+def test_api_changes_rule_parameters(setup, client, make, bearer):  # noqa: F811
+    campaign = setup[0]
+    url = f"/api/v1/campaigns/{campaign.id}/vote/integrity/rules"
+    assert client.put(url, json={"settings": {}}, headers=bearer(make.applicant())).status_code == 403
+    organizer = bearer(make.organizer())
+    done = client.put(url, json={"settings": {"burst": {"mads": 6}}}, headers=organizer).get_json()
+    burst = next(r for r in done["rules"] if r["name"] == "burst")
+    assert burst["parameters"]["mads"] == 6 and burst["parameters"]["window_minutes"] == 60
+    refused = client.put(url, json={"settings": {"burst": {"mads": "many"}}}, headers=organizer)
+    assert refused.status_code == 422 and "burst.mads" in refused.get_json()["errors"]
+    assert integrity.parameters(campaign, "burst")["mads"] == 6
