@@ -192,7 +192,7 @@ def _worker(port: int, requests: list, threads: int, seconds: float, out) -> Non
             started = time.perf_counter()
             try:
                 status = _request(port, raw)[0]
-            except OSError:
+            except (OSError, ValueError):  # refused, reset, or closed without a status line (a killed worker)
                 status = -1
             local.append((index, time.perf_counter() - started, status))
         with lock:

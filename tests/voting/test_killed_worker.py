@@ -83,7 +83,8 @@ def test_a_worker_killed_mid_run_loses_no_acknowledged_vote(postgres_url, redis_
         lost = [pair for pair in acknowledged if pair not in stored]
         assert lost == [], f"{len(lost)} acknowledged votes are not in the database"
         unexplained = [pair for pair in stored if pair not in set(acknowledged) and pair not in cut_off]
-        assert unexplained == [], "ballots stored for requests that were answered with a refusal"
+        status_of = {sent[i]: status for i, _latency, status in results}
+        assert unexplained == [], f"stored though refused: {[(p, status_of.get(p)) for p in unexplained][:10]}"
         assert live == recounted, "the live counts differ from a recount"
         assert _workers(server.pid), "gunicorn did not replace the killed worker"
     finally:
