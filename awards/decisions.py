@@ -48,7 +48,6 @@ def confirm_awards(campaign: Campaign, category: Category, actor: User, size: in
                 fire(entry.case, PROPOSE.name, actor, _("Ranked %(rank)d of %(n)d.", rank=entry.rank, n=len(ranking)))
             else:
                 fire(entry.case, NOT_AWARD.name, actor, _("Ranked %(rank)d of %(n)d.", rank=entry.rank, n=len(ranking)))
-        publication.publish(campaign, actor, _("Awards of %(category)s confirmed.", category=category.name_zh))
     return ranking
 
 

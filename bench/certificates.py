@@ -99,7 +99,10 @@ def awarded_cases(n: int) -> None:
     commit()
     organizer = make.organizer()
     for case in finalists:
-        fire(case, "award", organizer)
+        fire(case, "propose", organizer)
+    make.past_notice(finalists)  # the public notice is over, no objection
+    for case in finalists:
+        fire(case, "confirm_award", organizer)
     commit()
 
 

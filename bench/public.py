@@ -122,7 +122,7 @@ def prepare(instance: Path) -> tuple[list[int], Path, int, int]:
         # the published results of a past edition: the same finalists' shape, ten awarded per category
         past.vote_status = VOTE_CLOSED
         owner = make.applicant()
-        awarded = TRANSITION_BY_NAME["award"].dest
+        awarded = TRANSITION_BY_NAME["confirm_award"].dest
         for c, category in enumerate(past.categories):
             for i in range(10):
                 unit = make.unit()

@@ -187,7 +187,7 @@ class Factory:
             self.past_notice([case])
         commit()
 
-    def end_notice(self, campaign: Campaign) -> None:
+    def end_notice(self, campaign: Campaign, organizer: User | None = None) -> None:
         """The proposed awards' public notice is over with no objection: confirm them (as the office would)."""
         from awards.decisions import confirm_proposed
         from awards.notice import unnoticed_proposed
@@ -195,7 +195,7 @@ class Factory:
         waiting = unnoticed_proposed(campaign)
         if waiting:
             self.past_notice(waiting)
-        confirm_proposed(campaign, self.organizer())
+        confirm_proposed(campaign, organizer or self.organizer())
         commit()
 
     def award(self, case: Case, organizer: User | None = None) -> None:

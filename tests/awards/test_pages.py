@@ -56,7 +56,7 @@ def awarded(make, size: int = 2) -> tuple[dict, object]:
     organizer = make.organizer()
     confirm_awards(campaign, cases["A"].category, organizer, size=size)
     commit()
-    make.end_notice(campaign)
+    make.end_notice(campaign, organizer)
     return cases, organizer
 
 

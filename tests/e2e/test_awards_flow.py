@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from awards import certificates
 from awards.models import Certificate
+from campaigns.models import Campaign
 from pingxuan.extensions import db
 from tests.awards.test_pages import close_vote, finalists
 from tests.factories import PASSWORD, Factory
@@ -39,7 +40,7 @@ def test_confirm_issue_download_and_verify(live_server, browser_page, tmp_path):
         cases = finalists(make)
         close_vote(cases["A"].campaign)
         organizer = make.organizer()
-        category_id, winner_id = cases["A"].category_id, cases["B"].id
+        category_id, winner_id, campaign_id = cases["A"].category_id, cases["B"].id, cases["A"].campaign_id
         organizer_email, owner_email = organizer.email, cases["B"].created_by.email
         titles = {name: case.title for name, case in cases.items()}
         db.session.remove()
@@ -55,6 +56,9 @@ def test_confirm_issue_download_and_verify(live_server, browser_page, tmp_path):
     page.wait_for_url(re.compile(rf".*/admin/awards/ranking/{category_id}$"))
     outcomes = page.locator("table.ranking td.outcome").all_inner_texts()
     assert len(outcomes) == 3 and outcomes[0] == outcomes[1] != outcomes[2]
+    with live_server.app.app_context():  # the public notice ends with no objection; the office confirms
+        make.end_notice(db.session.get(Campaign, campaign_id))
+        db.session.remove()
 
     # Issue the certificates; the batch page's bar reaches 100 %.
     page.goto(f"{base}/admin/awards/certificates/")

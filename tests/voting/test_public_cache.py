@@ -32,6 +32,7 @@ def published(app, make):
     organizer = make.organizer()
     confirm_awards(campaign, cases["A"].category, organizer, size=2)
     commit()
+    make.end_notice(campaign)
     certificates.issue_batch(campaign, organizer)
     commit()
     return cases, organizer
@@ -106,8 +107,9 @@ def test_a_vote_a_workflow_event_and_a_publication_show_on_the_next_request(app,
     assert client.get(f"/showcase/cases/{cases['C'].id}").status_code in (200, 404)
     assert client.get("/results").get_data(as_text=True).count("data-case=") == 0
 
-    confirm_awards(campaign, case.category, organizer, size=1)  # publishes version 1
+    confirm_awards(campaign, case.category, organizer, size=1)
     commit()
+    make.end_notice(campaign)  # confirming after the public notice publishes version 1
     assert 'data-version="1"' in client.get("/results").get_data(as_text=True)
 
 
