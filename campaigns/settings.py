@@ -23,7 +23,7 @@ from pingxuan.cache import SHOWCASE, bump
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from reviewers.models import Assignment, Criterion, Review, Score
-from workflow.definition import TRANSITION_BY_NAME
+from workflow.definition import STEP_BY_NAME, TRANSITION_BY_NAME
 from workflow.models import WorkflowEvent
 
 TEXT, DAY, OPTIONAL_DAY, NUMBER, OPTIONAL_NUMBER, FLAG = "text", "date", "date?", "int", "int?", "bool"
@@ -90,7 +90,8 @@ def scoring_started(campaign: Campaign) -> bool:
 def awards_confirmed(campaign: Campaign) -> bool:
     if campaign.id is None:
         return False
-    decided = [TRANSITION_BY_NAME["award"].name, TRANSITION_BY_NAME["not_award"].name]
+    # proposing (then the public notice) is the award decision; "award" is the one-step decision of older runs
+    decided = [TRANSITION_BY_NAME["propose"].name, TRANSITION_BY_NAME["not_award"].name, STEP_BY_NAME["award"].name]
     events = (
         select(WorkflowEvent.id)
         .join(Case, WorkflowEvent.case_id == Case.id)
