@@ -42,6 +42,7 @@ def init_admin(app: Flask) -> Admin:
         name=_l("pingxuan back office"),
         theme=Bootstrap4Theme(base_template="backoffice/master.html", fluid=True),
         index_view=StaffIndexView(cases, name=_l("Overview"), url="/admin", endpoint="admin"),
+        csp_nonce_generator=lambda: app.jinja_env.globals["csp_nonce"](),  # Flask-Admin's inline scripts
     )
     admin.add_view(cases)
     admin.add_view(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from werkzeug.routing.converters import NumberConverter
 
@@ -106,3 +108,50 @@ def test_session_cookie_is_httponly_and_lax_by_default(client, make):
     user = make.applicant()
     cookie = client.post("/login", data={"email": user.email, "password": PASSWORD}).headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
+
+
+# Flask-Admin's templates still write these handlers; pingxuan/static/csp.js binds the same behaviour instead.
+BOUND_BY_CSP_JS = (
+    r"return modelActions\.execute\('[^']*'\);?|return faHelpers\.safeConfirm\('.*'\);?"
+    r"|faForm\.addInlineField\(this, '[^']*'\);?|return false;?"
+)
+
+
+def _inline_script_problems(path: str, response) -> list[str]:
+    """Inline scripts without this response's nonce, inline handlers and javascript: links: what the CSP blocks."""
+    policy = response.headers.get("Content-Security-Policy", "")
+    if response.mimetype != "text/html":
+        return []
+    html = response.get_data(as_text=True)
+    nonce = re.search(r"'nonce-([^']+)'", policy)
+    problems = []
+    for tag in re.findall(r"<script\b[^>]*>", html):
+        if "src=" in tag:
+            continue
+        if nonce is None or f'nonce="{nonce.group(1)}"' not in tag:
+            problems.append(f"{path}: inline script without the nonce: {tag}")
+    for handler in re.findall(r"\son[a-z]+\s*=\s*(\"[^\"]*\"|'[^']*')", html):
+        if not re.fullmatch(BOUND_BY_CSP_JS, handler[1:-1].strip()):
+            problems.append(f"{path}: inline handler {handler}")
+    problems += [f"{path}: javascript: link" for _ in re.findall(r"href=\"javascript:(?!void\(0\))", html)]
+    return problems
+
+
+def test_no_page_needs_inline_script_beyond_its_nonce(app, make):
+    owner = make.applicant()
+    case = make.case("draft", owner=owner)
+    make.case("public_vote")
+    paths = _every_get_path(app) + [f"/cases/{case.id}/edit", "/cases/999999/edit"]
+    anonymous, applicant, staff = app.test_client(), app.test_client(), app.test_client()
+    login(applicant, owner)
+    login(staff, make.organizer())
+    problems = []
+    for client in (anonymous, applicant, staff):
+        for path in paths:
+            response = client.get(path)
+            policy = response.headers["Content-Security-Policy"]
+            assert "'unsafe-inline'" not in policy.split("script-src", 1)[-1].split(";")[0], (path, policy)
+            problems += _inline_script_problems(path, response)
+    assert not problems, "\n".join(sorted(set(problems)))
+    policy = staff.get("/admin/cases/").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self' 'nonce-" in policy

@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
             "is_english": is_english,
             "state_title": lambda name: pick(STATE_BY_NAME[name], "title"),
             "languages": app.config["LANGUAGES"],
+            "back_url": lambda: local_path(request.referrer) or url_for("index"),
         }
 
     @app.get("/language/<locale>")

@@ -45,7 +45,9 @@ def test_confirm_issue_download_and_verify(live_server, browser_page, tmp_path):
         titles = {name: case.title for name, case in cases.items()}
         db.session.remove()
     page, base = browser_page, live_server.url
-    page.on("dialog", lambda dialog: dialog.accept())
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmation, bound by csp.js (no inline handler)
+    blocked: list[str] = []  # the Content-Security-Policy allows no inline script without the page's nonce
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
 
     # The organizer previews the cut at 2 and confirms.
     log_in(page, base, organizer_email)
@@ -110,3 +112,4 @@ def test_confirm_issue_download_and_verify(live_server, browser_page, tmp_path):
     page.wait_for_load_state()
     assert page.locator("#file-verdict").get_attribute("data-valid") == "yes"
     page.screenshot(path="/tmp/e2e-awards-verify.png", full_page=True)
+    assert not [m for m in blocked if "script" in m], blocked

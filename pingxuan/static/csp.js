@@ -1,0 +1,46 @@
+/* Behaviour that would otherwise sit in inline handlers, which the Content-Security-Policy blocks.
+ * - <select data-autosubmit> submits its form when changed;
+ * - <button data-confirm="text"> asks before it acts;
+ * - Flask-Admin's templates still write onclick="…" handlers: the few it uses are bound here instead. */
+(function () {
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field && field.hasAttribute && field.hasAttribute("data-autosubmit") && field.form) { field.form.submit(); }
+  });
+  document.addEventListener("click", function (event) {
+    var element = event.target && event.target.closest ? event.target.closest("[data-confirm]") : null;
+    if (element && !window.confirm(element.getAttribute("data-confirm"))) { event.preventDefault(); }
+  });
+  function quoted(code) {
+    var match = /\(\s*(?:this\s*,\s*)?'((?:[^'\\]|\\.)*)'\s*\)/.exec(code);
+    return match ? match[1].replace(/\\(.)/g, "$1") : null;
+  }
+  function bind() {
+    Array.prototype.forEach.call(document.querySelectorAll("[onclick]"), function (element) {
+      var code = element.getAttribute("onclick"), argument = quoted(code);
+      if (/modelActions\.execute\(/.test(code) && argument !== null) {
+        element.setAttribute("data-action", argument);
+        element.addEventListener("click", function (event) {
+          event.preventDefault();
+          if (window.modelActions) { window.modelActions.execute(argument); }
+        });
+      } else if (/(safeConfirm|confirm)\(/.test(code) && argument !== null) {
+        element.addEventListener("click", function (event) { if (!window.confirm(argument)) { event.preventDefault(); } });
+      } else if (/faForm\.addInlineField\(/.test(code) && argument !== null) {
+        element.addEventListener("click", function (event) {
+          event.preventDefault();
+          if (window.faForm) { window.faForm.addInlineField(element, argument); }
+        });
+      } else if (/^\s*return false;?\s*$/.test(code)) {
+        element.addEventListener("click", function (event) { event.preventDefault(); });
+      } else {
+        return;  // unknown: left alone (and refused by the policy)
+      }
+      element.removeAttribute("onclick");  // bound above: the browser need not refuse it
+    });
+    Array.prototype.forEach.call(document.querySelectorAll('a[href^="javascript:"]'), function (link) {
+      link.addEventListener("click", function (event) { event.preventDefault(); });  // placeholders
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", bind); } else { bind(); }
+})();
