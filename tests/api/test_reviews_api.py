@@ -239,7 +239,7 @@ def test_an_organizer_enters_and_corrects_scores_for_an_expert(app, client, make
     assert corrected["status"] == "submitted" and corrected["total"] > 80.0  # a correction stays submitted
     assert [e["note"].split(";")[0] for e in corrected["history"]] == ["5月12日评审会纸质评分表", "更正笔误"]
     assert f"→ {criteria[0]['max_score']}" in corrected["history"][1]["note"]
-    seen_by_expert = client.get(url, headers=bearer(expert)).get_json()
+    seen_by_expert = client.get(url, headers={**bearer(expert), "Accept-Language": "en"}).get_json()
     assert [e["text"] for e in seen_by_expert["history"]] == ["Entered by 组织者乙 for 评审专家丙"] * 2
     assert client.put(
         url, json={"scores": corrected_scores, "note": "x"}, headers=bearer(make.expert())
