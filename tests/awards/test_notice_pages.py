@@ -55,6 +55,10 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
     assert "138****8000" not in unit_page, "anonymous to the unit"
     client.post(f"/objections/{objection.id}/answer", data={"response": "系统于2016年6月上线。"})
     assert client.get(f"/objections/{cases['B'].id + 999}").status_code == 404
+    timeline = client.get(f"/cases/{a.id}?lang=en").get_data(as_text=True)
+    assert 'data-transition="objection_forwarded"' in timeline and "Objection forwarded to the unit" in timeline
+    public = client.application.test_client().get(f"/cases/{a.id}").get_data(as_text=True)
+    assert "objection_forwarded" not in public, "the public sees no timeline"
 
     login(client, organizer)
     client.post(f"/objections/{objection.id}/decide", data={"outcome": "dismissed", "reason": "材料证明上线时间合规。"})
