@@ -318,7 +318,7 @@ def replace_rubric(data: dict[str, Any], campaign_id: int):
 
 
 @blp.route("/campaigns/<int:campaign_id>/export", methods=["GET"])
-@blp.response(200, {"type": "string"}, content_type="application/yaml")
+@blp.response(200, {"type": "object", "description": "The YAML mapping"}, content_type="application/yaml")
 @blp.alt_response(404, "NOT_FOUND")
 @secured(blp)
 def export_campaign(campaign_id: int):

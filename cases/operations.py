@@ -272,12 +272,17 @@ def checked_upload(kind: str, filename: str, data: bytes) -> tuple[str, str]:
 
 
 DISPLAY_WIDTH = 1200  # px: sharp on a phone, a fraction of a camera's original
+# A 519 KB PNG of 13000×13700 px took 0.7 GB to decode (Pillow only refuses above twice its own default).
+# 50 megapixels is more than any camera photo; the size is read from the header, before anything is decoded.
+MAX_PIXELS = 50_000_000
 
 
 def _display_copy(data: bytes) -> bytes | None:
     """A JPEG at most DISPLAY_WIDTH wide for public pages on phones; upright, without EXIF (no GPS leaks)."""
     try:
         with Image.open(BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise Image.DecompressionBombError("too many pixels")
             image.draft("RGB", (DISPLAY_WIDTH, DISPLAY_WIDTH * 4))  # JPEG: decode at a reduced scale, fast
             image = ImageOps.exif_transpose(image)
             if image.mode in ("RGBA", "LA", "P"):

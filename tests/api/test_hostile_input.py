@@ -93,3 +93,22 @@ def test_text_where_a_file_is_expected(app, client, make, bearer):
         content_type="multipart/form-data",
     )  # fmt: skip
     assert upload.status_code < 500
+
+
+def test_a_small_png_of_too_many_pixels_is_refused_before_decoding(app, client, make, bearer):
+    """A few hundred KB that decode to 178 megapixels (0.7 GB): refused from the header, nothing stored."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (13000, 13700)).save(buffer, "PNG")
+    owner = make.applicant()
+    case = make.case("draft", owner=owner)
+    before = len(case.attachments)
+    response = client.post(
+        f"/api/v1/cases/{case.id}/attachments",
+        data={"kind": "photo", "file": (io.BytesIO(buffer.getvalue()), "bomb.png")},
+        content_type="multipart/form-data", headers=bearer(owner),
+    )  # fmt: skip
+    assert response.status_code == 422 and response.get_json()["message"], response.get_json()
+    db.session.expire_all()
+    assert len(db.session.get(Case, case.id).attachments) == before
