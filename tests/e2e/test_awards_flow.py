@@ -66,7 +66,7 @@ def test_confirm_issue_download_and_verify(live_server, browser_page, tmp_path):
     page.goto(f"{base}/admin/awards/certificates/")
     page.click("form.start-batch button[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/awards/certificates/batches/\d+$"))
-    page.wait_for_function("document.getElementById('batch-bar').textContent.trim() === '100 %'", timeout=60_000)
+    page.wait_for_function("() => document.getElementById('batch-bar').textContent.trim() === '100 %'", timeout=60_000)
     assert page.locator("#batch-progress").get_attribute("aria-valuenow") == "100"
     with page.expect_download() as download_info:
         page.click("a.batch-zip")

@@ -102,11 +102,11 @@ def test_a_visitor_votes_from_a_phone(live_server, phone_page):
 
     page.wait_for_selector("button#vote-button")  # the voter's own state, loaded separately, made it a button
     page.click("#vote-button")
-    page.wait_for_function("document.getElementById('vote-count').textContent === '1'")
+    page.wait_for_function("() => document.getElementById('vote-count').textContent === '1'")
     assert "Votes left today in this category: 2" in page.locator("#vote-message").inner_text()
 
     page.click("#vote-button")
-    page.wait_for_function("document.getElementById('vote-message').classList.contains('error')")
+    page.wait_for_function("() => document.getElementById('vote-message').classList.contains('error')")
     assert "already voted for this case today" in page.locator("#vote-message").inner_text()
     assert page.locator("#vote-count").inner_text() == "1"
     page.screenshot(path=str(SCREENSHOT), full_page=True)
