@@ -51,7 +51,8 @@ def test_list_filtered_by_state(app, client, make):
 
 
 def test_search_by_number_title_and_unit(client, make):
-    one, other = make.case("submitted"), make.case("submitted")
+    # Distinct titles: a factory title such as "智慧案例 17" would also match every number "2017-…" by its "17".
+    one, other = make.case("submitted", title="城市大脑交通信号"), make.case("submitted", title="智慧养老服务平台")
     login(client, make.organizer())
     for term in (one.number, one.title, one.unit.name):
         page = text(client.get("/admin/cases/", query_string={"search": term}))
