@@ -20,6 +20,7 @@ from notifications.operations import mail
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.text import hidden_character_error
 from workflow.definition import ADMIN, APPLICANT, GLOBAL_ROLES, ORGANIZER
 
 MIN_PASSWORD = 8
@@ -72,14 +73,23 @@ def password_error(password: str) -> str | None:
     return None
 
 
+def email_error(email: str) -> str | None:
+    """An address mail can go to, without hidden characters (a direction mark can make it read as another)."""
+    if hidden_character_error(email) or not EMAIL.match(email or ""):
+        return _("Enter a valid e-mail address.")
+    return None
+
+
 def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
     errors: dict[str, str] = {}
-    if not EMAIL.match(email):
-        errors["email"] = _("Enter a valid e-mail address.")
+    if message := email_error(email):
+        errors["email"] = message
     elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         errors["email"] = _("An account with this e-mail address exists already.")
     if not (name or "").strip():
         errors["name"] = _("Enter your name.")
+    elif message := hidden_character_error(name):
+        errors["name"] = message
     if message := password_error(password):
         errors["password"] = message
     return errors
@@ -96,6 +106,8 @@ def register_unit(unit_data: dict[str, Any], email: str, name: str, password: st
     code = (unit_data.get("credit_code") or "").strip().upper()
     if not unit_name:
         errors["unit_name"] = _("Enter the unit's full name.")
+    elif message := hidden_character_error(unit_name):
+        errors["unit_name"] = message
     elif db.session.scalar(select(Unit.id).where(Unit.name == unit_name)) is not None:
         errors["unit_name"] = _("A unit with this name is registered already; ask its members for an invitation.")
     if unit_data.get("kind") not in UNIT_KINDS:
@@ -232,8 +244,8 @@ def invite_user(actor: User, email: str, role: str) -> Invitation:
 
 
 def _invite(actor: User, email: str, role: str, unit: Unit | None) -> Invitation:
-    if not EMAIL.match(email):
-        raise Invalid(_("Please correct the marked fields."), {"email": _("Enter a valid e-mail address.")})
+    if message := email_error(email):
+        raise Invalid(_("Please correct the marked fields."), {"email": message})
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Invalid(
             _("Please correct the marked fields."),
@@ -344,6 +356,8 @@ def update_user(actor: User, user: User, name: str, role: str, unit: Unit | None
     errors: dict[str, str] = {}
     if not (name or "").strip():
         errors["name"] = _("Enter the name.")
+    elif message := hidden_character_error(name):
+        errors["name"] = message
     if role != user.role and (message := role_grant_error(actor, role)):
         errors["role"] = message
     elif user.role == ADMIN and actor.role != ADMIN:
@@ -370,6 +384,8 @@ def check_unit(unit: Unit) -> None:
     unit.contact_phone = (unit.contact_phone or "").replace(" ", "")
     if not unit.name:
         errors["name"] = _("Enter the unit's full name.")
+    elif message := hidden_character_error(unit.name):
+        errors["name"] = message
     if unit.kind not in UNIT_KINDS:
         errors["kind"] = _("Choose the kind of unit.")
     if message := credit_code_error(unit.credit_code):

@@ -18,6 +18,7 @@ from accounts.operations import credit_code_error, phone_error
 from accounts.permissions import require_staff
 from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.text import hidden_character_error
 
 UNIT_COLUMNS = ("name", "kind", "district", "credit_code", "parent_org", "contact_name", "contact_phone")
 
@@ -40,6 +41,8 @@ def _unit_errors(data: dict[str, Any], names: set[str], codes: set[str]) -> tupl
     errors: dict[str, str] = {}
     if not clean["name"]:
         errors["name"] = _("Enter the unit's full name.")
+    elif message := hidden_character_error(clean["name"]):
+        errors["name"] = message
     elif clean["name"] in names:
         errors["name"] = _("A unit with this name is registered already.")
     if clean["kind"] not in UNIT_KINDS:

@@ -39,6 +39,7 @@ from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.filenames import UniqueNames
 from pingxuan.paths import PROJECT_ROOT
 from pingxuan.queue import enqueue
 from pingxuan.signing import same_secret
@@ -356,11 +357,12 @@ def batch_zip(batch: CertificateBatch) -> str:
     the result is stored in chunks, so neither the ZIP nor a whole batch is ever held in memory. Entries carry
     the certificate's render time, not now: the same batch gives the same ZIP, stored once.
     """
+    entry_name = UniqueNames()  # a unit's name may hold "../", "<>:|?*", bidi controls, …: never in an entry name
     with storage.spooled() as scratch:
         with zipfile.ZipFile(scratch, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:  # PDFs are compressed
             for certificate in batch.certificates:
                 if certificate.status == ISSUED and certificate.sha256:
-                    name = f"{certificate.number}-{certificate.content.get('recipient', '')}.pdf"
+                    name = entry_name(f"{certificate.number}-{certificate.content.get('recipient', '')}.pdf")
                     stamp = (certificate.rendered_at or utcnow()).timetuple()[:6]
                     with archive.open(zipfile.ZipInfo(name, date_time=stamp), "w", force_zip64=True) as entry:
                         for chunk in storage.chunks(certificate.sha256):

@@ -28,7 +28,9 @@ from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.filenames import safe_filename
 from pingxuan.i18n import pick
+from pingxuan.text import hidden_character_error
 from workflow.definition import APPLICANT, EDIT, STAFF, STATE_BY_NAME, VIEW
 from workflow.roles import global_roles, has_permission
 
@@ -44,6 +46,7 @@ TEXT_FIELDS = {
     "public_url": 500,
     "app_name": 200,
 }
+SINGLE_LINE_FIELDS = frozenset({"title", "construction_unit", "operating_unit", "public_url", "app_name"})
 REFERENCE_FIELDS = ("category_id", "domain_id", "recommending_org_id")
 OTHER_FIELDS = ("in_operation_since", "investment")
 EDITABLE_FIELDS = (*TEXT_FIELDS, *REFERENCE_FIELDS, *OTHER_FIELDS)
@@ -166,7 +169,9 @@ def _clean(case: Case, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
         if name not in data:
             continue
         text = (data[name] or "").strip()
-        if len(text) > limit:
+        if message := hidden_character_error(text, multiline=name not in SINGLE_LINE_FIELDS):
+            errors[name] = message
+        elif len(text) > limit:
             errors[name] = _("At most %(n)d characters.", n=limit)
         elif name == "public_url" and text and urlparse(text).scheme not in ("http", "https"):
             errors[name] = _("Enter a web address starting with http:// or https://.")
@@ -268,7 +273,7 @@ def checked_upload(kind: str, filename: str, data: bytes) -> tuple[str, str]:
             _("This file is not an allowed type."),
             {"file": _("The file's content is not %(allowed)s.", allowed=allowed)},
         )
-    return (filename or "file").replace("\\", "/").rsplit("/", 1)[-1][:255] or "file", content_type
+    return safe_filename((filename or "").replace("\\", "/").rsplit("/", 1)[-1]), content_type
 
 
 DISPLAY_WIDTH = 1200  # px: sharp on a phone, a fraction of a camera's original

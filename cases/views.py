@@ -21,7 +21,7 @@ from workflow.definition import APPLICANT, EDIT, TIMELINE_ENTRIES
 from workflow.engine import options
 from workflow.history import timeline
 from workflow.roles import has_permission
-from workflow.worklists import visible_cases_query
+from workflow.worklists import own_cases_query
 
 bp = Blueprint("cases", __name__, template_folder="templates")
 
@@ -36,7 +36,7 @@ def _current_campaign():
 @bp.get("/my-cases")
 @login_required
 def my_cases():
-    cases = db.session.scalars(visible_cases_query(current_user)).all()
+    cases = db.session.scalars(own_cases_query(current_user)).all()
     rows = [(case, options(case, current_user)) for case in cases]
     return render_template(
         "cases/my_cases.html",

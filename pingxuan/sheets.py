@@ -25,7 +25,7 @@ def read_sheet(filename: str, data: bytes, required: tuple[str, ...]) -> list[di
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise Invalid(_("Save the CSV file as UTF-8.")) from exc
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = _csv_rows(text)
     if not rows:
         raise Invalid(_("The sheet is empty."))
     header = [h.strip().lower() for h in rows[0]]
@@ -33,3 +33,17 @@ def read_sheet(filename: str, data: bytes, required: tuple[str, ...]) -> list[di
     if missing:
         raise Invalid(_("The sheet needs the columns %(names)s.", names=", ".join(missing)))
     return [dict(zip(header, row, strict=False)) for row in rows[1:] if any(cell.strip() for cell in row)]
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """The CSV's rows; what the parser refuses (a field over its 128 KB limit, a broken quote) is a 422."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise Invalid(
+            _(
+                "Line %(line)d of the CSV file cannot be read: a field is too long (at most 128 KB) or badly quoted.",
+                line=reader.line_num,
+            )
+        ) from exc

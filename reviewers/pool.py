@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from accounts.models import User
-from accounts.operations import EMAIL, new_account_without_password, send_welcome
+from accounts.operations import email_error, new_account_without_password, send_welcome
 from accounts.permissions import require_staff
 from campaigns.models import Campaign, Category, Domain
 from pingxuan import sheets
 from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.text import hidden_character_error
 from reviewers.models import LIVE, Assignment, Expert
 from workflow.definition import EXPERT
 
@@ -153,14 +154,16 @@ def _import_row(
     taxonomy: tuple[dict[str, Category], dict[str, Domain]], report: ImportReport, new: list[User],
 ) -> list[str]:  # fmt: skip
     email = (row.get("email") or "").strip().lower()
-    if not EMAIL.match(email):
-        return [_("Enter a valid e-mail address.")]
+    if message := email_error(email):
+        return [message]
     if email in seen:
         return [_("This e-mail address appears twice in the sheet.")]
     seen.add(email)
     name = (row.get("name") or "").strip()
     if not name:
         return [_("Enter the expert's name.")]
+    if message := hidden_character_error(name):
+        return [message]
     user = known.get(email)
     if user is not None and user.role != EXPERT:
         return [_("This address belongs to an account that is not an expert.")]

@@ -77,6 +77,12 @@ def worklist_query(name: str, actor: User | None, campaign_id: int | None = None
     return query
 
 
+def own_cases_query(actor: User | None) -> Select:
+    """The cases of the actor's own unit ("My cases"), never the other units' finalists everyone may view."""
+    owned = role_clause(actor, frozenset({OWNER}))
+    return select(Case).where(owned, permitted_clause(actor, VIEW)).order_by(Case.id.desc())
+
+
 def visible_cases_query(actor: User | None, states: tuple[str, ...] | None = None) -> Select:
     """Every case the actor may view (optionally only in ``states``)."""
     return select(Case).where(permitted_clause(actor, VIEW, states)).order_by(Case.id.desc())

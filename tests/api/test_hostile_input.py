@@ -9,7 +9,7 @@ import pytest
 
 from cases.models import Case
 from pingxuan.extensions import db
-from tests.factories import login
+from tests.factories import PDF, login
 
 HUGE = [2**31, 2**63, 2**64 + 1, 10**30]
 
@@ -112,3 +112,47 @@ def test_a_small_png_of_too_many_pixels_is_refused_before_decoding(app, client, 
     assert response.status_code == 422 and response.get_json()["message"], response.get_json()
     db.session.expire_all()
     assert len(db.session.get(Case, case.id).attachments) == before
+
+
+def test_a_csv_field_beyond_the_parsers_limit_is_a_422(app, client, make, bearer):
+    """Python's csv refuses a field over 128 KB (``field larger than field limit``): the sheet is refused."""
+    make.campaign()
+    sheet = "email,name\n" + "a@example.org," + "长" * 200_000 + "\n"
+    response = client.post(
+        "/api/v1/experts/import", data={"file": (io.BytesIO(sheet.encode()), "experts.csv")},
+        content_type="multipart/form-data", headers=bearer(make.organizer()),
+    )  # fmt: skip
+    assert response.status_code == 422 and "128 KB" in response.get_json()["message"], response.get_json()
+
+
+def test_hidden_characters_are_refused_in_titles_names_and_addresses_and_stripped_from_file_names(
+    app, client, make, bearer
+):
+    """A right-to-left override makes "gnp.exe" read "exe.png": refused with the field named (form and API alike);
+    an upload's name is cleaned instead (nobody retypes it)."""
+    from tests.accounts.test_pages import _registration
+
+    owner = make.applicant()
+    case = make.case("draft", owner=owner)
+    auth = bearer(owner)
+    api = client.patch(f"/api/v1/cases/{case.id}", json={"title": "智慧\u202egnp.exe"}, headers=auth)
+    assert api.status_code == 422 and "U+202E" in api.get_json()["errors"]["title"], api.get_json()
+    uploaded = client.post(
+        f"/api/v1/cases/{case.id}/attachments", headers=auth, content_type="multipart/form-data",
+        data={"kind": "document", "file": (io.BytesIO(PDF), "申报书\u202efdp.exe\u0007.pdf")},
+    )  # fmt: skip
+    assert uploaded.status_code == 201 and uploaded.get_json()["filename"] == "申报书fdp.exe.pdf", uploaded.get_json()
+    staff = bearer(make.organizer())
+    invited = client.post("/api/v1/invitations", json={"email": "ex\u202epert@example.org", "role": "expert"},
+                          headers=staff)  # fmt: skip
+    assert invited.status_code == 422 and invited.get_json()["errors"]["email"], invited.get_json()
+
+    login(client, owner)
+    page = client.post(f"/cases/{case.id}/edit", data={"title": "智慧\u2067停车", "version": str(case.version)})
+    assert page.status_code == 422 and 'id="title-error"' in page.get_data(as_text=True)
+    client.get("/logout")
+    registered = client.post("/register", data=_registration(email="wang\u202e@example.org", unit_name="单位\u202d"))
+    text = registered.get_data(as_text=True)
+    assert registered.status_code == 422 and 'id="email-error"' in text and 'id="unit_name-error"' in text
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).title == case.title

@@ -116,6 +116,43 @@ def test_reissue_keeps_the_old_certificate_superseded(app, make):
     assert storage.read(old.sha256) != storage.read(new.sha256)
 
 
+def test_zip_entry_names_from_unit_names_are_safe_and_distinct(app, make):
+    """Entry names come from units' names: no path, nothing Windows refuses, no bidi trick, no repeats."""
+    import io
+    import zipfile
+
+    from awards.models import CertificateBatch
+    from pingxuan.filenames import safe_filename
+
+    campaign = make.campaign()
+    batch = CertificateBatch(campaign_id=campaign.id)
+    db.session.add(batch)
+    recipients = ["../../../etc/cron.d/x", 'a<b>c:d"e/f\\g|h?i*j', "控\x00制\x07字符\x1b", "\u202egnp.exe", "尾点. . ",
+                  "同名", "同名"]  # fmt: skip
+    for i, recipient in enumerate(recipients):
+        number = "PX-SAME" if recipient == "同名" else f"PX-{i}"
+        db.session.add(Certificate(number=number if i < 6 else "px-same", kind="case_award", campaign_id=campaign.id,
+                                   content={"recipient": recipient}, issued_on=campaign.created_at.date(),
+                                   signature="x", status=ISSUED, sha256=storage.store(f"%PDF-{i}".encode()),
+                                   batch=batch))  # fmt: skip
+    commit()
+    names = zipfile.ZipFile(io.BytesIO(storage.read(certificates.batch_zip(batch)))).namelist()
+    assert len(names) == len(recipients) and len({n.casefold() for n in names}) == len(names), names
+    for name in names:
+        assert name.endswith(".pdf") and not any(c in name for c in '<>:"/\\|?*'), name
+        assert not any(ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in name), name
+        assert not name.startswith(".") and name == name.strip(" .")
+    assert "PX-0-.._.._.._etc_cron.d_x.pdf" in names and "PX-2-控制字符.pdf" in names and "PX-3-gnp.exe.pdf" in names
+    assert [safe_filename(n) for n in ("CON", "lpt1.txt", "nul .pdf", " .. ", "报告. .", "a" * 300 + ".pdf")] == [
+        "_CON",
+        "_lpt1.txt",
+        "_nul .pdf",
+        "file",
+        "报告",
+        "a" * 116 + ".pdf",
+    ]
+
+
 @pytest.mark.worker
 @pytest.mark.postgresql_only
 def test_a_real_worker_renders_the_certificate(broker_app, tmp_path, postgres_url, redis_url, queue_name):  # noqa: F811

@@ -32,9 +32,10 @@ def test_dashboard_lists_the_units_cases_with_state_deadline_and_actions(client,
     me = make.applicant()
     mine = make.case(owner=me)
     make.case()  # another unit's case
+    finalist = make.case("public_vote")  # another unit's finalist: public, but not one of my cases
     login(client, me)
     page = client.get("/my-cases").get_data(as_text=True)
-    assert mine.title in page
+    assert mine.title in page and finalist.title not in page
     assert page.count('data-case="') == 1
     assert 'data-state="draft"' in page
     assert f"/cases/{mine.id}/transitions/submit" in page
