@@ -3,7 +3,8 @@
 Public endpoints need no API token. A voter verifies a number (``/voters/code``, ``/voters/verify``) and gets
 a signed voter token to send as ``X-Voter-Token`` when voting: it carries the voter id, so a vote needs no
 lookup of the voter. The same rate limits as the pages apply (voting.abuse): a breach of the per-address vote
-limit answers 429 with a ``captcha`` link (``GET``/``POST /api/v1/captcha``, kept in the session cookie).
+limit answers 429 with a ``captcha`` link (``GET``/``POST /api/v1/captcha``; keep the session cookie between
+them): a right answer lets one vote from the same address past that limit.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class VoteSchema(Schema):
 
 
 class CaptchaSchema(Schema):
-    svg = fields.String(metadata={"description": "Inline SVG with a small sum to work out"})
+    svg = fields.String(metadata={"description": "Inline SVG with five digits to type back"})
 
 
 class CaptchaAnswerSchema(Schema):
@@ -309,7 +310,8 @@ def get_captcha():
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp, public=True)
 def answer_captcha(data: dict[str, Any]):
-    """Answer the session's captcha: right answers lift the per-address vote limit for this client a while."""
+    """Answer the session's captcha: a right answer lets one vote from this address past the per-address limit
+    (a single-use pass kept server-side; the session cookie carries only its id)."""
     if not captcha.solve(data["answer"]):
         message = _("That was not right. Ask for a new captcha.")
         raise Invalid(message, {"answer": message})

@@ -2,9 +2,9 @@
 
 Every limit is keyed either by the client address (``pingxuan.net.client_address``: X-Forwarded-For is read
 only as far as ``PROXY_COUNT`` trusted proxies) or by the voter / phone number. A breach of the per-address
-vote limit does not block the address (offices and schools share one): it answers 429 with a captcha, and a
-client that solved one recently is exempt from that limit for a while (voting.captcha). The per-voter limits
-still apply to everyone.
+vote limit does not block the address (offices and schools share one): it answers 429 with a captcha, and
+each captcha solved lets one vote past that limit (a single-use pass bound to the address, voting.captcha).
+The per-voter limits still apply to everyone.
 
 Each limit can be changed in the Flask config (the names below), e.g. raised for a benchmark.
 """
@@ -113,21 +113,21 @@ def _hit(keys: list[str], windows: list[int]) -> list[int]:
 
 def vote_limits(view):
     """The vote endpoint's two limits, checked in one round trip to the limiter's storage: per address
-    (escalating to a captcha, skipped for a client that solved one) and per voter (a plain 429)."""
+    (escalating to a captcha; a solved one's pass is spent, one more round trip, only once it is breached) and
+    per voter (a plain 429)."""
 
     @wraps(view)
     def limited(*args, **kwargs):
         if not current_app.config.get("RATELIMIT_ENABLED", True):
             return view(*args, **kwargs)
         checks = [("vote-voter", voter_key(), item) for item in parse_many(setting("VOTE_LIMIT_VOTER")())]
-        if not captcha.recently_solved():
-            checks += [("vote-ip", client_address(), item) for item in parse_many(setting("VOTE_LIMIT_IP")())]
+        checks += [("vote-ip", client_address(), item) for item in parse_many(setting("VOTE_LIMIT_IP")())]
         keys = [f"px-limit:{scope}:{item.get_expiry()}:{keyed_hash(scope, who)}" for scope, who, item in checks]
         counts = _hit(keys, [item.get_expiry() for _scope, _who, item in checks])
         breached = {scope for (scope, _who, item), n in zip(checks, counts, strict=True) if n > item.amount}
         if "vote-voter" in breached:
             return too_many(None)
-        if "vote-ip" in breached:
+        if "vote-ip" in breached and not captcha.use_pass():  # a solved captcha admits one vote past it
             return ask_for_captcha(None)
         return view(*args, **kwargs)
 

@@ -1,10 +1,15 @@
-"""A self-made captcha: a small sum drawn as jittered strokes in an inline SVG, answer kept hashed.
+"""A self-made captcha: five digits drawn as jittered strokes in an inline SVG, answer kept hashed.
 
 No external service and no text in the SVG source (each glyph is a distorted path), so a script has to read
-the picture. The answer is stored in the session only as a keyed hash with a nonce; a challenge is used once
-(the nonce is burned in the rate limiter's storage, Redis in production, so replaying an old cookie fails).
-Solving one exempts the client from the per-address vote limit for ``PASS_SECONDS``: offices and schools
-share one address, so a crowded address asks people to prove they are people instead of being blocked.
+the picture, and 100,000 possible answers leave nothing to guess. The answer is stored in the session only as
+a keyed hash with a nonce; a challenge is used once (the nonce is burned in the rate limiter's storage, Redis
+in production, memory in the embedded default, so replaying an old cookie fails).
+
+Offices and schools share one address, so a crowded address asks people to prove they are people instead of
+being blocked: solving a challenge earns a **pass** that lets one vote past the per-address limit. The pass
+lives in the rate limiter's storage, not in the cookie: the cookie holds only its random id, the stored key
+binds it to the address that solved the challenge, and spending it is one atomic increment, so a pass copied to
+another client, another address or replayed after use is refused.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import time
 from flask import session
 
 from pingxuan.extensions import limiter
+from pingxuan.net import client_address
 from voting.privacy import keyed_hash
 
 CHALLENGE_KEY = "captcha"
-PASSED_KEY = "captcha_ok"
+PASS_KEY = "captcha_pass"
 CHALLENGE_SECONDS = 300
 PASS_SECONDS = 600
+DIGITS = 5
 
 # A stroke font on a 0..1 grid (x right, y down): each glyph is a list of polylines.
 _GLYPHS: dict[str, list[list[tuple[float, float]]]] = {
@@ -47,11 +54,9 @@ WIDTH, HEIGHT = 200, 64
 
 
 def _question(rng: random.Random) -> tuple[str, str]:
-    a, b = rng.randint(2, 19), rng.randint(1, 9)
-    if rng.random() < 0.5:
-        return f"{a}+{b}=?", str(a + b)
-    a, b = max(a, b), min(a, b)
-    return f"{a}-{b}=?", str(a - b)
+    """The text to draw and its answer: ``DIGITS`` random digits, typed back as seen."""
+    digits = "".join(str(rng.randrange(10)) for _ in range(DIGITS))
+    return digits, digits
 
 
 def render_svg(text: str, rng: random.Random | None = None) -> str:
@@ -104,29 +109,50 @@ def new_challenge() -> str:
     return render_svg(question, rng)
 
 
+def _storage():
+    return limiter.storage if limiter.enabled else None
+
+
 def _burn(nonce: str) -> bool:
     """Mark the nonce used; False when it was used before (a replayed cookie)."""
-    storage = limiter.storage if limiter.enabled else None
+    storage = _storage()
     if storage is None:
         return True
     return storage.incr(f"pingxuan-captcha/{nonce}", CHALLENGE_SECONDS * 2) == 1
 
 
+def _pass_key(pass_id: str) -> str:
+    return f"pingxuan-captcha-pass/{pass_id}/{keyed_hash('captcha-pass', client_address())}"
+
+
 def solve(answer: str) -> bool:
-    """Check the answer to the session's challenge; the challenge is used up either way."""
+    """Check the answer to the session's challenge (used up either way); a right one earns a pass."""
     challenge = session.pop(CHALLENGE_KEY, None)
     if not isinstance(challenge, dict) or time.time() - challenge.get("t", 0) > CHALLENGE_SECONDS:
         return False
     if not _burn(str(challenge.get("n"))):
         return False
-    given = "".join(ch for ch in (answer or "") if ch.isdigit() or ch == "-")
+    given = "".join(ch for ch in (answer or "") if ch.isdigit())
     if not secrets.compare_digest(keyed_hash("captcha", f"{challenge.get('n')}:{given}"), challenge.get("h", "")):
         return False
-    session[PASSED_KEY] = int(time.time())
+    storage = _storage()
+    if storage is not None:
+        pass_id = secrets.token_urlsafe(16)
+        storage.incr(_pass_key(pass_id), PASS_SECONDS, amount=1)  # 1: earned, not spent
+        session[PASS_KEY] = pass_id
     return True
 
 
-def recently_solved() -> bool:
-    """Exempts the per-address vote limit for a client that proved itself a person a short while ago."""
-    passed = session.get(PASSED_KEY)
-    return isinstance(passed, int) and time.time() - passed < PASS_SECONDS
+def use_pass() -> bool:
+    """Spend this client's pass on one vote past the per-address limit.
+
+    Earned it is 1; spending adds 2, so only the first spend from the address that earned it reads 3. A spent
+    pass reads 5, 7, …; a pass id from another address, or one expired, names a key that does not exist, whose
+    increments read 2, 4, … and never 3. One atomic increment, in Redis as in memory: parallel spends of one
+    copied cookie admit one vote.
+    """
+    pass_id = session.pop(PASS_KEY, None)
+    storage = _storage()
+    if not isinstance(pass_id, str) or storage is None:
+        return False
+    return storage.incr(_pass_key(pass_id), PASS_SECONDS, amount=2) == 3

@@ -167,7 +167,8 @@ def test_two_nodes_and_a_worker_share_nothing_but_the_services(cluster):
     assert person.get(f"{node_a}/api/v1/captcha").status_code == 200
     cookie = person.cookies.get("session")
     challenge = app.session_interface.get_signing_serializer(app).loads(cookie)["captcha"]
-    answer = next(str(n) for n in range(-30, 40) if keyed_hash("captcha", f"{challenge['n']}:{n}") == challenge["h"])
+    answer = next(f"{n:05d}" for n in range(10**5)
+                  if keyed_hash("captcha", f"{challenge['n']}:{n:05d}") == challenge["h"])  # fmt: skip
     assert person.post(f"{node_b}/api/v1/captcha", json={"answer": answer}).status_code == 204
     replay = requests.post(f"{node_a}/api/v1/captcha", json={"answer": answer}, cookies={"session": cookie})
     assert replay.status_code == 422

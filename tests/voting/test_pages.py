@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 from datetime import timedelta
@@ -302,6 +303,37 @@ def test_a_captcha_cookie_cannot_be_replayed(app, make, monkeypatch):
     assert client.post("/showcase/captcha", data={"answer": "7"}).status_code == 302
     client.set_cookie("session", cookie)  # the cookie from before the answer, challenge still inside
     assert client.post("/showcase/captcha", data={"answer": "7"}).status_code == 422
+
+
+def test_a_captcha_pass_admits_one_vote_from_the_address_that_earned_it(app, make, monkeypatch):
+    """Issue 14: a pass is single use and kept server-side, bound to the address; a copied cookie is refused."""
+    answers = {captcha._question(random.Random(seed))[1] for seed in range(200)}
+    assert len(answers) > 190 and max(int(a) for a in answers) > 10_000  # no longer 0–28: nothing to guess
+    open_campaign(make)
+    app.config.update(VOTE_LIMIT_IP="1 per minute")
+    finalists = [make.case(FINALIST) for _ in range(5)]
+    office, elsewhere = {"REMOTE_ADDR": "203.0.113.7"}, {"REMOTE_ADDR": "198.51.100.9"}
+    client = english_client(app)
+    as_voter(client, new_voter())
+
+    def vote_from(where: dict, case) -> int:
+        return client.post(f"/showcase/cases/{case.id}/vote", headers={"Accept": "application/json"},
+                           environ_base=where).status_code  # fmt: skip
+
+    assert [vote_from(office, finalists[0]), vote_from(elsewhere, finalists[0])] == [200, 409]  # each address's one
+    monkeypatch.setattr(captcha, "_question", lambda rng: ("40213", "40213"))
+    client.get("/showcase/captcha", environ_base=office)
+    assert client.post("/showcase/captcha", data={"answer": "40213"}, environ_base=office).status_code == 302
+    with_pass = client.get_cookie("session").value
+    assert vote_from(office, finalists[1]) == 200  # the pass let one vote through
+    assert vote_from(office, finalists[2]) == 429  # and only one
+    client.set_cookie("session", with_pass)  # the cookie from before the pass was spent: replayed
+    assert vote_from(office, finalists[2]) == 429
+
+    client.get("/showcase/captcha", environ_base=office)
+    assert client.post("/showcase/captcha", data={"answer": "40213"}, environ_base=office).status_code == 302
+    assert vote_from(elsewhere, finalists[3]) == 429  # a pass earned at the office does nothing elsewhere
+    assert Ballot.query.count() == 2
 
 
 def test_the_per_voter_limit_holds_whatever_the_address(app, make):
