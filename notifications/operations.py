@@ -17,20 +17,11 @@ from notifications.wording import render
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick
+from pingxuan.signing import redact
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 from workflow.models import WorkflowEvent
 
 log = logging.getLogger("pingxuan.mail")
-
-
-REDACTED = "[…]"
-
-
-def _redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
-    for secret in secrets:
-        if text and secret:
-            text = text.replace(secret, REDACTED)
-    return text
 
 
 def send_mail(
@@ -43,7 +34,7 @@ def send_mail(
     """
     backend = current_app.config["MAIL_BACKEND"]
     mail = OutboxMail(
-        recipient=recipient, subject=subject, body=_redact(body, secrets), body_html=_redact(html, secrets),
+        recipient=recipient, subject=subject, body=redact(body, secrets), body_html=redact(html, secrets),
         backend=backend,
     )  # fmt: skip
     if backend == "smtp":

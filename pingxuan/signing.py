@@ -1,4 +1,4 @@
-"""Comparing secrets (signatures, codes) safely for any input a client can send."""
+"""Secrets (signatures, codes, links): compared safely for any input a client can send, kept out of records."""
 
 from __future__ import annotations
 
@@ -9,3 +9,15 @@ def same_secret(expected: str, given: str | None) -> bool:
     """Constant-time comparison that never raises: ``hmac.compare_digest`` refuses non-ASCII text with a
     TypeError, and a client controls ``given`` (a query parameter, a file in an upload)."""
     return hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "surrogatepass"))
+
+
+REDACTED = "[…]"
+
+
+def redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
+    """``text`` with each secret replaced by ``REDACTED``: what outboxes keep of a message that carried a live
+    secret (a one-time code, a reset or invitation link), so that reading a record never hands one over."""
+    for secret in secrets:
+        if text and secret:
+            text = text.replace(secret, REDACTED)
+    return text

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from notifications.wording import render
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, is_english
+from pingxuan.signing import same_secret
 from voting.evidence import phone_class
 from voting.models import OtpChallenge, Voter
 from voting.privacy import ip_hash, keyed_hash, phone_hash
@@ -56,7 +56,8 @@ def request_code(phone: str, address: str) -> OtpChallenge:
     )  # fmt: skip
     db.session.add(challenge)
     minutes = int(CODE_TTL.total_seconds() // 60)
-    send_sms(phone, render("vote.code", EN if is_english() else ZH, {"code": code, "minutes": minutes}).text)
+    text = render("vote.code", EN if is_english() else ZH, {"code": code, "minutes": minutes}).text
+    send_sms(phone, text, secrets=(code,))  # the phone gets the code, the outbox keeps it redacted
     db.session.flush()
     return challenge
 
@@ -68,27 +69,43 @@ class Verification:
 
 
 def verify_code(phone: str, code: str) -> Verification:
-    """Check a code; a wrong code uses up one of five attempts (the caller commits either way)."""
+    """Check a code; every check uses up one of five attempts (the caller commits either way).
+
+    Both rules are single conditional UPDATEs, so parallel requests cannot get round them: an attempt is
+    counted only while fewer than five were (``attempts < 5``, rows changed says whether this one may look at the
+    code), and a right code is consumed only once (``consumed_at IS NULL``): a code verifies one device.
+    """
     phone = normalize_phone(phone)
     hashed = phone_hash(phone)
-    challenge = db.session.scalar(
-        select(OtpChallenge)
+    challenge_id, expires_at, code_hash = db.session.execute(
+        select(OtpChallenge.id, OtpChallenge.expires_at, OtpChallenge.code_hash)
         .where(OtpChallenge.phone_hash == hashed, OtpChallenge.consumed_at.is_(None))
         .order_by(OtpChallenge.id.desc())
         .limit(1)
-    )
+    ).first() or (None, None, None)
     now = utcnow()
-    if challenge is None or challenge.expires_at < now:
+    if challenge_id is None or expires_at < now:
         return Verification(None, _("The code has expired. Ask for a new one."))
-    if challenge.attempts >= MAX_ATTEMPTS:
+    attempts = db.session.scalar(
+        update(OtpChallenge)
+        .where(OtpChallenge.id == challenge_id, OtpChallenge.attempts < MAX_ATTEMPTS)
+        .values(attempts=OtpChallenge.attempts + 1)
+        .returning(OtpChallenge.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    if attempts is None:
         return Verification(None, _("Too many wrong codes. Ask for a new one."))
-    challenge.attempts += 1
     expected = keyed_hash("otp", hashed + re.sub(r"\s", "", code or ""))
-    if not hmac.compare_digest(expected, challenge.code_hash):
-        left = MAX_ATTEMPTS - challenge.attempts
-        db.session.flush()
-        return Verification(None, _("The code is wrong. %(n)d attempts left.", n=left))
-    challenge.consumed_at = now
+    if not same_secret(code_hash, expected):
+        return Verification(None, _("The code is wrong. %(n)d attempts left.", n=MAX_ATTEMPTS - attempts))
+    consumed = db.session.execute(
+        update(OtpChallenge)
+        .where(OtpChallenge.id == challenge_id, OtpChallenge.consumed_at.is_(None))
+        .values(consumed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if consumed != 1:  # a parallel request with the same code was first
+        return Verification(None, _("This code has been used already. Ask for a new one."))
     voter = db.session.scalar(select(Voter).where(Voter.phone_hash == hashed))
     if voter is None:
         voter = Voter(phone_hash=hashed)

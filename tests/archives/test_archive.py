@@ -34,8 +34,9 @@ from pingxuan.extensions import db
 from pingxuan.shell import create_app, demo
 from tests.conftest import base_config
 from tests.factories import login
+from tests.phone import last_code
 from voting.ballots import cast_vote, votable_states
-from voting.models import SmsMessage, VoteCount
+from voting.models import VoteCount
 from voting.voters import request_code, verify_code
 from voting.window import close_vote
 from workflow.definition import ORGANIZER
@@ -47,8 +48,7 @@ ADDRESS = "203.0.113.77"
 def _voter(phone: str):
     request_code(phone, ADDRESS)
     commit()
-    body = db.session.scalars(select(SmsMessage).order_by(SmsMessage.id.desc())).first().body
-    voter = verify_code(phone, re.search(r"\d{6}", body).group(0)).voter
+    voter = verify_code(phone, last_code(phone)).voter
     commit()
     return voter
 

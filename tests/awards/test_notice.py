@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from pingxuan.errors import Conflict, Forbidden, Invalid
 from pingxuan.extensions import db
 from tests.awards.test_pages import close_vote, finalists
 from tests.factories import PDF, PNG
+from tests.phone import last_code
 from voting.models import SmsMessage
 from voting.privacy import phone_hash
 from voting.voters import request_code, verify_code
@@ -45,8 +45,7 @@ def verified(phone: str = PHONE) -> int:
     """A member of the public verified with the voters' one-time code, as the pages do."""
     request_code(phone, "203.0.113.9")
     commit()
-    body = db.session.scalars(select(SmsMessage).order_by(SmsMessage.id.desc())).first().body
-    voter = verify_code(phone, re.search(r"\d{6}", body).group(0)).voter
+    voter = verify_code(phone, last_code(phone)).voter
     commit()
     return voter.id
 

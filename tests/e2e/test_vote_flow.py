@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from campaigns.models import VOTE_OPEN
 from cases.operations import attach_file
@@ -18,7 +17,7 @@ from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import Factory, path_to
-from voting.models import SmsMessage
+from tests.phone import last_code
 from workflow.definition import OWNER
 from workflow.engine import fire
 
@@ -77,10 +76,7 @@ def _finalists(app) -> tuple[int, str, str]:
 
 
 def _code(app) -> str:
-    with app.app_context():
-        body = db.session.scalars(select(SmsMessage.body).order_by(SmsMessage.id.desc())).first()
-        db.session.remove()
-    return re.search(r"\d{6}", body).group(0)
+    return last_code()
 
 
 def test_a_visitor_votes_from_a_phone(live_server, phone_page):

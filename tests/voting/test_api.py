@@ -6,7 +6,7 @@ from campaigns.models import VOTE_CLOSED, VOTE_OPEN
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.api.conftest import bearer  # noqa: F401  (fixture)
-from tests.voting.test_pages import FINALIST, IN_REVIEW, code_from_outbox, open_campaign
+from tests.voting.test_pages import FINALIST, IN_REVIEW, code_from_phone, open_campaign
 from voting.ballots import counts
 from voting.models import Ballot, BallotAudit
 
@@ -17,7 +17,7 @@ def voter_token(client, phone: str = "13700137000") -> str:
     assert client.post("/api/v1/voters/code", json={"phone": phone}, headers=EN).status_code == 202
     wrong = client.post("/api/v1/voters/verify", json={"phone": phone, "code": "x"}, headers=EN)
     assert wrong.status_code == 422 and "code" in wrong.get_json()["errors"]
-    answer = client.post("/api/v1/voters/verify", json={"phone": phone, "code": code_from_outbox()}, headers=EN)
+    answer = client.post("/api/v1/voters/verify", json={"phone": phone, "code": code_from_phone()}, headers=EN)
     assert answer.status_code == 200
     return answer.get_json()["voter_token"]
 

@@ -13,6 +13,7 @@ from pingxuan.db import commit
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from tests.api.conftest import bearer  # noqa: F401  (fixture)
+from tests.phone import last_code
 from voting import integrity
 from voting.ballots import cast_vote, counts, recount
 from voting.evidence import IOT, MOBILE, VIRTUAL, phone_class, user_agent_family
@@ -85,7 +86,6 @@ def test_phone_segments_and_user_agents_are_classified():
 
 
 def test_a_ballot_keeps_its_evidence_with_hashes_where_it_identifies_a_person(app, make):
-    from voting.models import SmsMessage
     from voting.voters import request_code, verify_code
 
     campaign = make.campaign()
@@ -94,7 +94,7 @@ def test_a_ballot_keeps_its_evidence_with_hashes_where_it_identifies_a_person(ap
     case = make.case("public_vote")
     request_code("17012345678", "10.0.0.1")
     commit()
-    code = "".join(ch for ch in SmsMessage.query.one().body if ch.isdigit())[:6]
+    code = last_code("17012345678")
     voter = verify_code("17012345678", code).voter
     commit()
     ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0 Safari/537.36"

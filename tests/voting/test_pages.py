@@ -10,7 +10,6 @@ from io import BytesIO
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from campaigns.models import VOTE_CLOSED, VOTE_OPEN
 from cases.models import Attachment
@@ -21,6 +20,7 @@ from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.cases.browsing import english_client
 from tests.factories import login, path_to
+from tests.phone import last_code
 from voting import captcha
 from voting.ballots import counts
 from voting.models import Ballot, BallotAudit, OtpChallenge, SmsMessage, Voter
@@ -72,9 +72,8 @@ def finalist_with_photo(make, data: bytes, state: str = FINALIST):
     return case, attachment
 
 
-def code_from_outbox() -> str:
-    body = db.session.scalars(select(SmsMessage.body).order_by(SmsMessage.id.desc())).first()
-    return re.search(r"\d{6}", body).group(0)
+def code_from_phone() -> str:
+    return last_code()
 
 
 def vote(client, case_id: int):
@@ -136,7 +135,7 @@ def test_a_case_in_expert_review_is_404_on_every_public_route_and_the_api(app, m
     token = client.post("/api/v1/voters/code", json={"phone": "13900139000"})
     assert token.status_code == 202
     voter_token = client.post(
-        "/api/v1/voters/verify", json={"phone": "13900139000", "code": code_from_outbox()}
+        "/api/v1/voters/verify", json={"phone": "13900139000", "code": code_from_phone()}
     ).get_json()["voter_token"]
     api_vote = client.post(f"/api/v1/showcase/cases/{case.id}/vote", headers={"X-Voter-Token": voter_token})
     assert api_vote.status_code == 404 and api_vote.get_json()["message"]
@@ -163,7 +162,7 @@ def test_verify_by_code_then_vote_and_be_refused_a_second_vote(app, make):
     assert wrong.status_code == 422 and "attempts left" in wrong.get_data(as_text=True)
     done = client.post(
         "/showcase/verify/check",
-        data={"phone": "13800138000", "code": code_from_outbox(), "next": f"/showcase/cases/{case.id}"},
+        data={"phone": "13800138000", "code": code_from_phone(), "next": f"/showcase/cases/{case.id}"},
     )
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/showcase/cases/{case.id}")
     with client.session_transaction() as session:
