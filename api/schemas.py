@@ -290,6 +290,10 @@ class EventSchema(Schema):
 
 class TransitionInputSchema(Schema):
     comment = fields.String(allow_none=True)
+    due_date = fields.Date(
+        allow_none=True,
+        metadata={"description": "Required by the actions that need a due date (return for revision)"},
+    )
     version = fields.Integer(
         allow_none=True,
         metadata={"description": "The version the action is based on; a stale version is refused with 409"},

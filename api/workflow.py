@@ -23,7 +23,7 @@ from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from workflow.definition import Worklist
+from workflow.definition import FIELDS, Worklist
 from workflow.engine import fire
 from workflow.worklists import worklist_query, worklists_for
 
@@ -38,10 +38,12 @@ blp = api_blueprint("api_workflow", __name__, "Workflow actions on cases and the
 @blp.alt_response(409, "CONFLICT", description="Not possible from the current state, or someone else acted first")
 @secured(blp)
 def fire_transition(data: dict[str, Any], case_id: int, name: str):
-    """Take a workflow action; 422 lists every guard's refusal and field error when guards refuse."""
+    """Take a workflow action; 422 lists every guard's refusal and field error when guards refuse, or the missing
+    comment and required fields (``due_date`` to return a case for revision)."""
     actor = require_actor()
     case = get_case(case_id, actor)
-    happened = fire(case, name, actor, comment=data.get("comment"), expected_version=data.get("version"))
+    fields = {key: data[key] for key in FIELDS if key in data}
+    happened = fire(case, name, actor, comment=data.get("comment"), expected_version=data.get("version"), fields=fields)
     commit()
     return {
         "case_id": case.id,

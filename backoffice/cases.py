@@ -223,20 +223,21 @@ class CaseView(StaffModelView):
         if not cases:
             flash(_("Select at least one case."), "error")
             return redirect(return_url)
-        comment, outcomes, comment_error = "", None, None
+        comment, outcomes, field_errors = "", None, {}
+        fields = {name: request.form.get(name, "") for name in transition.required_fields}
         if request.method == "POST":
             comment = request.form.get("comment", "")
-            outcomes = self._fire_all(cases, transition, comment)
+            outcomes = self._fire_all(cases, transition, comment, fields)
             moved = sum(1 for o in outcomes if o.error is None)
             refused = len(outcomes) - moved
             if moved:
                 flash(_("“%(action)s”: %(n)d cases done.", action=pick(transition, "title"), n=moved), "success")
             if refused:
                 flash(_("“%(action)s”: %(n)d cases refused.", action=pick(transition, "title"), n=refused), "error")
-            comment_error = next(
-                (o.error.field_errors["comment"] for o in outcomes if o.error and "comment" in o.error.field_errors),
-                None,
-            )
+            for outcome in outcomes:  # the comment or a required field missing: shown once, at its input
+                if outcome.error is not None:
+                    field_errors = {**outcome.error.field_errors, **field_errors}
+            field_errors = {k: v for k, v in field_errors.items() if k == "comment" or k in transition.required_fields}
         previews = [(case, self._preview(case, transition)) for case in cases]
         return self.render(
             "backoffice/transition.html",
@@ -244,7 +245,8 @@ class CaseView(StaffModelView):
             previews=previews,
             outcomes=outcomes,
             comment=comment,
-            comment_error=comment_error,
+            fields=fields,
+            field_errors=field_errors,
             return_url=return_url,
         )
 
@@ -257,10 +259,10 @@ class CaseView(StaffModelView):
             return [_("You may not “%(action)s” this case.", action=pick(transition, "title"))]
         return [refusal.reason for refusal in option.refusals]
 
-    def _fire_all(self, cases: list[Case], transition: Transition, comment: str) -> list[Outcome]:
+    def _fire_all(self, cases: list[Case], transition: Transition, comment: str, fields: dict) -> list[Outcome]:
         """One bulk action through workflow.engine.fire_many; one commit at the end."""
         versions = {case.id: request.form.get(f"version-{case.id}", type=int) for case in cases}
-        results = fire_many(cases, transition.name, actor(), comment, versions)
+        results = fire_many(cases, transition.name, actor(), comment, versions, fields)
         commit()
         return [Outcome(r.case, event=r.event, error=r.error) for r in results]
 

@@ -15,15 +15,15 @@ from accounts.permissions import require_staff
 from campaigns.models import Campaign
 from cases.models import DUPLICATE, DUPLICATE_DECISIONS, Case, DuplicateDecision
 from cases.operations import dossier_errors
-from pingxuan.clock import today
 from pingxuan.db import savepoint, utcnow
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
-from workflow.definition import INITIAL_STATE, TRANSITION_BY_NAME
-from workflow.engine import fire
+from workflow.definition import DUE_DATE, INITIAL_STATE, TRANSITION_BY_NAME
+from workflow.engine import check_inputs, fire
 from workflow.models import WorkflowEvent
 
 SIMILAR_TITLE = 0.8
+RETURN = TRANSITION_BY_NAME["return_for_revision"]
 
 
 @dataclass(frozen=True)
@@ -160,29 +160,12 @@ def _simplify(title: str) -> str:
     return "".join(ch for ch in (title or "").lower() if ch.isalnum())
 
 
-def _return_errors(comment: str, due: date | None) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not (comment or "").strip():
-        errors["comment"] = _("A comment is required.")
-    if due is None:
-        errors["due_date"] = _("A due date is required.")
-    elif due < today():
-        errors["due_date"] = _("The due date cannot be in the past.")
-    return errors
-
-
 def return_for_revision(
     case: Case, actor: User, comment: str, due: date | None, version: int | None = None
 ) -> WorkflowEvent:
-    """Send the case back to its unit with what to change and by when (every missing piece reported at once)."""
+    """Send the case back to its unit with what to change and by when (fire() checks both: every route alike)."""
     require_staff(actor)
-    errors = _return_errors(comment, due)
-    if errors:
-        raise Invalid(_("Say what to change and by when the revision is due."), errors)
-    event = fire(case, "return_for_revision", actor, comment, expected_version=version)
-    case.revision_due = due
-    db.session.flush()
-    return event
+    return fire(case, RETURN.name, actor, comment, expected_version=version, fields={DUE_DATE: due})
 
 
 def bulk_approve(
@@ -253,7 +236,5 @@ def bulk_reject(cases: list[Case], actor: User, comment: str) -> tuple[list[Case
 def bulk_return(cases: list[Case], actor: User, comment: str, due: date | None) -> tuple[list[Case], dict[int, str]]:
     """Return every listed case for revision with one comment and one due date (checked once, for all)."""
     require_staff(actor)
-    errors = _return_errors(comment, due)
-    if errors:
-        raise Invalid(_("Say what to change and by when the revision is due."), errors)
+    check_inputs(RETURN, comment, {DUE_DATE: due})
     return _decide_many(cases, actor, lambda case: return_for_revision(case, actor, comment, due), start_first=False)

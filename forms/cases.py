@@ -19,6 +19,7 @@ from cases.models import Case
 from cases.operations import FIELD_LABELS, TEXT_FIELDS
 from forms import int_or_none
 from pingxuan.i18n import pick
+from workflow.definition import Transition
 
 LONG_TEXT = ("summary", "description", "innovation", "effects", "beneficiaries")
 
@@ -89,7 +90,12 @@ class AttachmentForm(FlaskForm):
 
 
 class TransitionForm(FlaskForm):
-    """One workflow button: the version the page showed, and a comment where the transition needs one."""
+    """One workflow button: the version the page showed, a comment and the required fields where the transition
+    needs them (as text: workflow.engine reads and checks them, for every route alike)."""
 
     expected_version = HiddenField()
     comment = TextAreaField(_l("Comment"))
+    due_date = StringField(_l("Revision due by"))
+
+    def required_fields(self, transition: Transition) -> dict[str, Any]:
+        return {name: self[name].data for name in transition.required_fields}

@@ -23,6 +23,7 @@ from reviewers.models import SUBMITTED, Assignment, Expert
 from workflow.definition import (
     ADMIN,
     APPLICANT,
+    DUE_DATE,
     EXPERT,
     INITIAL_STATE,
     ORGANIZER,
@@ -172,7 +173,8 @@ class Factory:
                 organizer = organizer or self.organizer()
                 actor = organizer
             self.prepare(case, transition)
-            fire(case, transition.name, actor, comment="test")
+            due = {DUE_DATE: today() + timedelta(days=14)} if DUE_DATE in transition.required_fields else None
+            fire(case, transition.name, actor, comment="test", fields=due)
             commit()
         return case
 

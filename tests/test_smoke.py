@@ -1,7 +1,7 @@
 from cases.models import Case
 from tests.factories import path_to
 from workflow.definition import STATE_NAMES, TRANSITIONS, check_declaration
-from workflow.engine import ACTIONS, EFFECTS
+from workflow.engine import ACTIONS, EFFECTS, FIELDS
 from workflow.guards import GUARDS
 from workflow.models import WorkflowEvent
 
@@ -12,6 +12,7 @@ def test_declaration_is_consistent():
         assert set(t.guards) <= set(GUARDS), t.name
         assert set(t.actions) <= set(ACTIONS), t.name
         assert set(t.effects) <= set(EFFECTS), t.name
+        assert set(t.required_fields) <= set(FIELDS), t.name
 
 
 def test_every_state_is_reachable_through_fire(app, make):

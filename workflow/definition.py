@@ -37,6 +37,10 @@ VOTE = "vote"  # receive public votes
 OBJECT = "object"  # receive objections (异议) during the public notice of the proposed awards
 PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE, OBJECT)
 
+# Inputs a transition may require beside its comment (workflow.engine.FIELDS reads, checks and applies each).
+DUE_DATE = "due_date"  # by when the unit's revision is due
+FIELDS = (DUE_DATE,)
+
 
 @dataclass(frozen=True)
 class State:
@@ -60,6 +64,7 @@ class Transition:
     roles: frozenset[str]
     guards: tuple[str, ...] = ()
     comment_required: bool = False
+    required_fields: tuple[str, ...] = ()  # more inputs it needs (a due date), read and applied by workflow.engine
     actions: tuple[str, ...] = ()  # run inside the transaction, after the state moved
     effects: tuple[str, ...] = ()  # run after the transaction commits
     style: str = "primary"  # how a button for it looks: primary, secondary, danger
@@ -158,7 +163,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "return_for_revision", "退回修改", "Return for revision", ("submitted", "eligibility_check"), "returned",
-        frozenset(_STAFF), comment_required=True, effects=("notify_owner",), style="secondary",
+        frozenset(_STAFF), comment_required=True, required_fields=(DUE_DATE,), effects=("notify_owner",),
+        style="secondary",
     ),
     Transition(
         "resubmit", "重新提交", "Resubmit", ("returned",), "eligibility_check", frozenset({OWNER}),
@@ -276,6 +282,7 @@ def check_declaration() -> list[str]:
                 problems.append(f"{t.name}: unknown state {name}")
         if t.roles - known_roles:
             problems.append(f"{t.name}: unknown roles {sorted(t.roles - known_roles)}")
+        problems.extend(f"{t.name}: unknown field {name}" for name in t.required_fields if name not in FIELDS)
         if any(STATE_BY_NAME[s].final for s in t.sources if s in STATE_BY_NAME):
             problems.append(f"{t.name}: leaves a final state")
     reachable = {INITIAL_STATE}

@@ -50,7 +50,9 @@ def fire_transition(case_id: int, name: str):
         flash(_("The form has expired. Please try again."), "error")
         return redirect(_back(case_id))
     try:
-        fire(case, name, current_user, form.comment.data, int_or_none(form.expected_version.data))
+        transition = TRANSITION_BY_NAME.get(name)
+        fields = form.required_fields(transition) if transition is not None else {}
+        fire(case, name, current_user, form.comment.data, int_or_none(form.expected_version.data), fields)
         commit()
     except DomainError as error:
         rollback()

@@ -33,6 +33,7 @@ from voting.window import open_vote
 from workflow.definition import (
     ADMIN,
     APPLICANT,
+    DUE_DATE,
     EXPERT,
     INITIAL_STATE,
     ORGANIZER,
@@ -323,7 +324,8 @@ def _build(result: DemoResult, password: str) -> None:
                 _assign(case, experts, organizer, index, SUBMITTED)
             actor = owner if OWNER in transition.roles else organizer
             comment = COMMENTS.get(transition.name, "演示数据") if transition.comment_required else None
-            fire(case, transition.name, actor, comment=comment)
+            due = {DUE_DATE: today() + timedelta(days=14)} if DUE_DATE in transition.required_fields else None
+            fire(case, transition.name, actor, comment=comment, fields=due)
             commit()
         if _needs_reviewers(case.state):
             _assign(case, experts, organizer, index, None)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
 
 from accounts.models import User
 from cases.models import Case
+from pingxuan.clock import today
 from pingxuan.db import commit, rollback
 from pingxuan.errors import Conflict
 from pingxuan.extensions import db
@@ -34,7 +36,8 @@ def test_concurrent_fire_one_wins(app, make):
                 actor = db.session.get(User, actor_id)
                 assert loaded.version == version
                 barrier.wait()  # both have read the same version before either acts
-                event = fire(loaded, transition, actor, comment="race", expected_version=version)
+                due = {"due_date": today() + timedelta(days=7)}
+                event = fire(loaded, transition, actor, comment="race", expected_version=version, fields=due)
                 commit()
                 results[transition] = event.to_state
             except Conflict as exc:

@@ -151,6 +151,43 @@ def test_return_for_revision_needs_a_comment_and_a_due_date(app, client, make, b
     assert WorkflowEvent.query.filter_by(case_id=case.id, transition="return_for_revision").count() == 1
 
 
+def test_every_route_that_returns_a_case_asks_for_the_due_date(app, client, make, bearer):
+    """The due date is a required field of the transition, checked by fire(): the generic API action, the page
+    button, the back office's bulk action and the API's bulk return all refuse without it, and nothing moves."""
+    from cases.models import Case
+    from tests.backoffice.helpers import in_english, outcome_rows
+    from tests.factories import login
+
+    organizer = make.organizer()
+    staff = bearer(organizer)
+    cases = [make.case("submitted") for _ in range(4)]
+    api = client.post(f"/api/v1/cases/{cases[0].id}/transitions/return_for_revision", json={"comment": "补充"},
+                      headers=staff)  # fmt: skip
+    assert api.status_code == 422 and set(api.get_json()["errors"]) == {"due_date"}, api.get_json()
+    bulk_api = client.post("/api/v1/eligibility/bulk-return", json={"case_ids": [cases[1].id], "comment": "补充"},
+                           headers=staff)  # fmt: skip
+    assert bulk_api.status_code == 422 and "due_date" in bulk_api.get_json()["errors"], bulk_api.get_json()
+    login(client, organizer)
+    in_english(client)
+    page = client.post(f"/cases/{cases[2].id}/transitions/return_for_revision", follow_redirects=True,
+                       data={"comment": "补充", "expected_version": cases[2].version})  # fmt: skip
+    assert "A due date is required." in page.get_data(as_text=True)
+    ids = {"ids": [str(cases[3].id)], "comment": "补充"}
+    bulk = client.post("/admin/cases/transition/return_for_revision/", data=ids).get_data(as_text=True)
+    assert outcome_rows(bulk) == {cases[3].id: False} and "A due date is required." in bulk
+    db.session.expire_all()
+    assert [db.session.get(Case, c.id).state for c in cases] == ["submitted"] * 4
+
+    due = (today() + timedelta(days=5)).isoformat()
+    done = client.post("/admin/cases/transition/return_for_revision/", data={**ids, "due_date": due})
+    assert outcome_rows(done.get_data(as_text=True)) == {cases[3].id: True}
+    moved = client.post(f"/api/v1/cases/{cases[0].id}/transitions/return_for_revision",
+                        json={"comment": "补充", "due_date": due}, headers=staff)  # fmt: skip
+    assert moved.status_code == 200, moved.get_json()
+    db.session.expire_all()
+    assert [db.session.get(Case, c.id).revision_due.isoformat() for c in (cases[0], cases[3])] == [due, due]
+
+
 def test_decline_reopen_progress_and_reminders(app, client, make, bearer):
     campaign = make.campaign()
     organizer = make.organizer()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -25,7 +25,7 @@ def reload(case: Case) -> Case:
     return db.session.get(Case, case.id)
 
 
-def bulk(client, transition: str, cases: list[Case], comment: str = ""):
+def bulk(client, transition: str, cases: list[Case], comment: str = "", **fields):
     """Choose the bulk action in the list, land on the confirmation page, confirm."""
     ids = [str(c.id) for c in cases]
     response = client.post("/admin/cases/action/", data={"action": transition, "rowid": ids})
@@ -34,7 +34,7 @@ def bulk(client, transition: str, cases: list[Case], comment: str = ""):
     assert confirm.status_code == 200
     for case in cases:
         assert case.title in text(confirm)
-    data = {"ids": ids, "comment": comment, **{f"version-{c.id}": str(c.version) for c in cases}}
+    data = {"ids": ids, "comment": comment, **fields, **{f"version-{c.id}": str(c.version) for c in cases}}
     return client.post(f"/admin/cases/transition/{transition}/", data=data)
 
 
@@ -117,7 +117,8 @@ def test_return_for_revision_needs_a_comment(client, make):
     login(client, make.organizer())
     in_english(client)
     counts = {c.id: len(events_of(c)) for c in cases}
-    refused = text(bulk(client, "return_for_revision", cases))
+    due = (date.today() + timedelta(days=7)).isoformat()
+    refused = text(bulk(client, "return_for_revision", cases, due_date=due))
     assert "needs a comment" in refused
     assert "A comment is required." in refused
     assert outcome_rows(refused) == {c.id: False for c in cases}
@@ -126,7 +127,7 @@ def test_return_for_revision_needs_a_comment(client, make):
         assert case.state == "submitted"
         assert len(events_of(case)) == counts[case.id]
 
-    done = text(bulk(client, "return_for_revision", cases, comment="请补充应用成效数据"))
+    done = text(bulk(client, "return_for_revision", cases, comment="请补充应用成效数据", due_date=due))
     assert outcome_rows(done) == {c.id: True for c in cases}
     for case in cases:
         case = reload(case)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from io import BytesIO
 
 from sqlalchemy import select
@@ -251,16 +252,17 @@ def test_organizer_sees_comment_box_for_return(client, make):
     organizer = make.organizer()
     login(client, organizer)
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert 'name="comment"' in page
+    assert 'name="comment"' in page and 'name="due_date"' in page
+    due = (date.today() + timedelta(days=7)).isoformat()
     response = client.post(
         f"/cases/{case.id}/transitions/return_for_revision",
-        data={"expected_version": _version(case.id), "comment": ""},
+        data={"expected_version": _version(case.id), "comment": "", "due_date": due},
         follow_redirects=True,
     )
     assert "needs a comment" in response.get_data(as_text=True)
     response = client.post(
         f"/cases/{case.id}/transitions/return_for_revision",
-        data={"expected_version": _version(case.id), "comment": "请补充应用成效数据"},
+        data={"expected_version": _version(case.id), "comment": "请补充应用成效数据", "due_date": due},
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)

@@ -4,10 +4,13 @@ transition's mail uses it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from notifications.models import OutboxMail
+from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.e2e.test_awards_flow import log_in
@@ -24,7 +27,7 @@ def test_edit_preview_validate_and_save_a_notice(live_server, browser_page):
         make = Factory()
         shown = make.case(TRANSITION_BY_NAME[RETURN].sources[0], title="智慧停车诱导系统")
         organizer = make.organizer()
-        fire(shown, RETURN, organizer, "请补充停车位数据")
+        fire(shown, RETURN, organizer, "请补充停车位数据", fields={"due_date": today() + timedelta(days=7)})
         commit()
         number, organizer_email = shown.number, organizer.email
         db.session.remove()
@@ -55,7 +58,7 @@ def test_edit_preview_validate_and_save_a_notice(live_server, browser_page):
     with live_server.app.app_context():
         make = Factory()
         case = make.case(TRANSITION_BY_NAME[RETURN].sources[0], title="城市照明监控")
-        fire(case, RETURN, make.organizer(), "请补充能耗数据")
+        fire(case, RETURN, make.organizer(), "请补充能耗数据", fields={"due_date": today() + timedelta(days=7)})
         commit()
         sent = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first()
         assert sent.body.startswith("《城市照明监控》需修改：请补充能耗数据") and "0532-12345678" in sent.body

@@ -3,11 +3,14 @@ reads nothing beyond its placeholders; reset and history; every shipped wording 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from notifications import wording
 from notifications.models import MessageTemplateChange, OutboxMail
+from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
@@ -43,7 +46,7 @@ def test_a_changed_template_is_used_by_the_next_transitions_mail(app, make):
     )
     wording.save(key, ZH, "【退回】{{ case_number }}", body, organizer)
     commit()
-    fire(case, RETURN, organizer, "请补充<运营数据>")
+    fire(case, RETURN, organizer, "请补充<运营数据>", fields={"due_date": today() + timedelta(days=7)})
     commit()
     sent = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc())).first()
     assert sent.subject == f"【退回】{case.number}"
