@@ -99,11 +99,14 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 def _truncate_all(app: Flask) -> None:
+    """Empty every table and restart the sequences. DELETE, children first, rather than TRUNCATE: a test leaves
+    a few rows, and TRUNCATE of ~50 tables costs PostgreSQL new files for each (a third of a second per test)."""
     with app.app_context():
         db.session.remove()
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(sa.text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'"))
         db.engine.dispose()
 
 

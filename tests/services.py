@@ -159,6 +159,7 @@ class Throwaway:
         self.dirs.append(data)
         ports = {name: _free_port_pair() for name in ("s3", "master", "volume", "filer")}
         flags = [f"-{name}.port={port}" for name, port in ports.items()]
+        flags += ["-s3.port.iceberg=0", "-s3.port.lance=0"]  # fixed ports (8181, 9101): two sessions would collide
         proc = subprocess.Popen(
             [binary, "server", f"-dir={data}", "-s3", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", *flags],
             stdout=subprocess.DEVNULL,

@@ -64,7 +64,9 @@ def cluster(tmp_path, postgres_url, redis_url, s3_endpoint, s3_storage_url):
     procs, ports = [], []
     for name in ("a", "b"):
         folder = tmp_path / f"node-{name}"
-        env = base | shared | {"PINGXUAN_INSTANCE_PATH": str(folder), "PINGXUAN_STORAGE_DIR": str(folder / "none")}
+        (folder / "metrics").mkdir(parents=True)  # each node's gunicorn workers add up their samples here
+        env = base | shared | {"PINGXUAN_INSTANCE_PATH": str(folder), "PINGXUAN_STORAGE_DIR": str(folder / "none"),
+                               "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics")}  # fmt: skip
         port = free_port()
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         procs.append(subprocess.Popen([gunicorn, "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=PROJECT_ROOT,
@@ -94,7 +96,7 @@ def cluster(tmp_path, postgres_url, redis_url, s3_endpoint, s3_storage_url):
         db.session.remove()
         ctx.pop()
         _truncate_all(app)
-        for name in ("node-a", "node-b", "worker"):  # nothing was written to a node's own disk
+        for name in ("node-a", "node-b", "worker"):  # nothing was written to a node's own disk (but metrics)
             assert not (tmp_path / name / "none").exists()
 
 
@@ -161,6 +163,11 @@ def test_two_nodes_and_a_worker_share_nothing_but_the_services(cluster):
                           headers={"X-Voter-Token": voter_token(voter.id)})  # fmt: skip
     assert voted.status_code == 200, voted.text
     assert requests.get(f"{node_a}/api/v1/showcase/cases/{finalist.id}").json()["votes"] == (before or 0) + 1
+
+    # Node B's /metrics counts that vote whichever of its two gunicorn workers took the vote or the scrape.
+    accepted = 'pingxuan_votes_total{outcome="accepted",reason=""} 1.0'
+    scrapes = [requests.get(f"{node_b}/metrics").text for _ in range(8)]
+    assert all(accepted in scrape for scrape in scrapes), [s for s in scrapes if accepted not in s][:1]
 
     # A captcha asked on node A is answered on node B; replaying that cookie on node A is refused (Redis).
     person = requests.Session()
