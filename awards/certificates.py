@@ -34,7 +34,7 @@ from awards import publication
 from awards.models import FAILED, ISSUED, PENDING, SUPERSEDED, Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign
 from cases.models import Case
-from pingxuan import metrics, storage
+from pingxuan import metrics, pdf_fonts, storage
 from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
@@ -173,11 +173,18 @@ def _fonts():
 
 def render_document(html: str, folder: Path) -> Any:
     """Lay out with files loadable from the kind's own folder and the shared one, nothing else (a WeasyPrint
-    Document: its pages can be counted before it is written)."""
+    Document: its pages can be counted before it is written).
+
+    The cut-down Chinese faces (``pingxuan.pdf_fonts``: "Pingxuan Serif" and "Pingxuan Sans", which the
+    templates name before the full system fonts) come with every document; their folder is readable too.
+    """
     import weasyprint  # imported here: about a second, paid by workers only
 
-    fetcher = _fetcher(folder, (TEMPLATES / SHARED).resolve())
-    return weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher).render(font_config=_fonts())
+    faces = pdf_fonts.font_faces(Path(current_app.instance_path) / "cache" / "fonts")
+    fetcher = _fetcher(folder, (TEMPLATES / SHARED).resolve(), faces.folder)
+    stylesheets = [weasyprint.CSS(string=faces.css, url_fetcher=fetcher, font_config=_fonts())] if faces.css else []
+    document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher)
+    return document.render(stylesheets=stylesheets, font_config=_fonts())
 
 
 def render_pdf_html(html: str, folder: Path) -> bytes:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
+import zxingcpp
+from fontTools.ttLib import TTFont
 from sqlalchemy import select
 
 from awards import certificates
 from awards.models import ISSUED, SUPERSEDED, Certificate
 from campaigns.models import VOTE_CLOSED
+from pingxuan import pdf_fonts as pdf_fonts_module
 from pingxuan import storage
 from pingxuan.db import commit
 from pingxuan.extensions import db
@@ -26,8 +31,23 @@ def pdf_text(data: bytes, tmp_path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def awarded_case(make):
-    case = make.case("public_vote", title="智慧城管综合执法平台")
+def pdf_fonts(data: bytes, tmp_path) -> str:
+    path = tmp_path / "f.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def page_image(data: bytes, tmp_path):
+    from PIL import Image
+
+    (tmp_path / "c.pdf").write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-singlefile", str(tmp_path / "c.pdf"), str(tmp_path / "page")],
+                   check=True)  # fmt: skip
+    return Image.open(tmp_path / "page.png").convert("L")
+
+
+def awarded_case(make, title: str = "智慧城管综合执法平台"):
+    case = make.case("public_vote", title=title)
     case.campaign.vote_status = VOTE_CLOSED
     commit()
 
@@ -46,15 +66,14 @@ def test_certificate_pdf_has_the_award_and_title_in_chinese_and_verifies(app, ma
     text = pdf_text(pdf, tmp_path)
     assert case.category.award_zh in text.replace(" ", "") and "智慧城管综合执法平台" in text
     assert certificate.number in text
-    # the page rendered to an image is not blank
-    (tmp_path / "c.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "30", "-singlefile", str(tmp_path / "c.pdf"), str(tmp_path / "page")],
-                   check=True)  # fmt: skip
-    from PIL import Image
-
-    image = Image.open(tmp_path / "page.png").convert("L")
+    # small enough to mail and to zip by the hundred: the Chinese faces are cut down (pingxuan.pdf_fonts)
+    assert len(pdf) < 150 * 1024, f"{len(pdf) // 1024} KB"
+    assert "Pingxuan-Serif" in pdf_fonts(pdf, tmp_path)
+    # the page rendered to an image is not blank, and a phone reads the QR code's link
+    image = page_image(pdf, tmp_path)
     low, high = image.getextrema()
     assert high - low > 100 and sum(image.histogram()[:128]) > 200, "ink on the page"
+    assert [code.text for code in zxingcpp.read_barcodes(image)] == [certificates.verify_url(certificate)]
 
     assert certificates.verify(certificate.number, certificate.signature[:16]).valid
     changed = certificate.number[:-1] + ("1" if certificate.number[-1] != "1" else "2")
@@ -65,6 +84,39 @@ def test_certificate_pdf_has_the_award_and_title_in_chinese_and_verifies(app, ma
     assert tampered != pdf and not certificates.verify_file(tampered).valid
     certificate.content = {**certificate.content, "recipient": "冒名单位"}
     assert not certificates.verify(certificate.number).valid, "an altered record fails its signature"
+
+
+def test_a_character_outside_the_cut_down_faces_prints_from_the_full_font(app, make, tmp_path):
+    """The cut-down faces hold GB2312; a rarer character in a title or a unit's name prints from the system's
+    full Noto face, named next in the CSS (that certificate is then bigger)."""
+    case = awarded_case(make, title="犇龘𠮷智慧园区平台")
+    certificates.issue_batch(case.campaign, make.organizer())
+    commit()
+    certificate = db.session.scalar(select(Certificate).where(Certificate.case_id == case.id))
+    pdf = certificates.pdf_of(certificate)
+    assert "“犇龘𠮷智慧园区平台”" in pdf_text(pdf, tmp_path).replace(" ", "")
+    fonts = pdf_fonts(pdf, tmp_path)
+    assert "Pingxuan-Serif-Bold" in fonts and "Noto-Serif-CJK-SC-Bold" in fonts, fonts
+
+
+def test_the_cut_down_faces_are_right_for_any_pdf_reader(app, tmp_path, monkeypatch, caplog):
+    faces = pdf_fonts_module.font_faces(Path(app.instance_path) / "cache" / "fonts")
+    files = re.findall(r'url\("file://([^"]+)"\)', faces.css)
+    assert len(files) == len(pdf_fonts_module.FACES)
+    for file in files:
+        font = TTFont(file)
+        charset = font["CFF "].cff.topDictIndex[0].charset
+        # WeasyPrint writes glyph ids as CIDs, and a reader (MuPDF, Acrobat) finds the glyph by CID
+        assert charset == [".notdef"] + [f"cid{gid:05d}" for gid in range(1, len(charset))]
+        assert len(charset) < 8000 and font["name"].getDebugName(1).startswith("Pingxuan ")
+    # what the templates print themselves is in the cut-down faces
+    held = set(pdf_fonts_module.repertoire())
+    for template in certificates.TEMPLATES.glob("*/*.html"):
+        text = re.sub(r"{[{%].*?[}%]}|<[^>]*>", "", template.read_text(encoding="utf-8"))
+        assert set(text.strip()) - set(" \n") <= held, template
+    # without the system font, the faces are left out (the system fonts print, as before) and it is said
+    monkeypatch.setattr(pdf_fonts_module, "FACES", (pdf_fonts_module.Face("X", "normal", "No Such Font:weight=80"),))
+    assert pdf_fonts_module.font_faces(tmp_path).css == "" and "No Such Font" in caplog.text
 
 
 def test_a_template_cannot_load_local_files_or_the_network(app, make, tmp_path, monkeypatch):
