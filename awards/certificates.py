@@ -180,7 +180,7 @@ def render_document(html: str, folder: Path) -> Any:
     """
     import weasyprint  # imported here: about a second, paid by workers only
 
-    faces = pdf_fonts.font_faces(Path(current_app.instance_path) / "cache" / "fonts")
+    faces = pdf_fonts.font_faces(Path(current_app.config["FONT_CACHE_DIR"]))
     fetcher = _fetcher(folder, (TEMPLATES / SHARED).resolve(), faces.folder)
     stylesheets = [weasyprint.CSS(string=faces.css, url_fetcher=fetcher, font_config=_fonts())] if faces.css else []
     document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher)

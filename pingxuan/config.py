@@ -46,6 +46,8 @@ def load(instance_path: str) -> dict:
         # s3://bucket/prefix: every node and worker shares one bucket (pingxuan.storage); unset: STORAGE_DIR.
         "STORAGE_URL": _env("STORAGE_URL") or "",
         "S3_ENDPOINT": _env("S3_ENDPOINT") or None,
+        # the Chinese faces cut down for PDFs, built at the first render (pingxuan.pdf_fonts); a cache
+        "FONT_CACHE_DIR": _env("FONT_CACHE_DIR") or str(instance / "cache" / "fonts"),
         "S3_REGION": _env("S3_REGION") or None,
         "MAX_UPLOAD_BYTES": int(_env("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": (int(_env("MAX_UPLOAD_MB", "20")) + 1) * 1024 * 1024,

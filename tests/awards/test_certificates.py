@@ -100,7 +100,7 @@ def test_a_character_outside_the_cut_down_faces_prints_from_the_full_font(app, m
 
 
 def test_the_cut_down_faces_are_right_for_any_pdf_reader(app, tmp_path, monkeypatch, caplog):
-    faces = pdf_fonts_module.font_faces(Path(app.instance_path) / "cache" / "fonts")
+    faces = pdf_fonts_module.font_faces(Path(app.config["FONT_CACHE_DIR"]))
     files = re.findall(r'url\("file://([^"]+)"\)', faces.css)
     assert len(files) == len(pdf_fonts_module.FACES)
     for file in files:

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from notifications.models import Notification, OutboxMail
@@ -73,6 +74,7 @@ def start_worker(
         "PINGXUAN_SECRET_KEY": "test-secret",
         "PINGXUAN_PUBLIC_URL": "http://localhost",
         "PINGXUAN_RATELIMIT_STORAGE_URI": "memory://",
+        "PINGXUAN_FONT_CACHE_DIR": current_app.config["FONT_CACHE_DIR"],  # built once, not per worker (3 s)
         **(extra_env or {}),
     }
     log = tmp_path / "worker.log"
