@@ -152,7 +152,7 @@ def test_access_matrix(app, client, make, bearer):
                 version = current(case_id).version
                 response = client.post(
                     f"/api/v1/cases/{case_id}/transitions/{transition.name}",
-                    json={"comment": "matrix", "version": version},
+                    json={"comment": "matrix", "version": version, "due_date": "2099-12-31"},
                     headers=auth,
                 )
                 expectation = expect_transition(state, transition, roles)

@@ -176,7 +176,7 @@ def test_transition_conflicts_and_comment(app, client, make, bearer):
     assert no_comment.status_code == 422 and "comment" in no_comment.get_json()["errors"]
     fired = client.post(
         f"/api/v1/cases/{case.id}/transitions/return_for_revision",
-        json={"comment": "请补充附件", "version": case.version},
+        json={"comment": "请补充附件", "version": case.version, "due_date": "2099-12-31"},
         headers=auth,
     )
     assert fired.status_code == 200, fired.get_json()
