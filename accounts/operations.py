@@ -11,14 +11,14 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from stdnum.cn import uscc
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.models import UNIT_KINDS, ApiToken, Invitation, Unit, User
 from notifications.operations import mail
-from pingxuan.db import utcnow
-from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
+from pingxuan.db import unique_or, utcnow
+from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.text import hidden_character_error
 from workflow.definition import ADMIN, APPLICANT, GLOBAL_ROLES, ORGANIZER
@@ -99,8 +99,34 @@ def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
 
 
 def register_unit(unit_data: dict[str, Any], email: str, name: str, password: str) -> User:
-    """Self-registration: a new applicant unit with the registering person as its first member."""
+    """Self-registration: a new applicant unit with the registering person as its first member.
+
+    Two people registering the same unit (or address) at once: the database's unique constraints decide, and the
+    one who comes second gets the same field errors as if they had registered after."""
     email = _normalize_email(email)
+    errors = _registration_errors(unit_data, email, name, password)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+    unit_name, code = unit_data["name"].strip(), unit_data["credit_code"].strip().upper()
+    unit = Unit(
+        name=unit_name, kind=unit_data["kind"], district=unit_data["district"].strip(), credit_code=code,
+        parent_org=(unit_data.get("parent_org") or "").strip(), contact_name=unit_data["contact_name"].strip(),
+        contact_phone=unit_data["contact_phone"].replace(" ", ""),
+    )  # fmt: skip
+    user = User(email=email, name=name.strip(), password_hash=_hash(password), role=APPLICANT, unit=unit)
+    with unique_or(lambda: _taken(_registration_errors(unit_data, email, name, password))):
+        db.session.add_all([unit, user])
+    return user
+
+
+def _taken(errors: dict[str, str]) -> DomainError:
+    """What a request that lost a race for a unique name or address is told: the field now taken."""
+    if errors:
+        return Invalid(_("Please correct the marked fields."), errors)
+    return Conflict(_("Someone else made the same change at the same moment. Reload the page and try again."))
+
+
+def _registration_errors(unit_data: dict[str, Any], email: str, name: str, password: str) -> dict[str, str]:
     errors = _user_errors(email, name, password)
     unit_name = (unit_data.get("name") or "").strip()
     code = (unit_data.get("credit_code") or "").strip().upper()
@@ -122,17 +148,7 @@ def register_unit(unit_data: dict[str, Any], email: str, name: str, password: st
         errors["contact_name"] = _("Enter the contact person.")
     if message := phone_error(unit_data.get("contact_phone", "")):
         errors["contact_phone"] = message
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), errors)
-    unit = Unit(
-        name=unit_name, kind=unit_data["kind"], district=unit_data["district"].strip(), credit_code=code,
-        parent_org=(unit_data.get("parent_org") or "").strip(), contact_name=unit_data["contact_name"].strip(),
-        contact_phone=unit_data["contact_phone"].replace(" ", ""),
-    )  # fmt: skip
-    user = User(email=email, name=name.strip(), password_hash=_hash(password), role=APPLICANT, unit=unit)
-    db.session.add_all([unit, user])
-    db.session.flush()
-    return user
+    return errors
 
 
 def create_user(email: str, name: str, password: str, role: str, unit: Unit | None = None) -> User:
@@ -146,8 +162,8 @@ def create_user(email: str, name: str, password: str, role: str, unit: Unit | No
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)
     user = User(email=email, name=name.strip(), password_hash=_hash(password), role=role, unit=unit)
-    db.session.add(user)
-    db.session.flush()
+    with unique_or(lambda: _taken(_user_errors(email, name, password))):
+        db.session.add(user)
     return user
 
 
@@ -277,11 +293,18 @@ def find_invitation(token: str) -> Invitation:
 
 
 def accept_invitation(token: str, name: str, password: str) -> User:
+    """Make the invited account; the invitation is claimed with a conditional UPDATE, so it is used once even
+    when the link is submitted twice at the same moment."""
     invitation = find_invitation(token)
-    user = create_user(invitation.email, name, password, invitation.role, invitation.unit)
-    invitation.accepted_at = utcnow()
-    db.session.flush()
-    return user
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(_("This invitation has been used already."))
+    return create_user(invitation.email, name, password, invitation.role, invitation.unit)
 
 
 # Personal access tokens for the API ---------------------------------------------------------------------

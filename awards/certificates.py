@@ -26,7 +26,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import Unit, User
 from accounts.permissions import require_staff
@@ -36,7 +37,7 @@ from campaigns.models import Campaign
 from cases.models import Case
 from pingxuan import metrics, pdf_fonts, storage
 from pingxuan.clock import today
-from pingxuan.db import utcnow
+from pingxuan.db import locked, utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.filenames import UniqueNames
@@ -248,6 +249,9 @@ def organization_content(award: OrganizationAward, on: date) -> dict[str, Any]:
 
 
 def _next_number(campaign: Campaign, kind: str) -> str:
+    """The next number of its kind in the campaign, dense (PX2017-C-0001, …). The campaign's row is locked until
+    the commit, so parallel issues and corrections take turns and never count the same rows twice."""
+    locked(Campaign, campaign.id)
     prefix = f"PX{campaign.year}-{'C' if kind == CASE_AWARD else 'O'}-"
     used = db.session.scalar(
         select(func.count())
@@ -272,6 +276,7 @@ def issue_batch(campaign: Campaign, actor: User) -> CertificateBatch:
     """Create the missing certificates of a campaign (awarded cases, conferred organizations) and queue one
     rendering task per certificate; certificates that failed before are queued again."""
     require_staff(actor)
+    locked(Campaign, campaign.id)  # a parallel issue waits, then finds these certificates made
     batch = CertificateBatch(campaign_id=campaign.id, created_by_id=actor.id)
     db.session.add(batch)
     db.session.flush()
@@ -315,18 +320,24 @@ def retry(certificate: Certificate, actor: User) -> Certificate:
 def reissue(certificate: Certificate, actor: User, corrections: dict[str, str]) -> Certificate:
     """Correct a certificate: a new number and file; the old one stays on record, marked superseded."""
     require_staff(actor)
-    if certificate.status != ISSUED:
-        raise Conflict(_("Only an issued certificate can be corrected."))
     allowed = {"title", "recipient", "award_name"}
     unknown = set(corrections) - allowed
     if unknown:
         raise Invalid(_("These fields cannot be corrected."), {name: _("Not correctable.") for name in unknown})
+    # Claimed with a conditional UPDATE: of two corrections sent at once, one supersedes it, the other is refused.
+    claimed = db.session.execute(
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.status == ISSUED)
+        .values(status=SUPERSEDED)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(_("Only an issued certificate can be corrected."))
+    set_committed_value(certificate, "status", SUPERSEDED)
     content = {**certificate.content, **{k: v.strip() for k, v in corrections.items() if v and v.strip()}}
     campaign = db.session.get(Campaign, certificate.campaign_id)
     links = {"case_id": certificate.case_id, "organization_award_id": certificate.organization_award_id}
     replacement = _new(campaign, certificate.kind, content, certificate.batch, supersedes_id=certificate.id, **links)
-    certificate.status = SUPERSEDED
-    db.session.flush()
     enqueue("awards.render_certificate", replacement.id)
     publication.publish(campaign, actor, _("Certificate %(old)s corrected as %(new)s.", old=certificate.number,
                                            new=replacement.number))  # fmt: skip

@@ -27,6 +27,7 @@ from awards.models import SUPERSEDED, Certificate, OrganizationAward, ResultSnap
 from awards.ranking import results
 from campaigns.models import Campaign, Organization
 from pingxuan.cache import RESULTS, bump
+from pingxuan.db import locked
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from voting.ballots import counts_visible
@@ -92,6 +93,7 @@ def publish(campaign: Campaign, actor: User | None, reason: str = "") -> ResultS
     """Publish the campaign's results now; the newest version again when nothing public has changed."""
     if actor is not None:
         require_staff(actor)
+    locked(Campaign, campaign.id)  # versions are numbered in turn: a parallel publication waits for this one
     data = snapshot_data(campaign)
     digest = _digest(data)
     newest = latest(campaign.id)

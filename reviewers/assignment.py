@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accounts.models import User
 from accounts.permissions import require_expert, require_staff
 from campaigns.models import Campaign
 from cases.models import Case
-from pingxuan.db import utcnow
+from pingxuan.db import locked, utcnow
 from pingxuan.errors import Conflict as ConflictError
 from pingxuan.errors import Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
@@ -170,6 +170,7 @@ def adjust_proposal(
 ) -> Proposal:
     """Hand edits before applying: a pair that is conflicted or already assigned is refused with why."""
     require_staff(actor)
+    locked(Proposal, proposal.id)  # an edit racing its application waits for it, then is refused
     if proposal.applied_at is not None:
         raise ConflictError(_("This proposal has been applied already."))
     pairs = [p for p in proposal.pairs if (p[0], p[1]) not in set(map(tuple, remove))]
@@ -197,7 +198,13 @@ def adjust_proposal(
 def apply_proposal(proposal: Proposal, actor: User) -> list[Assignment]:
     """Create the assignments; conflicts and load limits are checked again at this moment."""
     require_staff(actor)
-    if proposal.applied_at is not None:
+    claimed = db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id, Proposal.applied_at.is_(None))
+        .values(applied_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # applied before, or by a parallel request this very moment
         raise ConflictError(_("This proposal has been applied already."))
     wanted = {(case_id, expert_id) for case_id, expert_id, _cost in proposal.pairs}
     if proposal.mode == FULL:
@@ -213,17 +220,19 @@ def apply_proposal(proposal: Proposal, actor: User) -> list[Assignment]:
         assign(db.session.get(Case, case_id), db.session.get(User, expert_id), actor)
         for case_id, expert_id in sorted(wanted)
     ]
-    proposal.applied_at = utcnow()
-    db.session.flush()
+    db.session.refresh(proposal)
     return created
 
 
 def assign(case: Case, expert_user: User, actor: User) -> Assignment:
-    """Assign one expert to one case (also used for hand assignment)."""
+    """Assign one expert to one case (also used for hand assignment); parallel requests for the same expert take
+    turns, so the second is told the pair exists or the load limit is reached."""
     require_staff(actor)
     if case.state not in reviewable_states():
         raise ConflictError(_("Reviewers can only be assigned to cases under expert review."))
-    expert = db.session.get(Expert, expert_user.id)
+    # The expert's row stays locked until the commit: a parallel assignment of the same expert waits, then sees
+    # this one (no duplicate pair, no load beyond the limit).
+    expert = locked(Expert, expert_user.id)
     if expert is None or not expert.active:
         raise Invalid(_("This person is not an active expert."))
     record_automatic_conflicts([case], [expert])

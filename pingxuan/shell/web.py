@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from flask import Flask, Response, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from pingxuan import logs, metrics
-from pingxuan.db import rollback
-from pingxuan.errors import DomainError
+from pingxuan.db import is_unique_violation, rollback
+from pingxuan.errors import Conflict, DomainError
 from pingxuan.extensions import db, login_manager
 from pingxuan.httpcache import is_public
 from pingxuan.i18n import is_english, pick
@@ -47,6 +48,17 @@ def init_app(app: Flask) -> None:
         if _wants_json():
             return jsonify(error.to_dict()), error.status
         return render_template("error.html", error=error), error.status
+
+    @app.errorhandler(IntegrityError)
+    def _lost_race(error: IntegrityError):
+        # The operations turn the races they know into clear refusals; any other unique violation is still a
+        # parallel request that wrote the same row first: a 409 to retry, not a 500. Other violations are bugs.
+        if not is_unique_violation(error):
+            raise error
+        rollback()
+        return _domain_error(
+            Conflict(_("Someone else made the same change at the same moment. Reload the page and try again."))
+        )
 
     for code in (403, 404, 405, 409, 413, 429):
         app.register_error_handler(code, _http_error)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
 
-from accounts.models import User
+from accounts.models import Invitation, Unit, User
+from awards.models import ISSUED, Certificate, ResultSnapshot
 from cases.models import Case
 from pingxuan.clock import today
-from pingxuan.db import commit, rollback
+from pingxuan.db import commit, rollback, utcnow
 from pingxuan.errors import Conflict
 from pingxuan.extensions import db
+from reviewers.models import Assignment
 from workflow.engine import fire
 from workflow.models import WorkflowEvent
 
@@ -155,3 +158,72 @@ def test_an_edit_racing_a_resubmission_never_lands_on_the_submitted_case(app, ma
         assert final.title == "改过的标题"
     else:  # the resubmission won: the submitted case keeps the dossier it was submitted with
         assert final.title == title
+
+
+def _post_in_parallel(app, count: int, request) -> list[tuple[int, object]]:
+    """``request(client, i)`` from ``count`` threads at once, each with its own client and session."""
+
+    def work(i: int):
+        with app.app_context():
+            response = request(app.test_client(), i)
+            db.session.remove()
+            return response.status_code, response.get_json() if response.is_json else response.get_data(as_text=True)
+
+    results = _parallel(count, work)
+    assert all(isinstance(r, tuple) for r in results), results
+    return results
+
+
+def test_parallel_registrations_of_one_unit_and_acceptances_of_one_invitation(app, make):
+    """The database's unique constraints decide; the losers get the field errors or 409, never a 500."""
+    from tests.accounts.test_pages import _registration
+
+    make.campaign()
+    registered = _post_in_parallel(
+        app, 4, lambda client, i: client.post("/register", data=_registration(email=f"wang{i}@example.org"))
+    )
+    assert sorted(status for status, _ in registered) == [302, 422, 422, 422], registered
+    assert all('id="credit_code-error"' in page for status, page in registered if status == 422)
+    assert Unit.query.count() == 1 and User.query.filter(User.email.like("wang%")).count() == 1
+
+    member = make.applicant()
+    token = "parallel-acceptance"
+    db.session.add(Invitation(email="colleague@example.org", role=member.role, unit_id=member.unit_id,
+                              token_hash=hashlib.sha256(token.encode()).hexdigest(), invited_by_id=member.id,
+                              expires_at=utcnow() + timedelta(days=1)))  # fmt: skip
+    commit()
+    form = {"name": "同事", "password": "correct horse 42", "confirm": "correct horse 42"}
+    accepted = _post_in_parallel(app, 4, lambda client, i: client.post(f"/invitations/{token}", data=form))
+    statuses = sorted(status for status, _ in accepted)
+    assert statuses[0] == 302 and set(statuses[1:]) <= {409} and len(statuses) == 4, accepted
+    assert User.query.filter_by(email="colleague@example.org").count() == 1
+
+
+def test_parallel_assignments_of_one_pair_and_corrections_of_certificates(app, make, bearer):
+    case = make.case("expert_review")
+    expert = make.pool_expert()
+    staff = bearer(make.organizer())
+    pair = {"case_id": case.id, "expert_id": expert.id}
+    assigned = _post_in_parallel(app, 4, lambda client, i: client.post("/api/v1/assignments", json=pair, headers=staff))
+    assert sorted(status for status, _ in assigned) == [201, 409, 409, 409], assigned
+    assert Assignment.query.filter_by(case_id=case.id, expert_id=expert.id).count() == 1
+
+    # Two issued certificates, each corrected twice at the same moment: one correction of each lands, and the two
+    # new certificates get distinct numbers (they were counted from the rows, and collided).
+    campaign = case.campaign
+    issued = []
+    for n in (1, 2):
+        certificate = Certificate(number=f"PX{campaign.year}-C-{n:04d}", kind="case_award", campaign_id=campaign.id,
+                                  content={"recipient": f"单位{n}"}, issued_on=today(), signature="x",
+                                  status=ISSUED)  # fmt: skip
+        db.session.add(certificate)
+        issued.append(certificate)
+    commit()
+    ids = [c.id for c in issued]
+    corrected = _post_in_parallel(app, 4, lambda client, i: client.post(
+        f"/api/v1/certificates/{ids[i % 2]}/reissue", json={"title": f"更正{i}"}, headers=staff))  # fmt: skip
+    assert sorted(status for status, _ in corrected) == [201, 201, 409, 409], corrected
+    numbers = [body["number"] for status, body in corrected if status == 201]
+    assert len(set(numbers)) == 2 and not set(numbers) & {c.number for c in issued}
+    versions = [s.version for s in ResultSnapshot.query.filter_by(campaign_id=campaign.id)]
+    assert sorted(versions) == [1, 2]
