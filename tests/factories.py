@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections import deque
 from datetime import date, timedelta
 
 from stdnum.cn import uscc
@@ -28,8 +27,8 @@ from workflow.definition import (
     INITIAL_STATE,
     ORGANIZER,
     OWNER,
-    TRANSITIONS,
     Transition,
+    path_to,
 )
 from workflow.engine import fire
 
@@ -50,21 +49,6 @@ def credit_code(rng: random.Random | None = None) -> str:
     rng = rng or random.Random()
     body = "91370200" + "".join(rng.choice(_ALPHABET) for _ in range(9))
     return body + uscc.calc_check_digit(body)
-
-
-def path_to(state: str) -> list[Transition]:
-    """The shortest sequence of declared transitions from the initial state to ``state``."""
-    queue: deque[tuple[str, list[Transition]]] = deque([(INITIAL_STATE, [])])
-    seen = {INITIAL_STATE}
-    while queue:
-        current, path = queue.popleft()
-        if current == state:
-            return path
-        for t in TRANSITIONS:
-            if current in t.sources and t.dest not in seen:
-                seen.add(t.dest)
-                queue.append((t.dest, [*path, t]))
-    raise ValueError(f"{state} is unreachable")
 
 
 class Factory:

@@ -18,8 +18,9 @@ from notifications.models import Notification, OutboxMail
 from pingxuan import storage
 from pingxuan.clock import today
 from pingxuan.extensions import db
-from pingxuan.shell.demo import demo_states, path_to
+from pingxuan.shell.demo import demo_states
 from reviewers.models import SUBMITTED, Assignment
+from workflow.definition import path_to
 from workflow.models import WorkflowEvent
 
 EXPECTED_STATES = {

@@ -1,6 +1,5 @@
 from cases.models import Case
-from tests.factories import path_to
-from workflow.definition import STATE_NAMES, TRANSITIONS, check_declaration
+from workflow.definition import STATE_NAMES, TRANSITIONS, check_declaration, path_to
 from workflow.engine import ACTIONS, EFFECTS, FIELDS
 from workflow.guards import GUARDS
 from workflow.models import WorkflowEvent

@@ -11,6 +11,7 @@ local to one case (``owner``: a member of the case's unit; ``reviewer``: an expe
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 # Roles -------------------------------------------------------------------------------------------------
@@ -257,6 +258,22 @@ TIMELINE_ENTRIES: dict[str, Transition | Step] = {**TRANSITION_BY_NAME, **STEP_B
 
 def transitions_from(state: str) -> tuple[Transition, ...]:
     return tuple(t for t in TRANSITIONS if state in t.sources)
+
+
+def path_to(state: str) -> list[Transition]:
+    """The shortest sequence of declared transitions from the initial state to ``state`` (demo data and tests
+    build a case in any state by firing these, so its timeline is a real one)."""
+    queue: deque[tuple[str, list[Transition]]] = deque([(INITIAL_STATE, [])])
+    seen = {INITIAL_STATE}
+    while queue:
+        current, path = queue.popleft()
+        if current == state:
+            return path
+        for t in transitions_from(current):
+            if t.dest not in seen:
+                seen.add(t.dest)
+                queue.append((t.dest, [*path, t]))
+    raise ValueError(f"{state} is unreachable")
 
 
 def states_granting(permission: str, roles: set[str] | frozenset[str]) -> tuple[str, ...]:

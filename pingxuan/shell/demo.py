@@ -9,7 +9,6 @@ public vote having been closed (the vote and the awards are what a demo visitor 
 from __future__ import annotations
 
 import logging
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -35,12 +34,11 @@ from workflow.definition import (
     APPLICANT,
     DUE_DATE,
     EXPERT,
-    INITIAL_STATE,
     ORGANIZER,
     OWNER,
     STATE_NAMES,
     TRANSITIONS,
-    Transition,
+    path_to,
 )
 from workflow.engine import fire
 
@@ -183,21 +181,6 @@ def _credit_code(kind: str, index: int) -> str:
     prefix = {"government": "11", "institution": "12"}.get(kind, "91")
     body = f"{prefix}370200MA{index:07d}"
     return body + uscc.calc_check_digit(body)
-
-
-def path_to(state: str) -> list[Transition]:
-    """The shortest sequence of declared transitions from the initial state to ``state``."""
-    queue: deque[tuple[str, list[Transition]]] = deque([(INITIAL_STATE, [])])
-    seen = {INITIAL_STATE}
-    while queue:
-        current, path = queue.popleft()
-        if current == state:
-            return path
-        for t in TRANSITIONS:
-            if current in t.sources and t.dest not in seen:
-                seen.add(t.dest)
-                queue.append((t.dest, [*path, t]))
-    raise ValueError(f"{state} is unreachable")
 
 
 def demo_states() -> list[str]:

@@ -16,9 +16,9 @@ from cases.operations import attach_file
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.factories import Factory, path_to
+from tests.factories import Factory
 from tests.phone import last_code
-from workflow.definition import OWNER
+from workflow.definition import OWNER, path_to
 from workflow.engine import fire
 
 pytestmark = pytest.mark.browser
