@@ -14,6 +14,7 @@ from api.auth import api_blueprint, current_actor, require_actor, secured
 from api.present import attachment as present_attachment
 from api.present import case_detail, case_summary, event, paginate
 from api.schemas import (
+    AttachmentPatchSchema,
     AttachmentSchema,
     AttachmentUploadSchema,
     CaseInputSchema,
@@ -24,7 +25,16 @@ from api.schemas import (
     EventSchema,
 )
 from cases.models import Case
-from cases.operations import attach_file, create_case, get_attachment, get_case, remove_attachment, update_case
+from cases.operations import (
+    attach_file,
+    create_case,
+    get_attachment,
+    get_case,
+    remove_attachment,
+    served_file,
+    set_visibility,
+    update_case,
+)
 from pingxuan import storage
 from pingxuan.db import commit
 from workflow.history import events as case_events
@@ -119,7 +129,22 @@ def upload_attachment(form: dict[str, Any], case_id: int):
     actor = require_actor()
     case = get_case(case_id, actor)
     upload = form["file"]
-    item = attach_file(case, actor, form["kind"], upload.filename or "", upload.read())
+    item = attach_file(case, actor, form["kind"], upload.filename or "", upload.read(), form.get("visibility"))
+    commit()
+    return present_attachment(item)
+
+
+@blp.route("/cases/<int:case_id>/attachments/<int:attachment_id>", methods=["PATCH"])
+@blp.arguments(AttachmentPatchSchema)
+@blp.response(200, AttachmentSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@secured(blp)
+def change_attachment(data: dict[str, Any], case_id: int, attachment_id: int):
+    """Make an attachment public or private while the case is editable (the unit's choice)."""
+    actor = require_actor()
+    item = set_visibility(get_case(case_id, actor), actor, attachment_id, data["visibility"])
     commit()
     return present_attachment(item)
 
@@ -131,10 +156,12 @@ def upload_attachment(form: dict[str, Any], case_id: int):
 @blp.alt_response(404, "NOT_FOUND")
 @secured(blp, public=True)
 def download_attachment(case_id: int, attachment_id: int):
-    """Download an attachment of a case the caller may view."""
-    case = get_case(case_id, current_actor())
-    item = get_attachment(case, attachment_id)
-    response = storage.send(item.sha256, item.content_type, item.filename)
+    """Download an attachment of a case the caller may view: a private one only for the unit, its reviewers and
+    the office (anyone else: 404); a picture for the public as its copy without EXIF."""
+    actor = current_actor()
+    case = get_case(case_id, actor)
+    served = served_file(case, get_attachment(case, attachment_id, actor), actor)
+    response = storage.send(served.sha256, served.content_type, served.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from accounts.models import User
 from cases.eligibility import open_duplicates
 from cases.models import Attachment, Case
-from cases.operations import dossier_errors
+from cases.operations import dossier_errors, visible_attachments
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
@@ -61,6 +61,7 @@ def attachment(item: Attachment) -> dict[str, Any]:
         "sha256": item.sha256,
         "created_at": item.created_at,
         "url": url_for("api_cases.download_attachment", case_id=item.case_id, attachment_id=item.id),
+        "visibility": item.visibility,
     }
 
 
@@ -109,7 +110,7 @@ def case_detail(case: Case, actor: User | None) -> dict[str, Any]:
                 "created_at",
             )
         },  # fmt: skip
-        "attachments": [attachment(item) for item in case.attachments],
+        "attachments": [attachment(item) for item in visible_attachments(case, actor)],
         "can_edit": can_edit,
         "missing": dossier_errors(case) if can_edit else {},
         "actions": actions(case, actor),

@@ -197,6 +197,9 @@ class AttachmentSchema(Schema):
     sha256 = fields.String()
     created_at = UtcDateTime()
     url = fields.String(metadata={"description": "Where to download it"})
+    visibility = fields.String(
+        metadata={"description": "public (anyone who may view the case) or private (the unit, reviewers, office)"}
+    )
 
 
 class AttachmentUploadSchema(Schema):
@@ -204,6 +207,13 @@ class AttachmentUploadSchema(Schema):
 
     kind = fields.String(required=True, metadata={"description": "photo or document"})
     file = FileUpload(required=True)
+    visibility = fields.String(
+        metadata={"description": "public or private; by default photos are public and documents private"}
+    )
+
+
+class AttachmentPatchSchema(Schema):
+    visibility = fields.String(required=True, metadata={"description": "public or private"})
 
 
 class ActionSchema(Schema):

@@ -297,5 +297,5 @@ class CaseView(StaffModelView):
     @expose("/attachment/<int:case_id>/<int:attachment_id>/")
     def attachment_view(self, case_id: int, attachment_id: int):
         case = get_case(case_id, actor())
-        attachment = get_attachment(case, attachment_id)
+        attachment = get_attachment(case, attachment_id, actor())
         return storage.send(attachment.sha256, attachment.content_type, attachment.filename)

@@ -62,6 +62,10 @@ class Case(db.Model):
         return f"{self.number or '#' + str(self.id)} {self.title}"
 
 
+PUBLIC_FILE, PRIVATE_FILE = "public", "private"
+VISIBILITIES = (PUBLIC_FILE, PRIVATE_FILE)
+
+
 class Attachment(db.Model):
     """A photo or document of a case; the bytes live in the storage folder under their SHA-256."""
 
@@ -74,8 +78,12 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    # Photos: a resized JPEG for pages viewed on phones (the original stays for downloads).
+    # Pictures: a JPEG re-encoded without EXIF (no GPS), upright, resized, for pages viewed on phones and for the
+    # public; the original stays for the unit, its reviewers and the office.
     display_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Who may open it besides the unit, its reviewers and the office: everyone who may view the case (public) or
+    # nobody (private). The unit chooses; documents are private unless it says otherwise, photos public.
+    visibility: Mapped[str] = mapped_column(String(10), default=PRIVATE_FILE, server_default=PRIVATE_FILE)
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

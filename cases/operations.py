@@ -6,6 +6,7 @@ State changes are not here: they go through workflow.engine.fire().
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
@@ -22,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
 from campaigns.models import Campaign, Category, Domain, Organization
-from cases.models import Attachment, Case
+from cases.models import PRIVATE_FILE, PUBLIC_FILE, VISIBILITIES, Attachment, Case
 from pingxuan import storage
 from pingxuan.clock import today
 from pingxuan.db import utcnow
@@ -31,7 +32,7 @@ from pingxuan.extensions import db
 from pingxuan.filenames import safe_filename
 from pingxuan.i18n import pick
 from pingxuan.text import hidden_character_error
-from workflow.definition import APPLICANT, EDIT, STAFF, STATE_BY_NAME, VIEW
+from workflow.definition import APPLICANT, EDIT, PRIVATE_FILES, STAFF, STATE_BY_NAME, VIEW
 from workflow.roles import global_roles, has_permission
 
 TEXT_FIELDS = {
@@ -76,6 +77,9 @@ FIELD_LABELS = {
     "attachments": _l("Attachments"),
 }
 
+VISIBILITY_LABELS = {PUBLIC_FILE: _l("Public"), PRIVATE_FILE: _l("Private")}
+IMAGES = frozenset({"image/jpeg", "image/png"})
+DEFAULT_VISIBILITY = {"photo": PUBLIC_FILE, "document": PRIVATE_FILE}
 ATTACHMENT_KINDS = {
     "photo": {"image/jpeg", "image/png"},
     "document": {"application/pdf", "image/jpeg", "image/png"},
@@ -238,16 +242,22 @@ def dossier_errors(case: Case) -> dict[str, str]:
 # Attachments --------------------------------------------------------------------------------------------
 
 
-def attach_file(case: Case, actor: User, kind: str, filename: str, data: bytes) -> Attachment:
-    """Store an upload after checking its real type from its bytes, never from its name."""
+def attach_file(
+    case: Case, actor: User, kind: str, filename: str, data: bytes, visibility: str | None = None
+) -> Attachment:
+    """Store an upload after checking its real type from its bytes, never from its name.
+
+    ``visibility``: public (anyone who may view the case, e.g. on the showcase) or private (the unit, its
+    reviewers and the office); photos are public and documents private unless the unit says otherwise."""
     if not has_permission(actor, case, EDIT):
         raise Forbidden(_("This case cannot be edited in its current state."))
+    visibility = _checked_visibility(visibility or DEFAULT_VISIBILITY.get(kind, PRIVATE_FILE))
     name, content_type = checked_upload(kind, filename, data)
-    display = _display_copy(data) if kind == "photo" else None
+    display = _display_copy(data, DISPLAY_WIDTH if kind == "photo" else SCAN_WIDTH) if content_type in IMAGES else None
     digest = storage.store(data)
     attachment = Attachment(
         case=case, kind=kind, filename=name, content_type=content_type, size=len(data), sha256=digest,
-        uploaded_by_id=actor.id, display_sha256=storage.store(display) if display else None,
+        uploaded_by_id=actor.id, display_sha256=storage.store(display) if display else None, visibility=visibility,
     )  # fmt: skip
     db.session.add(attachment)
     _claim(case)
@@ -277,18 +287,19 @@ def checked_upload(kind: str, filename: str, data: bytes) -> tuple[str, str]:
 
 
 DISPLAY_WIDTH = 1200  # px: sharp on a phone, a fraction of a camera's original
+SCAN_WIDTH = 2400  # px: a scanned page stays legible
 # A 519 KB PNG of 13000×13700 px took 0.7 GB to decode (Pillow only refuses above twice its own default).
 # 50 megapixels is more than any camera photo; the size is read from the header, before anything is decoded.
 MAX_PIXELS = 50_000_000
 
 
-def _display_copy(data: bytes) -> bytes | None:
-    """A JPEG at most DISPLAY_WIDTH wide for public pages on phones; upright, without EXIF (no GPS leaks)."""
+def _display_copy(data: bytes, width: int = DISPLAY_WIDTH) -> bytes | None:
+    """A JPEG at most ``width`` wide for public pages on phones; upright, without EXIF (no GPS leaks)."""
     try:
         with Image.open(BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise Image.DecompressionBombError("too many pixels")
-            image.draft("RGB", (DISPLAY_WIDTH, DISPLAY_WIDTH * 4))  # JPEG: decode at a reduced scale, fast
+            image.draft("RGB", (width, width * 4))  # JPEG: decode at a reduced scale, fast
             image = ImageOps.exif_transpose(image)
             if image.mode in ("RGBA", "LA", "P"):
                 image = image.convert("RGBA")
@@ -297,9 +308,9 @@ def _display_copy(data: bytes) -> bytes | None:
                 image = background
             elif image.mode != "RGB":
                 image = image.convert("RGB")
-            if image.width > DISPLAY_WIDTH:
-                height = max(1, round(image.height * DISPLAY_WIDTH / image.width))
-                image = image.resize((DISPLAY_WIDTH, height), Image.Resampling.LANCZOS)
+            if image.width > width:
+                height = max(1, round(image.height * width / image.width))
+                image = image.resize((width, height), Image.Resampling.LANCZOS)
             out = BytesIO()
             image.save(out, "JPEG", quality=82, optimize=True, progressive=True)
             return out.getvalue()
@@ -320,12 +331,76 @@ def remove_attachment(case: Case, actor: User, attachment_id: int) -> None:
     db.session.flush()
 
 
-def get_attachment(case: Case, attachment_id: int) -> Attachment:
-    """An attachment of the case; its bytes are streamed from storage by ``pingxuan.storage.send``."""
+def set_visibility(case: Case, actor: User, attachment_id: int, visibility: str) -> Attachment:
+    """The unit makes an attachment public or keeps it to itself, its reviewers and the office."""
+    if not has_permission(actor, case, EDIT):
+        raise Forbidden(_("This case cannot be edited in its current state."))
+    attachment = get_attachment(case, attachment_id, actor)
+    attachment.visibility = _checked_visibility(visibility)
+    _claim(case)
+    db.session.flush()
+    return attachment
+
+
+def _checked_visibility(visibility: str) -> str:
+    if visibility not in VISIBILITIES:
+        raise Invalid(_("Please correct the marked fields."), {"visibility": _("Choose public or private.")})
+    return visibility
+
+
+def sees_private_files(actor: User | None, case: Case) -> bool:
+    """The unit, the case's reviewers and the office (the declaration's ``private_files``) see every attachment
+    as uploaded; everybody else only the public ones, pictures as a copy without EXIF."""
+    return has_permission(actor, case, PRIVATE_FILES)
+
+
+def visible_attachments(case: Case, actor: User | None) -> list[Attachment]:
+    if sees_private_files(actor, case):
+        return list(case.attachments)
+    return [a for a in case.attachments if a.visibility == PUBLIC_FILE]
+
+
+def get_attachment(case: Case, attachment_id: int, actor: User | None) -> Attachment:
+    """An attachment of the case the actor may open (a private one is "not found" for the public)."""
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFound(_("No such attachment."))
+    if attachment.visibility != PUBLIC_FILE and not sees_private_files(actor, case):
+        raise NotFound(_("No such attachment."))
     return attachment
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    sha256: str
+    content_type: str
+    filename: str
+
+
+def served_file(case: Case, attachment: Attachment, actor: User | None) -> ServedFile:
+    """What to send: the original to the unit, its reviewers and the office; to anyone else a picture as the copy
+    without EXIF (its GPS position, camera, owner), never the original."""
+    original = ServedFile(attachment.sha256, attachment.content_type, attachment.filename)
+    if sees_private_files(actor, case) or attachment.content_type not in IMAGES:
+        return original
+    digest = public_copy(attachment)
+    if digest is None:
+        raise NotFound(_("No such attachment."))
+    stem = attachment.filename.rsplit(".", 1)[0] if "." in attachment.filename else attachment.filename
+    return ServedFile(digest, "image/jpeg", f"{stem}.jpg")
+
+
+def public_copy(attachment: Attachment) -> str | None:
+    """The SHA-256 of the picture's copy without EXIF (made now for one stored before copies were), or None for
+    bytes that do not decode as a picture."""
+    if attachment.display_sha256:
+        return attachment.display_sha256
+    width = DISPLAY_WIDTH if attachment.kind == "photo" else SCAN_WIDTH
+    try:
+        copy = _display_copy(storage.read(attachment.sha256), width)
+    except Invalid:
+        return None
+    return storage.store(copy) if copy else None
 
 
 # Numbering ----------------------------------------------------------------------------------------------

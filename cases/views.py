@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from campaigns.operations import organizations
 from cases import operations as ops
-from cases.models import Case
+from cases.models import PUBLIC_FILE, Case
 from forms import show_errors
 from forms.accounts import ConfirmForm
 from forms.cases import LONG_TEXT, AttachmentForm, CaseForm, TransitionForm
@@ -24,6 +24,11 @@ from workflow.roles import has_permission
 from workflow.worklists import own_cases_query
 
 bp = Blueprint("cases", __name__, template_folder="templates")
+
+
+@bp.app_template_global()
+def visibility_label(visibility: str) -> str:
+    return str(ops.VISIBILITY_LABELS.get(visibility, visibility))
 
 
 def _current_campaign():
@@ -76,6 +81,8 @@ def detail(case_id: int):
         "cases/detail.html",
         case=case,
         rows=ops.dossier_rows(case),
+        attachments=ops.visible_attachments(case, current_user),
+        insider=ops.sees_private_files(current_user, case),
         events=timeline(case, current_user),
         options=options(case, current_user),
         can_edit=has_permission(current_user, case, EDIT),
@@ -150,7 +157,8 @@ def upload(case_id: int):
         uploaded = upload.file.data
         data = uploaded.read() if uploaded else b""
         try:
-            ops.attach_file(case, current_user, upload.kind.data or "", getattr(uploaded, "filename", "") or "", data)
+            ops.attach_file(case, current_user, upload.kind.data or "", getattr(uploaded, "filename", "") or "", data,
+                            upload.visibility.data or None)  # fmt: skip
         except DomainError as error:
             _refused(upload, error)
             form = CaseForm(formdata=None)
@@ -172,13 +180,34 @@ def remove_attachment(case_id: int, attachment_id: int):
     return redirect(url_for("cases.edit", case_id=case.id) + "#attachments")
 
 
+@bp.post("/cases/<int:case_id>/attachments/<int:attachment_id>/visibility")
+@login_required
+def attachment_visibility(case_id: int, attachment_id: int):
+    case = _load(case_id, EDIT)
+    if ConfirmForm().validate_on_submit():
+        try:
+            record = ops.set_visibility(case, current_user, attachment_id, request.form.get("visibility", ""))
+        except DomainError as error:
+            rollback()
+            flash(error.message, "error")
+        else:
+            commit()
+            if record.visibility == PUBLIC_FILE:
+                flash(_("“%(name)s” is now public.", name=record.filename), "success")
+            else:
+                flash(_("“%(name)s” is now private: only your unit, its reviewers and the office see it.",
+                        name=record.filename), "success")  # fmt: skip
+    return redirect(url_for("cases.edit", case_id=case.id) + "#attachments")
+
+
 @bp.get("/cases/<int:case_id>/attachments/<int:attachment_id>")
 def attachment(case_id: int, attachment_id: int):
-    """Serve a file only to people who may view its case; never from a static folder."""
+    """Serve a file only to people who may view its case and this file; never from a static folder. The public
+    gets a picture as its copy without EXIF, and a private file is "not found" for it."""
     case = _load(case_id)
-    record = ops.get_attachment(case, attachment_id)
+    served = ops.served_file(case, ops.get_attachment(case, attachment_id, current_user), current_user)
     response = storage.send(
-        record.sha256, record.content_type, record.filename, as_attachment=request.args.get("download") is not None
+        served.sha256, served.content_type, served.filename, as_attachment=request.args.get("download") is not None
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -87,6 +87,15 @@ class AttachmentForm(FlaskForm):
         validate_choice=False,
     )
     file = FileField(_l("File"))
+    visibility = SelectField(
+        _l("Who may see it"),
+        choices=[
+            SelectChoice("", _l("As usual: photos public, documents private")),
+            SelectChoice("public", _l("Public")),
+            SelectChoice("private", _l("Private: my unit, its reviewers and the office")),
+        ],
+        validate_choice=False,
+    )
 
 
 class TransitionForm(FlaskForm):

@@ -20,8 +20,8 @@ from sqlalchemy.orm import selectinload
 from accounts.models import User
 from accounts.permissions import require_staff
 from campaigns.models import Campaign
-from cases.models import Attachment, Case
-from cases.operations import current_campaign
+from cases.models import PUBLIC_FILE, Attachment, Case
+from cases.operations import current_campaign, public_copy
 from pingxuan import metrics, storage
 from pingxuan.clock import today
 from pingxuan.errors import DomainError, NotFound
@@ -73,12 +73,12 @@ def gallery(
 
 
 def photos(case_ids: list[int]) -> dict[int, list[Attachment]]:
-    """The photos of each case (never its documents: those stay with the organizers)."""
+    """The public photos of each case (never a private one, nor its documents)."""
     found: dict[int, list[Attachment]] = {case_id: [] for case_id in case_ids}
     if case_ids:
         rows = db.session.scalars(
             select(Attachment)
-            .where(Attachment.case_id.in_(case_ids), Attachment.kind == PHOTO)
+            .where(Attachment.case_id.in_(case_ids), Attachment.kind == PHOTO, Attachment.visibility == PUBLIC_FILE)
             .order_by(Attachment.case_id, Attachment.id)
         )
         for attachment in rows:
@@ -87,13 +87,20 @@ def photos(case_ids: list[int]) -> dict[int, list[Attachment]]:
 
 
 def public_photo(case_id: int, attachment_id: int) -> tuple[bytes, str]:
-    """The display copy (or, for photos stored before copies existed, the original) of a public case's photo."""
+    """The copy without EXIF of a public case's public photo (never the original, with its GPS position)."""
     public_case(case_id)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case_id or attachment.kind != PHOTO:
         raise NotFound(_("No such photo."))
-    digest = attachment.display_sha256 or attachment.sha256
+    digest = public_copy(attachment) if attachment.visibility == PUBLIC_FILE else None
+    if digest is None:
+        raise NotFound(_("No such photo."))
     return storage.read(digest), digest
+
+
+def public_documents(case: Case) -> list[Attachment]:
+    """The documents the unit made public, listed on the showcase page."""
+    return [a for a in case.attachments if a.kind != PHOTO and a.visibility == PUBLIC_FILE]
 
 
 def visible_counts(campaign: Campaign, case_ids: list[int]) -> dict[int, int] | None:

@@ -115,7 +115,7 @@ def case_page(case_id: int):
         share_url = url_for("showcase.case_page", case_id=case.id, _external=True)
         visible = counts_visible(case.campaign)
         html = render_template(
-            "voting/case.html", case=case, photos=ops.photos([case.id])[case.id],
+            "voting/case.html", case=case, photos=ops.photos([case.id])[case.id], documents=ops.public_documents(case),
             count=_count_slot(case.id) if visible else None, share_url=share_url,
             qr=segno.make(share_url, error="m").svg_inline(scale=3), closed_reason=_vote_closed_reason(case),
         )  # fmt: skip

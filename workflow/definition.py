@@ -36,7 +36,8 @@ SEE_SCORES = "see_scores"  # see every expert's scores
 PUBLIC = "public"  # appear in the public showcase
 VOTE = "vote"  # receive public votes
 OBJECT = "object"  # receive objections (异议) during the public notice of the proposed awards
-PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE, OBJECT)
+PRIVATE_FILES = "private_files"  # open the attachments the unit keeps private (others see only the public ones)
+PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE, OBJECT, PRIVATE_FILES)
 
 # Inputs a transition may require beside its comment (workflow.engine.FIELDS reads, checks and applies each).
 DUE_DATE = "due_date"  # by when the unit's revision is due
@@ -91,8 +92,10 @@ class Step:
 
 
 def _p(**permissions: set[str]) -> dict[str, frozenset[str]]:
-    """A permission map; the timeline with its comments is for the unit and the office in every state."""
+    """A permission map; the timeline with its comments is for the unit and the office in every state, and the
+    private attachments for them and the case's reviewers (a finalist's public page shows only the public ones)."""
     permissions.setdefault(HISTORY, {OWNER, ORGANIZER, ADMIN})
+    permissions.setdefault(PRIVATE_FILES, {OWNER, REVIEWER, ORGANIZER, ADMIN})
     return {name: frozenset(roles) for name, roles in permissions.items()}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -152,8 +153,9 @@ def test_upload_download_delete_attachment(app, client, make, bearer):
 def test_public_case_documents_and_timeline(app, client, make, bearer):
     owner = make.applicant()
     case = make.case("public_vote", owner=owner)
-    document = case.attachments[0]
-    download = client.get(f"/api/v1/cases/{case.id}/attachments/{document.id}")
+    document = case.attachments[0]  # private, as documents are unless the unit makes them public
+    assert client.get(f"/api/v1/cases/{case.id}/attachments/{document.id}").status_code == 404
+    download = client.get(f"/api/v1/cases/{case.id}/attachments/{document.id}", headers=bearer(owner))
     assert download.status_code == 200 and download.data == PDF
 
     public = client.get(f"/api/v1/cases/{case.id}/events").get_json()
@@ -213,3 +215,72 @@ def test_titles_follow_accept_language(app, client, make):
         chinese = client.get(f"/api/v1/cases/{case.id}", headers={"Accept-Language": "zh-CN"}).get_json()
     assert english["state"]["title"] == "Public vote"
     assert chinese["state"]["title"] == "公众投票中"
+
+
+def _photo_with_gps() -> bytes:
+    """A 64×32 JPEG whose EXIF holds a GPS position and "rotate 90°" (as phones write it)."""
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 32), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90° clockwise to show
+    exif.get_ifd(0x8825).update({1: "N", 2: (36.0, 4.0, 12.5), 3: "E", 4: (120.0, 22.0, 1.5)})
+    buffer = BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_finalists_files_the_public_sees_only_public_ones_and_pictures_without_exif(app, client, make, bearer):
+    """Photos public and documents private by default, as the unit chooses; the public gets a picture only as a
+    re-encoded copy (no GPS, upright), a private file is a 404, the unit and the office open everything."""
+    from PIL import Image
+
+    from tests.factories import login
+
+    owner = make.applicant()
+    case = make.case("draft", owner=owner)  # its application form (a PDF) is private by default
+    auth = bearer(owner)
+
+    def upload(kind: str, name: str, data: bytes, **extra) -> dict:
+        response = client.post(f"/api/v1/cases/{case.id}/attachments", headers=auth,
+                               data={"kind": kind, "file": (BytesIO(data), name), **extra},
+                               content_type="multipart/form-data")  # fmt: skip
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    photo = upload("photo", "现场.jpg", _photo_with_gps())
+    hidden = upload("photo", "机房.png", PNG)
+    brochure = upload("document", "宣传册.pdf", PDF, visibility="public")
+    assert (photo["visibility"], hidden["visibility"], brochure["visibility"]) == ("public", "public", "public")
+    made_private = client.patch(f"/api/v1/cases/{case.id}/attachments/{hidden['id']}", json={"visibility": "private"},
+                                headers=auth)  # fmt: skip
+    assert made_private.status_code == 200 and made_private.get_json()["visibility"] == "private"
+    assert client.patch(f"/api/v1/cases/{case.id}/attachments/{hidden['id']}", json={"visibility": "everyone"},
+                        headers=auth).status_code == 422  # fmt: skip
+    form = case.attachments[0]
+    assert form.visibility == "private"
+    make.advance(db.session.get(Case, case.id), "public_vote", owner)
+    db.session.expire_all()
+
+    anonymous = app.test_client()
+    for url in (f"/showcase/cases/{case.id}/photos/{photo['id']}", f"/cases/{case.id}/attachments/{photo['id']}"):
+        served = anonymous.get(url)
+        assert served.status_code == 200, url
+        shown = Image.open(BytesIO(served.data))
+        assert 0x8825 not in shown.getexif() and shown.size == (32, 64), (url, dict(shown.getexif()))
+    for attachment_id in (form.id, hidden["id"]):
+        assert anonymous.get(f"/cases/{case.id}/attachments/{attachment_id}").status_code == 404
+        assert anonymous.get(f"/api/v1/cases/{case.id}/attachments/{attachment_id}").status_code == 404
+    assert anonymous.get(f"/showcase/cases/{case.id}/photos/{hidden['id']}").status_code == 404
+    assert anonymous.get(f"/cases/{case.id}/attachments/{brochure['id']}").data == PDF
+    listed = {a["filename"] for a in anonymous.get(f"/api/v1/cases/{case.id}").get_json()["attachments"]}
+    assert listed == {"现场.jpg", "宣传册.pdf"}
+    page = anonymous.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
+    assert "宣传册.pdf" in page and f"/photos/{photo['id']}" in page and f"/photos/{hidden['id']}" not in page
+
+    for insider in (owner, make.organizer()):
+        login(client, insider)
+        assert client.get(f"/cases/{case.id}/attachments/{form.id}").data == PDF
+        original = client.get(f"/cases/{case.id}/attachments/{photo['id']}").data
+        assert 0x8825 in Image.open(BytesIO(original)).getexif(), "the unit and the office get the original"
+        assert "申报书.pdf" in client.get(f"/cases/{case.id}").get_data(as_text=True)
