@@ -42,6 +42,7 @@ def init_api(app: Flask) -> None:
         cases,
         eligibility,
         experts,
+        notice,
         notifications,
         people,
         reviews,

@@ -49,7 +49,7 @@ from voting.models import Voter
 from voting.privacy import mask_phone, phone_hash
 from voting.sms import send_sms
 from voting.voters import normalize_phone
-from workflow.definition import ANONYMOUS, OBJECT, OWNER, STATE_BY_NAME, TRANSITION_BY_NAME
+from workflow.definition import ANONYMOUS, OBJECT, OWNER, STAFF, STATE_BY_NAME, TRANSITION_BY_NAME
 from workflow.engine import check_guards, fire, record_step
 from workflow.guards import latest_notice
 from workflow.models import WorkflowEvent
@@ -162,11 +162,35 @@ def lodge_objection(
     return objection
 
 
-def get_objection(objection_id: int) -> Objection:
+def may_read(objection: Objection, actor: User | None) -> bool:
+    """The office reads every objection; the case's unit only the ones forwarded to it; nobody else any."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    if actor.role in STAFF:
+        return True
+    return objection.forwarded_at is not None and OWNER in roles_on(actor, objection.case)
+
+
+def visible_objection(objection_id: int, actor: User | None) -> Objection:
+    """An objection the actor may read; any other is reported as not found, like a case one may not see."""
     objection = db.session.get(Objection, objection_id)
-    if objection is None:
+    if objection is None or not may_read(objection, actor):
         raise NotFound(_("No such objection."))
     return objection
+
+
+def objector_shown(objection: Objection, actor: User) -> str | None:
+    """The objector's masked number, except to the unit when the objector asked to be anonymous."""
+    return objection.phone_masked if actor.role in STAFF or not objection.anonymous else None
+
+
+def case_objections(case: Case, actor: User) -> list[Objection]:
+    """A case's objections as the actor may list them: all for the office, the forwarded ones for the unit."""
+    if actor.role in STAFF:
+        return objections_of(case)
+    if OWNER in roles_on(actor, case):
+        return forwarded_to_unit(case)
+    raise Forbidden(_("Only the office and the case's unit see its objections."))
 
 
 def objections_of(case: Case) -> list[Objection]:

@@ -22,13 +22,13 @@ from cases.operations import current_campaign
 from pingxuan import storage
 from pingxuan.cache import RESULTS, cached
 from pingxuan.db import commit, rollback
-from pingxuan.errors import DomainError, Forbidden, NotFound
+from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import csrf, db, limiter
 from pingxuan.httpcache import public
 from pingxuan.i18n import is_english
-from voting.abuse import current_voter_id
-from workflow.definition import OWNER, STAFF
-from workflow.roles import is_authenticated, roles_on
+from voting.abuse import current_voter_id, objection_limits
+from workflow.definition import STAFF
+from workflow.roles import is_authenticated
 
 bp = Blueprint("awards", __name__, template_folder="templates")
 
@@ -201,7 +201,7 @@ def notice_page():
 
 
 @bp.post("/notice/cases/<int:case_id>/objections")
-@limiter.limit("10 per minute")
+@objection_limits
 def lodge(case_id: int):
     case = db.session.get(Case, case_id)
     if case is None:
@@ -216,7 +216,7 @@ def lodge(case_id: int):
         return _notice_page(case.campaign, error.field_errors or {"_": error.message}, error.status,
                             failed_case=case.id, message=error.message)  # fmt: skip
     flash(_("Your objection is recorded. You will be told the outcome by SMS."), "success")
-    return redirect(url_for("awards.notice_page"))
+    return redirect(url_for("awards.notice_page", year=None if case.campaign.is_current else case.campaign.year))
 
 
 @bp.get("/notice/objections")
@@ -252,12 +252,11 @@ def publish_notice():
 @bp.get("/objections/<int:objection_id>")
 @login_required
 def objection_page(objection_id: int):
-    objection = objections.get_objection(objection_id)
     actor = _actor()
+    objection = objections.visible_objection(objection_id, actor)
     staff = actor.role in STAFF
-    if not staff and not (OWNER in roles_on(actor, objection.case) and objection.forwarded_at is not None):
-        raise Forbidden(_("You may not see this objection."))
     return render_template("awards/objection.html", objection=objection, staff=staff, grounds=objections.GROUNDS,
+                           objector=objections.objector_shown(objection, actor),
                            statuses=objections.STATUS_LABELS, open_status=OBJECTION_OPEN,
                            forwarded_status=OBJECTION_FORWARDED, pending=OBJECTION_PENDING,
                            next_case=objections.next_in_ranking(objection.case) if staff else None)  # fmt: skip
@@ -266,8 +265,8 @@ def objection_page(objection_id: int):
 @bp.post("/objections/<int:objection_id>/<action>")
 @login_required
 def objection_action(objection_id: int, action: str):
-    objection = objections.get_objection(objection_id)
     actor, form = _actor(), request.form
+    objection = objections.visible_objection(objection_id, actor)
     try:
         if action == "forward":
             due = form.get("due") or ""
@@ -296,10 +295,7 @@ def objection_action(objection_id: int, action: str):
 @bp.get("/objections/<int:objection_id>/files/<int:file_id>")
 @login_required
 def objection_file(objection_id: int, file_id: int):
-    objection = objections.get_objection(objection_id)
-    actor = _actor()
-    if actor.role not in STAFF and not (OWNER in roles_on(actor, objection.case) and objection.forwarded_at):
-        raise Forbidden(_("You may not see this objection."))
+    objection = objections.visible_objection(objection_id, _actor())
     found = next((f for f in objection.files if f.id == file_id), None)
     if found is None:
         raise NotFound(_("No such file."))

@@ -30,6 +30,7 @@ DEFAULTS = {
     "CODE_LIMIT_PHONE": "5 per hour",
     "CHECK_LIMIT_IP": "30 per minute",
     "CHECK_LIMIT_PHONE": "10 per 10 minutes",
+    "OBJECTION_LIMIT_IP": "10 per minute",  # objections to proposed awards (the page and the API share it)
 }
 VOTER_SESSION_KEY = "voter_id"
 VOTER_HEADER = "X-Voter-Token"
@@ -142,6 +143,12 @@ def code_limits(view):
 def check_limits(view):
     view = limiter.shared_limit(setting("CHECK_LIMIT_IP"), "check-ip", key_func=client_address)(view)
     return limiter.shared_limit(setting("CHECK_LIMIT_PHONE"), "check-phone", key_func=phone_key)(view)
+
+
+def objection_limits(view):
+    """Objections lodged per client address, one counter for the notice page and the API (the operation also
+    limits each verified number to a few a day)."""
+    return limiter.shared_limit(setting("OBJECTION_LIMIT_IP"), "objection-ip", key_func=client_address)(view)
 
 
 def too_many(error):
