@@ -267,6 +267,9 @@ def clone_campaign(
             head[name] = _shift(head[name], delta)
     for name in ("title_zh", "title_en"):
         head[name] = head[name].replace(str(campaign.year), str(year))
+    for item in data["categories"]:  # "2017智慧城市运行十佳典型案例" is next year's "2018…"
+        for name in ("award_zh", "award_en"):
+            item[name] = (item.get(name) or "").replace(str(campaign.year), str(year))
     head["year"] = year
     unknown = set(dates or {}) - {
         n for n, k in settings.CAMPAIGN_FIELDS.items() if k in (settings.DAY, settings.OPTIONAL_DAY)

@@ -145,6 +145,8 @@ def test_clone_into_next_year_has_the_set_up_and_nothing_else(app, client, make,
     rubric = client.get(f"/api/v1/campaigns/{body['id']}/rubric", headers=bearer(organizer)).get_json()
     assert [c["weight"] for c in rubric["criteria"]] == [40, 60]
     clone = db.session.get(Campaign, body["id"])
+    assert str(campaign.year) in campaign.categories[0].award_zh
+    assert clone.categories[0].award_zh == campaign.categories[0].award_zh.replace(str(campaign.year), str(clone.year))
     db.session.expire_all()
     assert {c.campaign_id for c in db.session.get(Expert, expert.id).categories} == {campaign.id, clone.id}
     assert {d.category.campaign_id for d in db.session.get(Expert, expert.id).domains} == {campaign.id, clone.id}
