@@ -22,7 +22,7 @@ from workflow.definition import STATE_BY_NAME
 PUBLIC_ENDPOINTS = frozenset({
     "showcase.gallery", "showcase.case_page", "awards.results", "awards.results_csv", "awards.results_xlsx",
     "awards.verify", "awards.verify_form", "showcase.vote_form", "showcase.verify", "showcase.vote",
-    "showcase.voter_state",
+    "showcase.voter_state", "awards.notice_page", "awards.lodge",
 })  # fmt: skip
 
 
