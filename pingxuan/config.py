@@ -104,6 +104,7 @@ def load(instance_path: str) -> dict:
         "VOTE_LIMIT_VOTER": _env("VOTE_LIMIT_VOTER"),
         "CODE_LIMIT_IP": _env("CODE_LIMIT_IP"),
         "CODE_LIMIT_PHONE": _env("CODE_LIMIT_PHONE"),
+        "OBJECTION_LIMIT_IP": _env("OBJECTION_LIMIT_IP"),
         "SMS_BACKEND": _env("SMS_BACKEND"),
     }
     settings.update({name: value for name, value in optional.items() if value})

@@ -12,14 +12,16 @@ from sqlalchemy import func, select
 
 from accounts.models import User
 from accounts.operations import authenticate
-from campaigns.models import Campaign
+from awards.models import OBJECTION_DISMISSED, OBJECTION_OPEN, Notice, Objection
+from campaigns.models import VOTE_CLOSED, Campaign
 from cases.models import Attachment, Case
 from notifications.models import Notification, OutboxMail
 from pingxuan import storage
 from pingxuan.clock import today
 from pingxuan.extensions import db
-from pingxuan.shell.demo import demo_states
+from pingxuan.shell.demo import NOTICE_REASON, NOTICE_YEAR, demo_states
 from reviewers.models import SUBMITTED, Assignment
+from voting.models import SmsMessage
 from workflow.definition import path_to
 from workflow.models import WorkflowEvent
 
@@ -44,12 +46,12 @@ def test_demo_builds_a_campaign_in_every_listed_state(app, client):
     assert "Demo data loaded" in output
     assert set(demo_states()) == EXPECTED_STATES
 
-    campaign = db.session.scalar(select(Campaign))
+    campaign = db.session.scalar(select(Campaign).where(Campaign.is_current.is_(True)))
     assert campaign.year == 2017 and campaign.is_current
     assert campaign.in_operation_before.isoformat() == "2017-03-31"
     assert campaign.submission_opens < today() < campaign.submission_closes
 
-    cases = db.session.scalars(select(Case)).all()
+    cases = db.session.scalars(select(Case).where(Case.campaign_id == campaign.id)).all()
     assert 35 <= len(cases) <= 45
     assert {c.state for c in cases} == EXPECTED_STATES
     assert {c.category_id for c in cases} == {c.id for c in campaign.categories}  # all 7 categories
@@ -102,6 +104,20 @@ def test_demo_builds_a_campaign_in_every_listed_state(app, client):
         assert response.status_code in (302, 303), response.text[:500]
         with client.session_transaction() as session:
             assert session.get("_user_id") == str(user.id)
+
+    # The previous edition is in its public notice today, one objection decided and one open.
+    edition = db.session.scalar(select(Campaign).where(Campaign.year == NOTICE_YEAR))
+    assert edition.vote_status == VOTE_CLOSED and edition.submission_closes < today()
+    [notice] = db.session.scalars(select(Notice).where(Notice.campaign_id == edition.id)).all()
+    assert notice.starts_on <= today() <= notice.ends_on and len(notice.entries) == 3
+    decided, still_open = db.session.scalars(select(Objection).order_by(Objection.id)).all()
+    assert decided.status == OBJECTION_DISMISSED and decided.response and decided.reason == NOTICE_REASON
+    assert still_open.status == OBJECTION_OPEN and decided.files[0].content_type == "image/jpeg"
+    told = db.session.scalars(select(SmsMessage.body).where(SmsMessage.phone_hash == decided.phone_hash)
+                              .order_by(SmsMessage.id.desc())).first()  # fmt: skip
+    assert NOTICE_REASON in told
+    page = client.get(f"/notice?year={NOTICE_YEAR}").get_data(as_text=True)
+    assert all(entry.case.title in page for entry in notice.entries) and "objection-form" not in page
 
 
 def test_demo_refuses_when_data_exists(app, make):

@@ -9,16 +9,24 @@ public vote having been closed (the vote and the awards are what a demo visitor 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from io import BytesIO
 
+from PIL import Image
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from accounts.models import Unit, User
 from accounts.operations import create_user, register_unit
+from awards.decisions import confirm_awards
+from awards.notice import publish_notice
+from awards.objections import Upload, answer_objection, decide_objection, forward_objection, lodge_objection
 from campaigns.models import Campaign
 from campaigns.operations import load_campaign, organizations
+from campaigns.settings import update_campaign
+from campaigns.transfer import clone_campaign
 from cases.models import Case
 from cases.operations import attach_file, create_case
 from pingxuan.clock import today
@@ -28,7 +36,10 @@ from reviewers.assignment import assign, respond
 from reviewers.models import ACCEPTED, PENDING, SUBMITTED, Assignment
 from reviewers.pool import update_profile
 from reviewers.scoring import ensure_default_rubric, rubric, save_review
-from voting.window import open_vote
+from voting.models import SmsMessage
+from voting.privacy import phone_hash
+from voting.voters import request_code, verify_code
+from voting.window import close_vote, open_vote
 from workflow.definition import (
     ADMIN,
     APPLICANT,
@@ -315,6 +326,105 @@ def _build(result: DemoResult, password: str) -> None:
         result.cases_by_state[state] = result.cases_by_state.get(state, 0) + 1
     open_vote(campaign, organizers[0])  # the finalists are on the showcase, open for votes
     commit()
+    _notice_edition(campaign, organizers[0], experts, units)
+
+
+# The previous edition in its public notice (公示) ----------------------------------------------------------------
+
+NOTICE_YEAR = 2016
+NOTICE_CONTACT = "青岛市智慧城市建设办公室 0532-85911234"
+# (category code, domain index, unit index, title, summary): the finalists of two categories
+NOTICE_CASES = [
+    ("city-operation", 8, 0, "城市部件智能巡查系统", "视频识别城市部件损坏，自动派单处置。"),
+    ("city-operation", 6, 5, "公交优先信号控制系统", "公交车辆接近路口时自动延长绿灯。"),
+    ("city-operation", 9, 6, "街道网格员移动巡查应用", "网格员手机上报，事件处置结果实时反馈。"),
+    ("public-service", 0, 1, "预约挂号统一服务平台", "全市医院号源统一预约，分时段就诊。"),
+    ("public-service", 3, 7, "不动产登记网上预审系统", "材料网上预审，窗口一次办结。"),
+]  # fmt: skip
+# (phone, category code, ground, text) against the category's first proposed award: the first objection is decided
+# (forwarded, answered by the unit, dismissed), the second stays open
+NOTICE_OBJECTIONS = [
+    ("13800000001", "public-service", "cutoff", "据了解该平台2016年5月才在全市医院上线，晚于截止日期，附现场照片。"),
+    ("13800000002", "city-operation", "copied", "申报材料中的应用成效数据与另一城区的同类项目完全一致，疑似抄袭。"),
+]  # fmt: skip
+NOTICE_ANSWER = "平台于2015年6月在市立医院试运行，2015年10月全市上线，附运行报告。"
+NOTICE_REASON = "经核查运行日志和医院验收报告，平台2015年10月已在全市上线，早于截止日期，异议不成立。"
+
+
+def _notice_edition(current: Campaign, organizer: User, experts: list[User], units: list) -> None:
+    """The previous edition, its vote closed and its proposed awards in public notice today, with one objection
+    decided (forwarded, answered by the unit, dismissed with a reason, the objector told by SMS) and one open;
+    all through the operations, like the office and the public would. Its windows were open while its cases went
+    through them, then move into the past as they were."""
+    start = today()
+    around_today = {"submission_opens": start - timedelta(days=1), "submission_closes": start,
+                    "review_opens": start - timedelta(days=1), "review_closes": start,
+                    "vote_opens": start - timedelta(days=1), "vote_closes": start}  # fmt: skip
+    campaign = clone_campaign(current, organizer, year=NOTICE_YEAR, dates=around_today)
+    campaign.notice_contact = NOTICE_CONTACT  # no setting page for it yet
+    commit()
+    categories = {c.code: c for c in campaign.categories}
+    owners = {}
+    for index, (code, domain_index, unit_index, title, summary) in enumerate(NOTICE_CASES):
+        unit, people, org_id = units[unit_index]
+        category = categories[code]
+        domain = category.domains[domain_index % len(category.domains)]
+        case = create_case(people[0], {
+            "title": title, "category_id": category.id, "domain_id": domain.id, "summary": summary,
+            "construction_unit": unit.name, "recommending_org_id": org_id, "operating_unit": unit.name,
+            "in_operation_since": date(2014 + index % 2, 3 + index, 1), "investment": f"{(index + 3) * 850000}.00",
+            "description": f"{title}是{unit.name}建设运营的{domain.name_zh}领域信息化项目。{summary}",
+            "innovation": "移动互联网与大数据技术结合，业务全程在线办理。",
+            "effects": "上线以来服务人次稳步增长，办理时间明显缩短。", "beneficiaries": "全市市民和企业",
+            "public_url": f"https://www.qingdao.gov.cn/demo/2016/{index + 1}",
+        }, campaign)  # fmt: skip
+        attach_file(case, people[0], "document", f"{title}申报书.pdf", dossier_pdf([f"pingxuan demo 2016 {index + 1}"]))
+        commit()
+        for transition in path_to("public_vote"):
+            if _REVIEW_GUARD in transition.guards:
+                _assign(case, experts, organizer, index, SUBMITTED)
+            fire(case, transition.name, people[0] if OWNER in transition.roles else organizer)
+            commit()
+        owners[case.id] = people[0]
+    open_vote(campaign, organizer)
+    close_vote(campaign, organizer)
+    for code, size in (("city-operation", 2), ("public-service", 1)):
+        confirm_awards(campaign, categories[code], organizer, size=size)
+    commit()
+    published = publish_notice(campaign, organizer)
+    if published.starts_on > start:  # loaded on a weekend: the demo's notice runs from today all the same
+        published.starts_on = start
+    past = {"submission_opens": start - timedelta(days=120), "submission_closes": start - timedelta(days=90),
+            "review_opens": start - timedelta(days=85), "review_closes": start - timedelta(days=40),
+            "vote_opens": start - timedelta(days=30), "vote_closes": start - timedelta(days=10)}  # fmt: skip
+    update_campaign(campaign, past, organizer)
+    commit()
+    lodged = []
+    for phone, code, ground, text in NOTICE_OBJECTIONS:
+        request_code(phone, "127.0.0.1")
+        commit()
+        texted = db.session.scalars(select(SmsMessage.body).where(SmsMessage.phone_hash == phone_hash(phone))
+                                    .order_by(SmsMessage.id.desc())).first()  # fmt: skip
+        voter = verify_code(phone, re.search(r"\d{6}", texted or "")[0]).voter
+        case = next(e.case for e in published.entries if e.case.category.code == code)
+        first = not lodged
+        photos = [Upload("现场照片.jpg", _photo())] if first else []
+        lodged.append(lodge_objection(case, voter.id, phone, ground, text, anonymous=first, uploads=photos))
+        commit()
+    decided = lodged[0]
+    forward_objection(decided, organizer, "请说明项目上线运行的时间，并提供证明材料。", start + timedelta(days=3))
+    commit()
+    report = [Upload("运行报告.pdf", dossier_pdf(["operation report 2015"]))]
+    answer_objection(decided, owners[decided.case_id], NOTICE_ANSWER, report)
+    commit()
+    decide_objection(decided, organizer, upheld=False, reason=NOTICE_REASON)
+    commit()
+
+
+def _photo() -> bytes:
+    out = BytesIO()
+    Image.new("RGB", (640, 480), (70, 130, 180)).save(out, "JPEG")
+    return out.getvalue()
 
 
 def _needs_reviewers(state: str) -> bool:
