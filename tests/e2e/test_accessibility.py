@@ -65,7 +65,7 @@ def _public_urls(app) -> list[str]:
         db.session.remove()
     return [
         "/", "/showcase", f"/showcase?category={category_id}", f"/showcase/cases/{case_id}", "/showcase/verify",
-        "/results", "/verify", "/verify/NO-SUCH-NUMBER", "/login",
+        "/results", "/verify", "/verify/NO-SUCH-NUMBER", "/login", "/notice",
     ]  # fmt: skip
 
 
