@@ -5,7 +5,6 @@ confirmation refused before the period ends and while an objection is open, then
 from __future__ import annotations
 
 import io
-import re
 from datetime import timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from tests.api.conftest import bearer  # noqa: F401  (fixture)
 from tests.awards.test_notice import NOT_AWARDED, PROPOSED
 from tests.awards.test_pages import close_vote, finalists
 from tests.factories import PDF, PNG
+from tests.phone import last_code
 from voting.models import SmsMessage
 from voting.privacy import phone_hash
 
@@ -34,9 +34,7 @@ def _english(client):
 def voter_token(client, phone: str) -> str:
     """A member of the public verifies a number through the API, as for a vote: the code comes by SMS."""
     assert client.post("/api/v1/voters/code", json={"phone": phone}).status_code == 202
-    body = db.session.scalars(select(SmsMessage.body).where(SmsMessage.phone_hash == phone_hash(phone))
-                              .order_by(SmsMessage.id.desc())).first()  # fmt: skip
-    verified = client.post("/api/v1/voters/verify", json={"phone": phone, "code": re.search(r"\d{6}", body)[0]})
+    verified = client.post("/api/v1/voters/verify", json={"phone": phone, "code": last_code(phone)})
     return verified.get_json()["voter_token"]
 
 
