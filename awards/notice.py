@@ -124,6 +124,17 @@ def notice_listing(campaign: Campaign) -> list[tuple[Category, list[tuple[Case, 
             for category in campaign.categories]  # fmt: skip
 
 
+def campaigns_in_notice(but: Campaign | None = None) -> list[Campaign]:
+    """Campaigns (newest first) with a proposed case on a notice: where to send a visitor who opened the notice
+    page of a campaign that has none."""
+    query = (select(Campaign).where(Campaign.id.in_(
+        select(Case.campaign_id).join(NoticeEntry, NoticeEntry.case_id == Case.id).where(Case.state == PROPOSED)
+    )).order_by(Campaign.year.desc()))  # fmt: skip
+    if but is not None:
+        query = query.where(Campaign.id != but.id)
+    return list(db.session.scalars(query))
+
+
 def figures(campaign: Campaign) -> dict[str, Any]:
     """The notice's public figures: its dates and the objections' count and outcomes, no objector's identity;
     and which awards changed because of an upheld objection."""

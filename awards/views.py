@@ -186,8 +186,11 @@ def _uploads() -> list[objections.Upload]:
 
 
 def _notice_page(campaign: Campaign, errors: dict | None = None, status: int = 200, **extra):
+    listing = notice.notice_listing(campaign)
+    if not any(entries for _category, entries in listing):
+        extra.setdefault("elsewhere", notice.campaigns_in_notice(but=campaign))
     return render_template(
-        "awards/notice.html", campaign=campaign, listing=notice.notice_listing(campaign),
+        "awards/notice.html", campaign=campaign, listing=listing,
         verified=current_voter_id() is not None, grounds=objections.GROUNDS, errors=errors or {},
         form=request.form if errors else {}, **extra,
     ), status  # fmt: skip

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from awards import publication
 from awards.decisions import confirm_proposed
 from awards.models import OBJECTION_DISMISSED, Objection
+from campaigns.transfer import clone_campaign
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
@@ -73,3 +74,14 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
     assert publication.latest(a.campaign_id).data["notice"]["dismissed"] == 1
     results = client.get("/results?lang=en").get_data(as_text=True)
     assert "results-notice" in results and PHONE not in results
+
+
+def test_the_current_campaigns_empty_notice_points_to_the_campaign_in_notice(app, client, make):
+    cases, organizer, _notice = proposed(make)
+    noticed = cases["A"].campaign
+    clone_campaign(noticed, organizer, make_current=True)  # next year's edition, nothing in notice yet
+    commit()
+    page = client.get("/notice?lang=en").get_data(as_text=True)
+    assert "No award is in public notice now." in page and cases["A"].title not in page
+    assert f'class="notice-elsewhere" href="/notice?year={noticed.year}' in page
+    assert cases["A"].title in client.get(f"/notice?year={noticed.year}").get_data(as_text=True)
