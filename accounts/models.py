@@ -47,12 +47,19 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by logging out and by a password change or reset: a session cookie names the generation it was
+    # made in (get_id), so every cookie made before, copies included, stops working (accounts.operations).
+    auth_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     unit: Mapped[Unit | None] = relationship(back_populates="members")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What the session cookie keeps: the id and the sessions' generation (see ``auth_generation``)."""
+        return f"{self.id}:{self.auth_generation}"
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

@@ -27,6 +27,7 @@ MIN_PASSWORD = 8
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SESSION_PART = re.compile(r"[0-9]{1,18}")
 INVITATION_DAYS = 14
 RESET_SECONDS = 2 * 3600
 
@@ -167,6 +168,50 @@ def create_user(email: str, name: str, password: str, role: str, unit: Unit | No
     return user
 
 
+# Sessions: a cookie is good until its person logs out or changes their password ---------------------------
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` made until now, on every device, copies of the cookie included.
+
+    The session is a signed cookie the server does not keep, so a cookie carries the generation it was made in
+    (``User.get_id``) and is checked against the counter kept here; raising it (one UPDATE, atomic) ends them.
+    Logging out raises it too: a cookie copied before a logout must not stay logged in, and without a server-side
+    list of sessions that means logging out ends the person's sessions on their other devices as well.
+    """
+    user.auth_generation = User.auth_generation + 1
+    db.session.flush()
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The person a session cookie names (``"<id>:<generation>"``), if active and the generation is current."""
+    user_id, sep, generation = (session_id or "").partition(":")
+    if not (SESSION_PART.fullmatch(user_id) and SESSION_PART.fullmatch(generation)):
+        return None  # cookies made before generations existed are anonymous
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.auth_generation != int(generation):
+        return None
+    return user
+
+
+def revoke_personal_tokens(user: User, keep_token_id: int | None = None) -> int:
+    """Revoke ``user``'s personal API tokens but ``keep_token_id``; service tokens belong to service accounts,
+    which have no password, and are never touched. Returns how many were revoked."""
+    query = update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.scopes.is_(None), ApiToken.revoked_at.is_(None)
+    )  # fmt: skip
+    if keep_token_id is not None:
+        query = query.where(ApiToken.id != keep_token_id)
+    return db.session.execute(query.values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def _password_changed(user: User, keep_token_id: int | None = None) -> None:
+    """What a new password ends: the person's other sessions and their personal API tokens (someone who had the
+    old password may have made either)."""
+    end_sessions(user)
+    revoke_personal_tokens(user, keep_token_id)
+
+
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == _normalize_email(email)))
     if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
@@ -174,13 +219,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_token_id: int | None = None) -> None:
+    """Set a new password; every session made before ends (the caller logs the current one in again) and every
+    personal API token but ``keep_token_id`` (the token an API call is made with) is revoked."""
     if not check_password_hash(user.password_hash, current or ""):
         raise Invalid(_("Please correct the marked fields."), {"current_password": _("The current password is wrong.")})
     if message := password_error(new):
         raise Invalid(_("Please correct the marked fields."), {"new_password": message})
     user.password_hash = _hash(new)
-    db.session.flush()
+    _password_changed(user, keep_token_id)
 
 
 def set_locale(user: User, locale: str) -> None:
@@ -231,12 +278,19 @@ def reset_password(token: str, new: str) -> User:
     if data is None:
         raise Invalid(_("This link is not valid."))
     user = db.session.get(User, data.get("uid"))
+    used = _("This link has been used already. Ask for a new one.")
     if user is None or user.password_hash[-16:] != data.get("h"):
-        raise Invalid(_("This link has been used already. Ask for a new one."))
+        raise Invalid(used)
     if message := password_error(new):
         raise Invalid(_("Please correct the marked fields."), {"password": message})
-    user.password_hash = _hash(new)
-    db.session.flush()
+    # Single use, enforced by the database: the link names the password it replaces, and only the request that
+    # still finds that password sets the new one (two parallel requests with one link: one wins).
+    changed = db.session.execute(
+        update(User).where(User.id == user.id, User.password_hash == user.password_hash).values(password_hash=_hash(new))
+    ).rowcount
+    if changed != 1:
+        raise Invalid(used)
+    _password_changed(user)
     return user
 
 

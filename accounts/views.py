@@ -64,6 +64,9 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    if current_user.is_authenticated:  # copies of this cookie, and the account's other sessions, end too
+        ops.end_sessions(current_user)
+        commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("index"))
@@ -104,7 +107,9 @@ def change_password():
             _refused(form, error)
             return render_template("accounts/password.html", form=form), 422
         commit()
-        flash(_("Your password is changed."), "success")
+        login_user(current_user._get_current_object())  # this session goes on, in the new generation
+        flash(_("Your password is changed. You are logged out everywhere else, and your personal API tokens are "
+                "revoked: make new ones for your programs."), "success")  # fmt: skip
         return redirect(url_for("dashboard"))
     return render_template("accounts/password.html", form=form), 422 if form.errors else 200
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask_babel import gettext as _
 
 from accounts.models import ApiToken, User
@@ -54,8 +55,12 @@ def me():
 @blp.response(204)
 @secured(blp)
 def password(data: dict[str, Any]):
-    """Change the caller's password; the current one must be given."""
-    change_password(require_actor(), data["current_password"], data["new_password"])
+    """Change the caller's password; the current one must be given.
+
+    The caller's sessions on the pages end and their other personal tokens are revoked (whoever knew the old
+    password may have made them); the token making this call keeps working.
+    """
+    change_password(require_actor(), data["current_password"], data["new_password"], g.api_token_id)
     commit()
 
 

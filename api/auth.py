@@ -58,7 +58,7 @@ def api_blueprint(name: str, import_name: str, description: str) -> Blueprint:
 
 def authenticate() -> None:
     """Resolve the bearer token into ``g.api_user``; refuse bad tokens and anonymous calls to private endpoints."""
-    g.api_user = None  # always reset: an app context may outlive one request (tests, CLI)
+    g.api_user = g.api_token_id = None  # always reset: an app context may outlive one request (tests, CLI)
     header = request.headers.get("Authorization")
     if header is None:
         if request.endpoint not in _PUBLIC_ENDPOINTS:
@@ -78,7 +78,7 @@ def authenticate() -> None:
         if not allowed:
             raise Forbidden(_("This service token lacks the scope %(scope)s.", scope=needed), reasons=[needed])
     commit()  # keeps the token's last use
-    g.api_user = record.user
+    g.api_user, g.api_token_id = record.user, record.id
 
 
 # Blueprint name prefixes → the scope area of their endpoints (the longest matching prefix wins). Endpoints of

@@ -103,7 +103,7 @@ def test_demo_builds_a_campaign_in_every_listed_state(app, client):
         response = client.post(login_url, data={"email": email, "password": password})
         assert response.status_code in (302, 303), response.text[:500]
         with client.session_transaction() as session:
-            assert session.get("_user_id") == str(user.id)
+            assert session.get("_user_id") == user.get_id()
 
     # The previous edition is in its public notice today, one objection decided and one open.
     edition = db.session.scalar(select(Campaign).where(Campaign.year == NOTICE_YEAR))

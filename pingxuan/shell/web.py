@@ -28,11 +28,11 @@ PUBLIC_ENDPOINTS = frozenset({
 
 def init_app(app: Flask) -> None:
     from accounts.models import User
+    from accounts.operations import user_for_session
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+    def load_user(session_id: str) -> User | None:
+        return user_for_session(session_id)
 
     warn_about_untrusted_forwarding(app)
     login_manager.login_view = "accounts.login"

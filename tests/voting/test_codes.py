@@ -3,15 +3,13 @@ code is kept nowhere in clear but on the voter's phone."""
 
 from __future__ import annotations
 
-import threading
-
 import sqlalchemy as sa
 from flask_babel import force_locale
 
 from pingxuan.db import commit, rollback
 from pingxuan.extensions import db
-from tests.api.test_concurrency import _parallel
 from tests.phone import last_code
+from tests.races import first_writes_together, parallel
 from voting.models import OtpChallenge, SmsMessage, Voter
 from voting.privacy import phone_hash
 from voting.voters import MAX_ATTEMPTS, request_code, verify_code
@@ -19,13 +17,7 @@ from voting.voters import MAX_ATTEMPTS, request_code, verify_code
 
 def _checks_in_parallel(app, phone: str, codes: list[str]) -> list:
     """Each code checked by its own thread, as by a server's workers; all of them have read the challenge before
-    any writes to it (a hook holds each thread's first UPDATE of the codes table until all are there)."""
-    barrier, local = threading.Barrier(len(codes), timeout=30), threading.local()
-
-    def hold_first_write(conn, cursor, statement, *args) -> None:
-        if statement.lstrip().upper().startswith("UPDATE OTP_CHALLENGES") and not getattr(local, "held", False):
-            local.held = True
-            barrier.wait()
+    any writes to it."""
 
     def check(i: int):
         with app.app_context(), force_locale("en"):
@@ -40,11 +32,8 @@ def _checks_in_parallel(app, phone: str, codes: list[str]) -> list:
             finally:
                 db.session.remove()
 
-    sa.event.listen(db.engine, "before_cursor_execute", hold_first_write)
-    try:
-        return _parallel(len(codes), check)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", hold_first_write)
+    with first_writes_together("otp_challenges", len(codes)):
+        return parallel(len(codes), check)
 
 
 def test_parallel_guesses_get_five_attempts_and_a_right_code_verifies_once(app, make):
