@@ -6,6 +6,8 @@ import hashlib
 import re
 import secrets
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -24,6 +26,7 @@ from pingxuan.text import hidden_character_error
 from workflow.definition import ADMIN, APPLICANT, GLOBAL_ROLES, ORGANIZER
 
 MIN_PASSWORD = 8
+MAX_PASSWORD = 128
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -68,9 +71,37 @@ def phone_error(phone: str) -> str | None:
     return _("Enter a mainland mobile number (11 digits) or a landline such as 0532-12345678.")
 
 
-def password_error(password: str) -> str | None:
-    if len(password or "") < MIN_PASSWORD:
+@cache
+def _common_passwords() -> frozenset[str]:
+    text = (Path(__file__).parent / "data" / "common-passwords.txt").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def _predictable(folded: str) -> bool:
+    """A run anyone tries first: one short block repeated (``aaaaaaaa``, ``12121212``, ``abcabcab``) or a
+    sequence going up or down by one (``12345678``, ``abcdefgh``, ``87654321``)."""
+    if any(folded == (folded[:size] * len(folded))[: len(folded)] for size in range(1, 5)):
+        return True
+    steps = {ord(b) - ord(a) for a, b in zip(folded, folded[1:], strict=False)}
+    return steps in ({1}, {-1})
+
+
+def password_error(password: str, email: str = "", name: str = "") -> str | None:
+    """The one rule for a password someone chooses (registration, invitation, reset, change, staff, API, CLI):
+    at least ``MIN_PASSWORD`` characters, at most ``MAX_PASSWORD``, not among the most common passwords nor a
+    run like ``12345678``, and not the person's e-mail address (or the part before the @) or name."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
         return _("A password needs at least %(n)d characters.", n=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        return _("A password has at most %(n)d characters.", n=MAX_PASSWORD)
+    folded = password.strip().casefold()
+    if folded in _common_passwords() or _predictable(folded):
+        return _("This password is one of the first that anyone would try. Choose another.")
+    email = (email or "").strip().casefold()
+    own = {email, email.partition("@")[0], (name or "").strip().casefold(), "".join((name or "").split()).casefold()}
+    if folded in own - {""}:
+        return _("Do not use your e-mail address or your name as your password.")
     return None
 
 
@@ -91,7 +122,7 @@ def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
         errors["name"] = _("Enter your name.")
     elif message := hidden_character_error(name):
         errors["name"] = message
-    if message := password_error(password):
+    if message := password_error(password, email, name):
         errors["password"] = message
     return errors
 
@@ -224,7 +255,7 @@ def change_password(user: User, current: str, new: str, keep_token_id: int | Non
     personal API token but ``keep_token_id`` (the token an API call is made with) is revoked."""
     if not check_password_hash(user.password_hash, current or ""):
         raise Invalid(_("Please correct the marked fields."), {"current_password": _("The current password is wrong.")})
-    if message := password_error(new):
+    if message := password_error(new, user.email, user.name):
         raise Invalid(_("Please correct the marked fields."), {"new_password": message})
     user.password_hash = _hash(new)
     _password_changed(user, keep_token_id)
@@ -281,13 +312,12 @@ def reset_password(token: str, new: str) -> User:
     used = _("This link has been used already. Ask for a new one.")
     if user is None or user.password_hash[-16:] != data.get("h"):
         raise Invalid(used)
-    if message := password_error(new):
+    if message := password_error(new, user.email, user.name):
         raise Invalid(_("Please correct the marked fields."), {"password": message})
     # Single use, enforced by the database: the link names the password it replaces, and only the request that
     # still finds that password sets the new one (two parallel requests with one link: one wins).
-    changed = db.session.execute(
-        update(User).where(User.id == user.id, User.password_hash == user.password_hash).values(password_hash=_hash(new))
-    ).rowcount
+    still = update(User).where(User.id == user.id, User.password_hash == user.password_hash)
+    changed = db.session.execute(still.values(password_hash=_hash(new))).rowcount
     if changed != 1:
         raise Invalid(used)
     _password_changed(user)

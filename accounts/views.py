@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from accounts import limits
 from accounts import operations as ops
 from forms import show_errors
 from forms.accounts import (
@@ -98,6 +99,7 @@ def register():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@limits.password_limits
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
@@ -115,6 +117,7 @@ def change_password():
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
+@limits.forgot_limits
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -149,6 +152,7 @@ def _my_unit():
 
 @bp.route("/unit", methods=["GET", "POST"])
 @login_required
+@limits.invitation_limits
 def unit():
     unit = _my_unit()
     form = InviteForm()

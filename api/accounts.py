@@ -7,6 +7,7 @@ from typing import Any
 from flask import g
 from flask_babel import gettext as _
 
+from accounts import limits
 from accounts.models import ApiToken, User
 from accounts.operations import (
     change_password,
@@ -53,7 +54,9 @@ def me():
 @blp.route("/me/password", methods=["POST"])
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
+@blp.alt_response(429, "TOO_MANY_REQUESTS")
 @secured(blp)
+@limits.password_limits
 def password(data: dict[str, Any]):
     """Change the caller's password; the current one must be given.
 
@@ -116,7 +119,9 @@ def unit():
 @blp.arguments(InvitationCreateSchema)
 @blp.response(201, InvitationSchema)
 @blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(429, "TOO_MANY_REQUESTS")
 @secured(blp)
+@limits.invitation_limits
 def invite(data: dict[str, Any]):
     """Invite a colleague into the caller's unit; they receive a link by mail."""
     invitation = invite_member(require_actor(), data["email"])

@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from accounts import people
+from accounts import limits, people
 from accounts.models import Invitation, Unit, User
 from accounts.operations import invite_into_unit, invite_user, update_user
 from accounts.permissions import require_staff
@@ -140,7 +140,9 @@ def show_unit(unit_id: int):
 @blp.alt_response(403, "FORBIDDEN")
 @blp.alt_response(404, "NOT_FOUND")
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@blp.alt_response(429, "TOO_MANY_REQUESTS")
 @secured(blp)
+@limits.invitation_limits
 def invite_member(data: dict[str, Any], unit_id: int):
     """Invite a member into a unit (staff): they get a link to set their name and password, never a password."""
     actor = require_actor()
@@ -154,7 +156,9 @@ def invite_member(data: dict[str, Any], unit_id: int):
 @blp.response(201, InvitationSchema)
 @blp.alt_response(403, "FORBIDDEN")
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@blp.alt_response(429, "TOO_MANY_REQUESTS")
 @secured(blp)
+@limits.invitation_limits
 def invite(data: dict[str, Any]):
     """Invite an expert or a staff member (organizers; administrators only for administrators)."""
     invitation = invite_user(require_actor(), data["email"], data["role"])

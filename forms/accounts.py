@@ -10,6 +10,7 @@ from wtforms.validators import EqualTo
 
 from accounts.models import UNIT_KINDS
 
+PASSWORD_RULE = _l("At least 8 characters; not a common password, your e-mail address or your name.")
 UNIT_KIND_LABELS = {
     "government": _l("Government body"),
     "enterprise": _l("Enterprise"),
@@ -36,13 +37,13 @@ class RegisterForm(FlaskForm):
     contact_phone = TelField(_l("Contact phone"))
     name = StringField(_l("Your name"))
     email = EmailField(_l("Your e-mail"))
-    password = PasswordField(_l("Password"), description=_l("At least 8 characters."))
+    password = PasswordField(_l("Password"), description=PASSWORD_RULE)
     confirm = PasswordField(_l("Repeat the password"), validators=[EqualTo("password", _l("The passwords differ."))])
 
 
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("Current password"))
-    new_password = PasswordField(_l("New password"), description=_l("At least 8 characters."))
+    new_password = PasswordField(_l("New password"), description=PASSWORD_RULE)
     confirm = PasswordField(
         _l("Repeat the new password"), validators=[EqualTo("new_password", _l("The passwords differ."))]
     )
@@ -53,7 +54,7 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField(_l("New password"), description=_l("At least 8 characters."))
+    password = PasswordField(_l("New password"), description=PASSWORD_RULE)
     confirm = PasswordField(
         _l("Repeat the new password"), validators=[EqualTo("password", _l("The passwords differ."))]
     )
@@ -65,7 +66,7 @@ class InviteForm(FlaskForm):
 
 class AcceptInvitationForm(FlaskForm):
     name = StringField(_l("Your name"))
-    password = PasswordField(_l("Password"), description=_l("At least 8 characters."))
+    password = PasswordField(_l("Password"), description=PASSWORD_RULE)
     confirm = PasswordField(_l("Repeat the password"), validators=[EqualTo("password", _l("The passwords differ."))])
 
 

@@ -99,13 +99,20 @@ def load(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
     }
-    optional = {  # unset: the defaults beside the code that uses them (voting/abuse.py, voting/sms.py)
+    # Unset: the defaults beside the code that uses them (voting/abuse.py, voting/sms.py, accounts/limits.py).
+    optional = {
         "VOTE_LIMIT_IP": _env("VOTE_LIMIT_IP"),
         "VOTE_LIMIT_VOTER": _env("VOTE_LIMIT_VOTER"),
         "CODE_LIMIT_IP": _env("CODE_LIMIT_IP"),
         "CODE_LIMIT_PHONE": _env("CODE_LIMIT_PHONE"),
         "OBJECTION_LIMIT_IP": _env("OBJECTION_LIMIT_IP"),
         "SMS_BACKEND": _env("SMS_BACKEND"),
+        # accounts/limits.py
+        "PASSWORD_LIMIT": _env("PASSWORD_LIMIT"),
+        "FORGOT_LIMIT_IP": _env("FORGOT_LIMIT_IP"),
+        "FORGOT_LIMIT_EMAIL": _env("FORGOT_LIMIT_EMAIL"),
+        "INVITE_LIMIT_IP": _env("INVITE_LIMIT_IP"),
+        "INVITE_LIMIT_EMAIL": _env("INVITE_LIMIT_EMAIL"),
     }
     settings.update({name: value for name, value in optional.items() if value})
     return settings

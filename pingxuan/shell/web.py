@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from pingxuan import logs, metrics
 from pingxuan.db import is_unique_violation, rollback
 from pingxuan.errors import Conflict, DomainError
-from pingxuan.extensions import db, login_manager
+from pingxuan.extensions import login_manager
 from pingxuan.httpcache import is_public
 from pingxuan.i18n import is_english, pick
 from pingxuan.net import local_path, warn_about_untrusted_forwarding

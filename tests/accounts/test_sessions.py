@@ -43,8 +43,8 @@ def test_logout_and_a_new_password_end_earlier_sessions_and_tokens(app, make):
     commit()
     bearer = [{"Authorization": f"Bearer {token}"} for token in tokens]
     api = app.test_client()
-    changed = api.post("/api/v1/me/password", headers=bearer[0],
-                       json={"current_password": "Laoshan-2017-spring", "new_password": "Fushan-road-2018"})  # fmt: skip
+    new = {"current_password": "Laoshan-2017-spring", "new_password": "Fushan-road-2018"}
+    changed = api.post("/api/v1/me/password", headers=bearer[0], json=new)
     assert changed.status_code == 204
     assert [api.get("/api/v1/me", headers=h).status_code for h in bearer] == [200, 401]  # the caller's goes on
     assert not _logged_in(laptop)

@@ -1,0 +1,79 @@
+"""Rate limits of the account endpoints (Flask-Limiter; Redis in production, memory in the embedded default).
+
+Guessing a current password, asking for reset links and sending invitations cost nothing to repeat, and the last
+two mail whoever is named: each is limited per client address (``pingxuan.net.client_address``) and per the
+account or e-mail address it aims at, so neither one address nor many can flood one inbox. A limit refuses with
+429 whatever the e-mail address: the answer to ``/forgot`` says nothing about whether an account exists.
+Each limit can be changed in the Flask config (the names below, ``PINGXUAN_`` + name in the environment).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+from flask import current_app, request
+from flask_login import current_user
+
+from pingxuan.extensions import limiter
+from pingxuan.net import client_address
+
+DEFAULTS = {
+    "PASSWORD_LIMIT": "5 per minute;20 per hour",  # password changes (current password guesses) per account, address
+    "FORGOT_LIMIT_IP": "5 per minute;30 per hour",
+    "FORGOT_LIMIT_EMAIL": "3 per hour;10 per day",
+    "INVITE_LIMIT_IP": "20 per minute;200 per hour",
+    "INVITE_LIMIT_EMAIL": "3 per day",
+}
+
+
+def setting(name: str) -> Callable[[], str]:
+    """The limit string for ``name``, read per request so tests and deployments can change it."""
+    return lambda: current_app.config.get(name) or DEFAULTS[name]
+
+
+def _keyed(kind: str, value: str) -> str:
+    """Limits in Redis never hold an e-mail address or a token, only a keyed hash."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{kind}:{value}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def account_key() -> str:
+    """The account a request acts as: the bearer token (API) or the logged-in person (pages)."""
+    header = request.headers.get("Authorization")
+    if header:
+        return "token:" + _keyed("token", header.strip())
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"anon:{client_address()}"
+
+
+def email_key() -> str:
+    """The e-mail address a request names (form or JSON), normalized and hashed."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    email = str((data if isinstance(data, dict) else request.form).get("email") or "").strip().lower()
+    return "email:" + _keyed("email", email) if email else f"noemail:{client_address()}"
+
+
+def _limited(view, *limits: tuple[str, str, Callable[[], str]]):
+    """``view`` under each (setting, scope, key) limit, on POST only (the pages' GETs show the forms)."""
+    for name, scope, key in limits:
+        view = limiter.shared_limit(setting(name), scope, key_func=key, methods=["POST"])(view)
+    return view
+
+
+def password_limits(view):
+    """A password change checks the current password: limited per address and per account, like logging in."""
+    return _limited(view, ("PASSWORD_LIMIT", "password-ip", client_address),
+                    ("PASSWORD_LIMIT", "password-account", account_key))  # fmt: skip
+
+
+def forgot_limits(view):
+    return _limited(view, ("FORGOT_LIMIT_IP", "forgot-ip", client_address),
+                    ("FORGOT_LIMIT_EMAIL", "forgot-email", email_key))  # fmt: skip
+
+
+def invitation_limits(view):
+    return _limited(view, ("INVITE_LIMIT_IP", "invite-ip", client_address),
+                    ("INVITE_LIMIT_EMAIL", "invite-email", email_key))  # fmt: skip
