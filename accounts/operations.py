@@ -22,6 +22,7 @@ from notifications.operations import mail
 from pingxuan.db import unique_or, utcnow
 from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.queue import enqueue
 from pingxuan.text import hidden_character_error
 from workflow.definition import ADMIN, APPLICANT, GLOBAL_ROLES, ORGANIZER
 
@@ -105,11 +106,42 @@ def password_error(password: str, email: str = "", name: str = "") -> str | None
     return None
 
 
+def length_error(value: str | None, column: Any) -> str | None:
+    """Why ``value`` does not fit ``column`` (a String column of a model), or None: said per field before the
+    database refuses it (PostgreSQL) or keeps more than the pages are made for (SQLite)."""
+    limit = column.type.length
+    if len(value or "") > limit:
+        return _("At most %(n)d characters.", n=limit)
+    return None
+
+
+UNIT_TEXT_FIELDS = ("name", "district", "parent_org", "contact_name", "contact_phone")
+
+
+def unit_length_errors(data: dict[str, Any], field_names: dict[str, str] | None = None) -> dict[str, str]:
+    """A field error for each of a unit's text fields longer than its column (``field_names``: a form's names)."""
+    names = field_names or {}
+    return {
+        names.get(column, column): message
+        for column in UNIT_TEXT_FIELDS
+        if (message := length_error(str(data.get(column) or "").strip(), Unit.__table__.c[column]))
+    }
+
+
 def email_error(email: str) -> str | None:
     """An address mail can go to, without hidden characters (a direction mark can make it read as another)."""
+    if message := length_error(email, User.__table__.c.email):
+        return message
     if hidden_character_error(email) or not EMAIL.match(email or ""):
         return _("Enter a valid e-mail address.")
     return None
+
+
+def name_error(name: str) -> str | None:
+    """A person's name as accounts keep it: given, without hidden characters, within its column."""
+    if not (name or "").strip():
+        return _("Enter your name.")
+    return hidden_character_error(name) or length_error(name.strip(), User.__table__.c.name)
 
 
 def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
@@ -118,9 +150,7 @@ def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
         errors["email"] = message
     elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         errors["email"] = _("An account with this e-mail address exists already.")
-    if not (name or "").strip():
-        errors["name"] = _("Enter your name.")
-    elif message := hidden_character_error(name):
+    if message := name_error(name):
         errors["name"] = message
     if message := password_error(password, email, name):
         errors["password"] = message
@@ -180,6 +210,7 @@ def _registration_errors(unit_data: dict[str, Any], email: str, name: str, passw
         errors["contact_name"] = _("Enter the contact person.")
     if message := phone_error(unit_data.get("contact_phone", "")):
         errors["contact_phone"] = message
+    errors |= unit_length_errors(unit_data, {"name": "unit_name"})
     return errors
 
 
@@ -273,6 +304,14 @@ def set_locale(user: User, locale: str) -> None:
 
 def _reset_serializer(salt: str = "password-reset") -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def queue_password_reset(email: str) -> None:
+    """Have a worker mail a reset link if the account exists (``accounts.send_password_reset``). The request does
+    the same whatever the address, so neither its answer nor its timing tells whether an account exists."""
+    email = _normalize_email(email)
+    if 0 < len(email) <= 254:  # no account has a longer address
+        enqueue("accounts.send_password_reset", email)
 
 
 def request_password_reset(email: str) -> None:
@@ -463,7 +502,7 @@ def update_user(actor: User, user: User, name: str, role: str, unit: Unit | None
     errors: dict[str, str] = {}
     if not (name or "").strip():
         errors["name"] = _("Enter the name.")
-    elif message := hidden_character_error(name):
+    elif message := hidden_character_error(name) or length_error(name.strip(), User.__table__.c.name):
         errors["name"] = message
     if role != user.role and (message := role_grant_error(actor, role)):
         errors["role"] = message
@@ -506,6 +545,7 @@ def check_unit(unit: Unit) -> None:
                 errors["credit_code"] = _("A unit with this credit code is registered already.")
     if message := phone_error(unit.contact_phone):
         errors["contact_phone"] = message
+    errors |= unit_length_errors({column: getattr(unit, column) for column in UNIT_TEXT_FIELDS})
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)
 

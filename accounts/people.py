@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import UNIT_KINDS, Unit, User
-from accounts.operations import credit_code_error, phone_error
+from accounts.operations import credit_code_error, phone_error, unit_length_errors
 from accounts.permissions import require_staff
 from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
@@ -57,6 +57,7 @@ def _unit_errors(data: dict[str, Any], names: set[str], codes: set[str]) -> tupl
         errors["contact_name"] = _("Enter the contact person.")
     if message := phone_error(clean["contact_phone"]):
         errors["contact_phone"] = message
+    errors |= unit_length_errors(clean)
     return errors, clean
 
 

@@ -121,7 +121,7 @@ def change_password():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        ops.request_password_reset(form.email.data or "")
+        ops.queue_password_reset(form.email.data or "")
         commit()
         flash(_("If an account exists for this address, we have sent it a link to choose a new password."), "success")
         return redirect(url_for("accounts.login"))

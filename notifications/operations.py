@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
 import smtplib
 from email.message import EmailMessage
 
+from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -17,11 +21,18 @@ from notifications.wording import render
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick
+from pingxuan.queue import enqueue
 from pingxuan.signing import redact
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 from workflow.models import WorkflowEvent
 
 log = logging.getLogger("pingxuan.mail")
+
+
+def _sealer() -> Fernet:
+    """Seals a mail's secret-bearing text for the trip through the broker (the key derives from the secret key)."""
+    digest = hashlib.sha256(("mail-secrets:" + current_app.config["SECRET_KEY"]).encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
 
 
 def send_mail(
@@ -31,33 +42,62 @@ def send_mail(
 
     ``secrets`` (reset and invitation links) go to the recipient and the server log only: the outbox, which
     organizers read in the back office, keeps them redacted, or an organizer could reset an admin's password.
+
+    With the ``smtp`` backend nothing talks to the mail server here: the outbox row is written (``sent_at``
+    empty: queued) and a Celery task delivers it once the transaction commits, so a request never waits on SMTP
+    and a failed delivery is retried. A mail with secrets travels to the task sealed with the secret key (the
+    broker never holds a live link in clear); the others are read back from the outbox.
     """
     backend = current_app.config["MAIL_BACKEND"]
     mail = OutboxMail(
         recipient=recipient, subject=subject, body=redact(body, secrets), body_html=redact(html, secrets),
         backend=backend,
     )  # fmt: skip
+    db.session.add(mail)
     if backend == "smtp":
-        message = EmailMessage()
-        message["From"] = current_app.config["MAIL_SENDER"]
-        message["To"] = recipient
-        message["Subject"] = subject
-        message.set_content(body)
-        if html:
-            message.add_alternative(html, subtype="html")
-        try:
-            with smtplib.SMTP(current_app.config["SMTP_HOST"], current_app.config["SMTP_PORT"], timeout=30) as smtp:
-                smtp.send_message(message)
-            mail.sent_at = utcnow()
-        except (OSError, smtplib.SMTPException) as exc:
-            mail.error = str(exc)
-            log.error("mail to %s failed: %s", recipient, exc)
+        db.session.flush()
+        sealed = None
+        if any(secrets):
+            sealed = _sealer().encrypt(json.dumps({"text": body, "html": html}).encode()).decode()
+        enqueue("notifications.deliver_mail", mail.id, sealed)
     else:
         log.info("mail to %s: %s\n%s", recipient, subject, body)
         mail.sent_at = utcnow()
-    db.session.add(mail)
-    db.session.flush()
+        db.session.flush()
     return mail
+
+
+def deliver_mail(mail_id: int, sealed: str | None = None) -> str | None:
+    """Hand one queued outbox mail to the SMTP server (the ``notifications.deliver_mail`` task); returns the error
+    kept on the row, or None once it is sent (a mail sent already is not sent again)."""
+    mail = db.session.get(OutboxMail, mail_id)
+    if mail is None or mail.sent_at is not None:
+        return None
+    text, html = mail.body, mail.body_html
+    if sealed:
+        try:
+            content = json.loads(_sealer().decrypt(sealed.encode()))
+        except InvalidToken:  # sealed under another secret key: the links in it would not work either
+            mail.error = "the sealed text does not open with this installation's secret key"
+            db.session.flush()
+            return mail.error
+        text, html = content["text"], content.get("html")
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_SENDER"]
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    try:
+        with smtplib.SMTP(current_app.config["SMTP_HOST"], current_app.config["SMTP_PORT"], timeout=30) as smtp:
+            smtp.send_message(message)
+        mail.sent_at, mail.error = utcnow(), None
+    except (OSError, smtplib.SMTPException) as exc:
+        mail.error = str(exc)
+        log.error("mail to %s failed: %s", mail.recipient, exc)
+    db.session.flush()
+    return mail.error
 
 
 def mail(recipient: str, key: str, locale: str, values: dict[str, object], secrets: tuple[str, ...] = ()) -> OutboxMail:

@@ -54,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     httpcache.init_app(app)
     init_celery(app)
+    import accounts.tasks  # noqa: F401
     import archives.tasks  # noqa: F401
     import awards.tasks  # noqa: F401
     import books.tasks  # noqa: F401

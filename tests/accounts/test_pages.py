@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from accounts.models import ApiToken, Unit, User
+from accounts.operations import create_api_token
 from notifications.models import OutboxMail
+from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.factories import PASSWORD, login
 
@@ -211,3 +213,24 @@ class TestWithCsrf:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         response = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
         assert response.status_code == 302
+
+
+def test_fields_longer_than_kept_are_refused_each_at_its_field(client, make):
+    """Issue 14: a 201-character unit name was a 500 on PostgreSQL and kept whole on SQLite."""
+    data = _registration(unit_name="青" * 201, district="区" * 101, parent_org="上" * 201, contact_name="王" * 101,
+                         name="明" * 101, email="w" * 250 + "@example.org")  # fmt: skip
+    response = client.post("/register", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for field, limit in (("unit_name", 200), ("district", 100), ("parent_org", 200), ("contact_name", 100),
+                         ("name", 100), ("email", 254)):  # fmt: skip
+        assert re.search(rf'id="{field}-error">At most {limit} characters', page), field
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+
+    token, _record = create_api_token(make.organizer(), "integration")
+    commit()
+    unit = {key: data[key] for key in ("kind", "credit_code", "contact_phone")}
+    unit |= {"name": "青" * 201, "district": "市南区", "contact_name": "王" * 101}
+    answer = client.post("/api/v1/units", json=unit, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"] == {"name": "At most 200 characters.", "contact_name": "At most 100 characters."}

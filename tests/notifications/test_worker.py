@@ -8,6 +8,7 @@ The app here is configured like production (Redis broker, tasks not eager); the 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,8 +25,10 @@ from pingxuan.db import commit
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
 from pingxuan.shell import create_app
+from tests.cases.browsing import BrowserLikeClient
 from tests.conftest import _truncate_all, base_config
-from tests.factories import Factory
+from tests.factories import Factory, login
+from tests.smtp import SmtpSink
 from workflow.engine import fire
 
 pytestmark = pytest.mark.worker
@@ -142,3 +145,41 @@ def test_worker_delivers_the_state_change_notification(broker_app, tmp_path, pos
     mails = db.session.scalars(select(OutboxMail).order_by(OutboxMail.id.desc()).limit(2)).all()
     assert {m.recipient for m in mails} == {owner.email, colleague.email}
     assert all(m.sent_at is not None and m.error is None and f"/cases/{case.id}" in m.body for m in mails)
+
+
+def test_mail_goes_out_from_the_worker_never_inside_the_request(broker_app, tmp_path, postgres_url, redis_url,
+                                                                 queue_name):  # fmt: skip
+    """Issue 14: a reset request and an invitation answer at once; the SMTP server hears from the worker."""
+    sink = SmtpSink()
+    smtp = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": sink.port}
+    broker_app.config.update(smtp)
+    owner = Factory().applicant()
+    client = BrowserLikeClient(broker_app, broker_app.response_class)  # nothing cached in g between requests
+    try:
+        assert client.post("/forgot", data={"email": owner.email}).status_code == 302
+        login(client, owner)
+        invited = client.post("/unit", data={"email": "colleague@example.org"})
+        assert invited.status_code == 302 and invited.headers["Location"] == "/unit", invited.headers
+        time.sleep(0.5)
+        assert sink.messages == [], "the requests talked to the mail server themselves"
+        db.session.rollback()
+        queued = db.session.scalar(select(OutboxMail).where(OutboxMail.recipient == "colleague@example.org"))
+        assert queued.sent_at is None and "/invitations/[…]" in queued.body  # queued, its link kept out
+
+        env = {f"PINGXUAN_{name}": str(value) for name, value in smtp.items()}
+        env["PINGXUAN_TASK_QUEUE"] = queue_name  # the tasks the worker queues itself (the reset's mail) too
+        proc, log = start_worker(tmp_path, postgres_url, redis_url, queue_name, env)
+        try:
+            deadline = time.monotonic() + TIMEOUT
+            while len(sink.messages) < 2:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the worker sent {len(sink.messages)} mails:\n{log.read_text(errors='replace')}")
+                time.sleep(0.2)
+        finally:
+            stop_worker(proc)
+    finally:
+        sink.close()
+    assert re.search(r"http://localhost/reset/\S+", sink.texts(owner.email)[0])
+    assert re.search(r"http://localhost/invitations/[\w-]{20,}", sink.texts("colleague@example.org")[0])
+    db.session.rollback()
+    assert all(m.sent_at is not None for m in db.session.scalars(select(OutboxMail)))

@@ -1,0 +1,36 @@
+"""Asking for reset links and sending invitations mail whoever is named (issue 14): both are limited per client
+address and per target address, the same for an address with an account as for one without."""
+
+from __future__ import annotations
+
+from accounts.operations import create_api_token
+from pingxuan.db import commit
+from tests.factories import login
+
+
+def test_reset_requests_and_invitations_are_limited_per_address_and_per_inbox(app, client, make):
+    app.config.update(FORGOT_LIMIT_EMAIL="2 per hour", FORGOT_LIMIT_IP="4 per minute",
+                      INVITE_LIMIT_EMAIL="1 per day", INVITE_LIMIT_IP="3 per minute")  # fmt: skip
+    user = make.applicant()
+
+    def forgot(email: str, address: str) -> int:
+        return client.post("/forgot", data={"email": email}, environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [forgot(user.email, f"203.0.113.{n}") for n in range(3)] == [302, 302, 429]  # one inbox, many addresses
+    assert [forgot("nobody@example.org", f"198.51.100.{n}") for n in range(3)] == [302, 302, 429]  # no account: same
+    assert [forgot(f"person{n}@example.org", "192.0.2.1") for n in range(5)] == [302] * 4 + [429]  # one address
+
+    login(client, user)
+    token, _record = create_api_token(user, "script")
+    commit()
+
+    def invite(email: str, address: str) -> int:
+        return client.post("/unit", data={"email": email}, environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert invite("colleague@example.org", "192.0.2.10") == 302
+    assert invite("colleague@example.org", "192.0.2.11") == 429  # one invitation a day to one inbox
+    bearer = {"Authorization": f"Bearer {token}"}
+    again = client.post("/api/v1/unit/invitations", json={"email": "colleague@example.org"}, headers=bearer,
+                        environ_base={"REMOTE_ADDR": "192.0.2.12"})  # fmt: skip
+    assert again.status_code == 429 and again.get_json()["message"]  # whichever way it is sent
+    assert [invite(f"colleague{n}@example.org", "192.0.2.20") for n in range(4)] == [302, 302, 302, 429]
