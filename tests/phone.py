@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 
 class Phone:
@@ -24,3 +25,21 @@ def last_text(phone: str | None = None) -> str:
 def last_code(phone: str | None = None) -> str:
     """The one-time code of the latest text (to ``phone``): what the voter would type."""
     return re.search(r"\d{6}", last_text(phone)).group(0)
+
+
+def received() -> int:
+    """How many texts have arrived so far (give it to ``next_code``)."""
+    return len(Phone.texts)
+
+
+def next_code(phone: str, after: int, timeout: float = 10) -> str:
+    """The code of the first text to ``phone`` after the first ``after`` texts, waiting for it: a browser asks for
+    the code with a request the page does not wait on, so the test reads the phone once the text is there."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for number, body in Phone.texts[after:]:
+            if number == phone:
+                return re.search(r"\d{6}", body).group(0)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no text to {phone} within {timeout} s")
+        time.sleep(0.05)
