@@ -12,7 +12,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from api.auth import api_blueprint, current_actor, require_actor, secured
 from api.present import attachment as present_attachment
-from api.present import case_detail, case_summary, event, paginate
+from api.present import case_detail, case_summary, dossier_version, event, paginate, version_diff
 from api.schemas import (
     AttachmentPatchSchema,
     AttachmentSchema,
@@ -22,7 +22,9 @@ from api.schemas import (
     CasePageSchema,
     CasePatchSchema,
     CaseSchema,
+    DossierVersionSchema,
     EventSchema,
+    VersionDiffSchema,
 )
 from cases.models import Case
 from cases.operations import (
@@ -35,8 +37,10 @@ from cases.operations import (
     set_visibility,
     update_case,
 )
+from cases.versions import compare, versions
 from pingxuan import storage
 from pingxuan.db import commit
+from workflow.definition import VERSIONS
 from workflow.history import events as case_events
 from workflow.history import may_see_history
 from workflow.worklists import visible_cases_query
@@ -189,3 +193,26 @@ def timeline(case_id: int):
     case = get_case(case_id, actor)
     insider = may_see_history(actor, case)
     return [event(item, actor, insider) for item in case_events(case)]
+
+
+@blp.route("/cases/<int:case_id>/versions", methods=["GET"])
+@blp.response(200, DossierVersionSchema(many=True))
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def list_versions(case_id: int):
+    """The dossier as each submission and resubmission froze it, oldest first: for the office and the unit."""
+    case = get_case(case_id, require_actor(), VERSIONS)
+    return [dossier_version(item) for item in versions(case)]
+
+
+@blp.route("/cases/<int:case_id>/versions/<int:old>/diff/<int:new>", methods=["GET"])
+@blp.response(200, VersionDiffSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def diff_versions(case_id: int, old: int, new: int):
+    """What changed from version ``old`` to version ``new``, field by field (text character by character) and
+    attachment by attachment; the same diff the case's versions page shows."""
+    case = get_case(case_id, require_actor(), VERSIONS)
+    return version_diff(case, compare(case, old, new))

@@ -14,8 +14,9 @@ from sqlalchemy import Select, func, select
 
 from accounts.models import User
 from cases.eligibility import open_duplicates
-from cases.models import Attachment, Case
-from cases.operations import dossier_errors, visible_attachments
+from cases.models import Attachment, Case, DossierVersion
+from cases.operations import FIELD_LABELS, dossier_errors, visible_attachments
+from cases.versions import FIELDS, Diff, shown
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
@@ -134,6 +135,43 @@ def event(item: WorkflowEvent, actor: User | None, insider: bool | None = None) 
         "actor": (item.actor.name if item.actor else None) if insider else None,
         "comment": item.comment if insider else None,
         "created_at": item.created_at,
+    }
+
+
+def dossier_version(version: DossierVersion) -> dict[str, Any]:
+    """A frozen version with its values as the pages show them (the caller may see versions)."""
+    declared = TIMELINE_ENTRIES.get(version.event.transition) if version.event else None
+    return {
+        "number": version.number,
+        "transition": version.event.transition if version.event else None,
+        "title": pick(declared, "title") if declared else "",
+        "actor": version.event.actor.name if version.event and version.event.actor else None,
+        "created_at": version.created_at,
+        "dossier": [
+            {"field": name, "label": str(FIELD_LABELS[name]), "value": shown(name, version.fields.get(name))}
+            for name in FIELDS
+        ],
+        "attachments": list(version.attachments),
+    }
+
+
+def version_diff(case: Case, diff: Diff) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "from_version": diff.old.number,
+        "to_version": diff.new.number,
+        "dossier": [
+            {
+                "field": f.field,
+                "label": f.label,
+                "changed": f.changed,
+                "old": f.old,
+                "new": f.new,
+                "segments": [{"op": s.op, "text": s.text} for s in f.segments],
+            }
+            for f in diff.fields
+        ],
+        "attachments": [{"status": c.status, "old": c.old, "new": c.new} for c in diff.attachments],
     }
 
 

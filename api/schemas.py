@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.fields import FileUpload, UtcDateTime
+from cases.versions import ATTACHMENT_CHANGES, DELETE, EQUAL, INSERT
 from workflow.definition import STATE_NAMES
 
 # Errors -------------------------------------------------------------------------------------------------
@@ -293,6 +294,72 @@ class EventSchema(Schema):
     actor = fields.String(allow_none=True, metadata={"description": "Who acted; shown to the office and the unit"})
     comment = fields.String(allow_none=True)
     created_at = UtcDateTime()
+
+
+# Dossier versions ---------------------------------------------------------------------------------------
+
+
+class FrozenAttachmentSchema(Schema):
+    """An attachment as a version keeps it: the bytes are the stored file with this SHA-256."""
+
+    filename = fields.String()
+    kind = fields.String(validate=validate.OneOf(("photo", "document")))
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
+class VersionFieldSchema(Schema):
+    field = fields.String(metadata={"description": "Machine name of the dossier field"})
+    label = fields.String(metadata={"description": "Localized label"})
+    value = fields.String(metadata={"description": "The value as shown (names for references)"})
+
+
+class DossierVersionSchema(Schema):
+    number = fields.Integer(metadata={"description": "1 for the first submission, 2 for the next, …"})
+    transition = fields.String(allow_none=True, metadata={"description": "The action that froze it"})
+    title = fields.String(metadata={"description": "Localized title of that action"})
+    actor = fields.String(allow_none=True, metadata={"description": "Who submitted it"})
+    created_at = UtcDateTime()
+    dossier = fields.List(
+        fields.Nested(VersionFieldSchema), metadata={"description": "Every field, in the form's order"}
+    )
+    attachments = fields.List(fields.Nested(FrozenAttachmentSchema))
+
+
+class SegmentSchema(Schema):
+    op = fields.String(validate=validate.OneOf((EQUAL, INSERT, DELETE)))
+    text = fields.String()
+
+
+class FieldDiffSchema(Schema):
+    field = fields.String()
+    label = fields.String()
+    changed = fields.Boolean()
+    old = fields.String(metadata={"description": "The value in the earlier version, as shown"})
+    new = fields.String(metadata={"description": "The value in the later version, as shown"})
+    segments = fields.List(
+        fields.Nested(SegmentSchema),
+        metadata={"description": "Text character by character (runs of ASCII letters and digits whole); "
+                  "other fields one value for another"},
+    )  # fmt: skip
+
+
+class AttachmentChangeSchema(Schema):
+    status = fields.String(validate=validate.OneOf(tuple(ATTACHMENT_CHANGES)))
+    old = fields.Nested(FrozenAttachmentSchema, allow_none=True)
+    new = fields.Nested(FrozenAttachmentSchema, allow_none=True)
+
+
+class VersionDiffSchema(Schema):
+    case_id = fields.Integer()
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    dossier = fields.List(fields.Nested(FieldDiffSchema), metadata={"description": "Every field, in the form's order"})
+    attachments = fields.List(
+        fields.Nested(AttachmentChangeSchema),
+        metadata={"description": "Same bytes: unchanged; same name or same kind with other bytes: replaced"},
+    )
 
 
 # Workflow -----------------------------------------------------------------------------------------------

@@ -149,6 +149,7 @@ class Objection(db.Model):
     phone_masked: Mapped[str] = mapped_column(String(20))
     contact_sealed: Mapped[str | None] = mapped_column(Text)  # erased once the objector is told the outcome
     anonymous: Mapped[bool] = mapped_column(default=False)  # the unit is not told who objected
+    dossier_version: Mapped[int | None]  # the dossier's version number when the objection was lodged
     status: Mapped[str] = mapped_column(String(20), default=OBJECTION_OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     forwarded_at: Mapped[datetime | None]

@@ -38,6 +38,7 @@ from awards.models import (
 from awards.ranking import decided_ranking
 from cases.models import Case
 from cases.operations import checked_upload
+from cases.versions import current_number
 from notifications.wording import render
 from pingxuan import storage
 from pingxuan.clock import today
@@ -153,6 +154,7 @@ def lodge_objection(
         case_id=case.id, notice_id=latest_notice(case.id).id, ground=ground, text=text,
         phone_hash=voter.phone_hash, phone_masked=mask_phone(phone), anonymous=bool(anonymous),
         contact_sealed=_fernet().encrypt(phone.encode()).decode(), status=OBJECTION_OPEN,
+        dossier_version=current_number(case),
     )  # fmt: skip
     _store_files(objection, "grounds", uploads or [])
     db.session.add(objection)

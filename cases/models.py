@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Unit, User
@@ -13,6 +14,9 @@ from campaigns.models import Campaign, Category, Domain, Organization
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from workflow.definition import INITIAL_STATE
+
+if TYPE_CHECKING:  # workflow.models builds on this module
+    from workflow.models import WorkflowEvent
 
 
 class Case(db.Model):
@@ -111,3 +115,22 @@ class DuplicateDecision(db.Model):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     decided_by: Mapped[User] = relationship()
+
+
+class DossierVersion(db.Model):
+    """The dossier as it was submitted or resubmitted, frozen: every field and the attachments' names, kinds and
+    SHA-256 (the bytes stay stored once, under their hash). Numbered 1, 2, … per case; never changed."""
+
+    __tablename__ = "dossier_versions"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_events.id"))  # the submission that froze it
+    fields: Mapped[dict] = mapped_column(JSON)  # field name -> value as JSON (ids, ISO dates, decimal strings)
+    attachments: Mapped[list] = mapped_column(JSON)  # [{filename, kind, sha256, size, content_type}, ...]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    event: Mapped[WorkflowEvent | None] = relationship("WorkflowEvent")

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from campaigns.operations import organizations
 from cases import operations as ops
+from cases import versions as dossier_versions
 from cases.models import PUBLIC_FILE, Case
 from forms import show_errors
 from forms.accounts import ConfirmForm
@@ -17,7 +18,7 @@ from pingxuan import storage
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
-from workflow.definition import APPLICANT, EDIT, TIMELINE_ENTRIES
+from workflow.definition import APPLICANT, EDIT, TIMELINE_ENTRIES, VERSIONS
 from workflow.engine import options
 from workflow.history import timeline
 from workflow.roles import has_permission
@@ -88,6 +89,28 @@ def detail(case_id: int):
         can_edit=has_permission(current_user, case, EDIT),
         form=TransitionForm(),
         transitions=TIMELINE_ENTRIES,
+        versions=dossier_versions.versions(case) if has_permission(current_user, case, VERSIONS) else None,
+    )
+
+
+@bp.get("/cases/<int:case_id>/versions")
+def versions(case_id: int):
+    """The dossier's versions and the diff of two of them: by default the newest against the one before."""
+    case = _load(case_id, VERSIONS)
+    found = dossier_versions.versions(case)
+    newest = found[-1].number if found else 0
+    new = request.args.get("to", type=int, default=newest)
+    old = request.args.get("from", type=int, default=new - 1)
+    diff = dossier_versions.compare(case, old, new) if old >= 1 else None
+    return render_template(
+        "cases/versions.html",
+        case=case,
+        versions=found,
+        diff=diff,
+        old=old,
+        new=new,
+        transitions=TIMELINE_ENTRIES,
+        attachment_labels=dossier_versions.ATTACHMENT_CHANGES,
     )
 
 

@@ -23,6 +23,7 @@ from cases.eligibility import (
 )
 from cases.models import Case
 from cases.operations import current_campaign, dossier_rows, get_case
+from cases.versions import current_numbers
 from forms import int_or_none, show_errors
 from forms.accounts import ConfirmForm
 from forms.cases import TransitionForm
@@ -586,6 +587,7 @@ def my_reviews():
     return render_template(
         "reviewers/mine.html",
         rows=rows,
+        dossier_versions=current_numbers([a.case_id for a in assignments]),
         status_labels=STATUS_LABELS,
         pending=PENDING,
         open_statuses=OPEN,
@@ -674,6 +676,7 @@ def score(case_id: int):
         "reviewers/score.html",
         case=case,
         assignment=mine,
+        dossier_version=current_numbers([case.id]).get(case.id),
         rows=dossier_rows(case),
         criteria=[(c, form[score_field_name(c)]) for c in criteria],
         form=form,

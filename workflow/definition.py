@@ -37,7 +37,8 @@ PUBLIC = "public"  # appear in the public showcase
 VOTE = "vote"  # receive public votes
 OBJECT = "object"  # receive objections (异议) during the public notice of the proposed awards
 PRIVATE_FILES = "private_files"  # open the attachments the unit keeps private (others see only the public ones)
-PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE, OBJECT, PRIVATE_FILES)
+VERSIONS = "versions"  # compare the dossier's submitted versions (what changed on resubmission)
+PERMISSIONS = (VIEW, HISTORY, EDIT, REVIEW, SEE_SCORES, PUBLIC, VOTE, OBJECT, PRIVATE_FILES, VERSIONS)
 
 # Inputs a transition may require beside its comment (workflow.engine.FIELDS reads, checks and applies each).
 DUE_DATE = "due_date"  # by when the unit's revision is due
@@ -92,9 +93,11 @@ class Step:
 
 
 def _p(**permissions: set[str]) -> dict[str, frozenset[str]]:
-    """A permission map; the timeline with its comments is for the unit and the office in every state, and the
+    """A permission map; the timeline with its comments and the dossier's versions are for the unit and the office
+    in every state (experts review the dossier as it stands; the public never sees earlier versions), and the
     private attachments for them and the case's reviewers (a finalist's public page shows only the public ones)."""
     permissions.setdefault(HISTORY, {OWNER, ORGANIZER, ADMIN})
+    permissions.setdefault(VERSIONS, {OWNER, ORGANIZER, ADMIN})
     permissions.setdefault(PRIVATE_FILES, {OWNER, REVIEWER, ORGANIZER, ADMIN})
     return {name: frozenset(roles) for name, roles in permissions.items()}
 
@@ -155,7 +158,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "submit", "提交", "Submit", ("draft",), "submitted", frozenset({OWNER}),
         guards=("submission_window_open", "dossier_complete"),
-        actions=("assign_number",), effects=("notify_owner",),
+        actions=("assign_number", "freeze_version"), effects=("notify_owner",),
     ),
     Transition(
         "withdraw", "撤回", "Withdraw", ("draft", "submitted", "eligibility_check", "returned"), "withdrawn",
@@ -172,7 +175,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "resubmit", "重新提交", "Resubmit", ("returned",), "eligibility_check", frozenset({OWNER}),
-        guards=("dossier_complete",), effects=("notify_owner",),
+        guards=("dossier_complete",), actions=("freeze_version",), effects=("notify_owner",),
     ),
     Transition(
         "approve", "资格审查通过", "Approve as eligible", ("eligibility_check",), "expert_review",

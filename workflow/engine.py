@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from accounts.models import User
 from cases.models import Case
 from cases.operations import assign_number
+from cases.versions import freeze_version
 from pingxuan import metrics
 from pingxuan.cache import SHOWCASE, bump
 from pingxuan.clock import today
@@ -42,6 +43,7 @@ Action = Callable[[Case, WorkflowEvent], None]
 # In-transaction actions and after-commit effects that the declaration names.
 ACTIONS: dict[str, Action] = {
     "assign_number": lambda case, event: assign_number(case),
+    "freeze_version": lambda case, event: freeze_version(case, event.id),
 }
 EFFECTS: dict[str, Action] = {
     "notify_owner": lambda case, event: enqueue("notifications.notify_case_event", event.id),

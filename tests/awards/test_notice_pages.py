@@ -42,10 +42,11 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
     assert done.status_code == 302
     objection = db.session.scalar(select(Objection))
     assert objection.files[0].filename == "现场.png" and objection.anonymous
+    assert objection.dossier_version == 1, "the dossier as submitted when the objection was lodged"
 
     login(client, organizer)
     listing = client.get("/notice/objections").get_data(as_text=True)
-    assert f'data-objection="{objection.id}"' in listing
+    assert f'data-objection="{objection.id}"' in listing and 'class="help dossier-version">version 1<' in listing
     due = (today() + timedelta(days=3)).isoformat()
     client.post(f"/objections/{objection.id}/forward", data={"note": "请说明上线时间", "due": due})
     db.session.expire_all()
