@@ -15,6 +15,7 @@ from accounts.operations import authenticate
 from awards.models import OBJECTION_DISMISSED, OBJECTION_OPEN, Notice, Objection
 from campaigns.models import VOTE_CLOSED, Campaign
 from cases.models import Attachment, Case
+from cases.versions import compare, versions
 from notifications.models import Notification, OutboxMail
 from pingxuan import storage
 from pingxuan.clock import today
@@ -57,12 +58,18 @@ def test_demo_builds_a_campaign_in_every_listed_state(app, client):
     assert {c.category_id for c in cases} == {c.id for c in campaign.categories}  # all 7 categories
     assert any("数字城管" in c.title for c in cases) and any("互联网医院" in c.title for c in cases)
 
-    # Every state was reached through fire(): the events replay each case's path from draft.
+    # Every state was reached through fire(): the events replay each case's path from draft; one returned case
+    # came back revised, with dossier versions 1 and 2 and a visible difference.
+    (revised,) = [c for c in cases if len(versions(c)) == 2]
+    assert compare(revised, 1, 2).changed_fields and compare(revised, 1, 2).attachments[0].status == "replaced"
     for case in cases:
         events = db.session.scalars(
             select(WorkflowEvent).where(WorkflowEvent.case_id == case.id).order_by(WorkflowEvent.id)
         ).all()
-        assert [e.transition for e in events] == [t.name for t in path_to(case.state)], case.title
+        path = [t.name for t in path_to(case.state)]
+        if case is revised:
+            path = ["submit", "return_for_revision", "resubmit"]
+        assert [e.transition for e in events] == path, case.title
         if events:
             assert events[-1].to_state == case.state and all(e.actor_id for e in events)
         if any("assign_number" in t.actions for t in path_to(case.state)):

@@ -32,7 +32,7 @@ from campaigns.operations import load_campaign, organizations
 from campaigns.settings import update_campaign
 from campaigns.transfer import clone_campaign
 from cases.models import Case
-from cases.operations import attach_file, create_case
+from cases.operations import attach_file, create_case, remove_attachment, update_case
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
@@ -66,6 +66,10 @@ COMMENTS = {
     "reject": "项目投入运营时间晚于2017年3月31日，不符合本次评选的申报条件。",
     "reinstate": "申报单位补充了运营证明材料，恢复资格审查。",
 }
+
+
+# The first case the office returns comes back revised as asked (the return comment): dossier versions 1 and 2.
+REVISED_EFFECTS = "上线以来服务人次逐年增长，2016年服务市民120万人次，办理时间平均缩短一半以上，群众满意度达到92%。"
 
 
 class DemoDataExists(RuntimeError):
@@ -276,6 +280,7 @@ def _build(result: DemoResult, password: str) -> None:
 
     categories = {c.code: c for c in campaign.categories}
     states = demo_states()
+    revised = False
     for index, (code, domain_index, unit_index, title, app_name, summary) in enumerate(CASES):
         state = states[index % len(states)]
         unit, people, org_id = units[unit_index]
@@ -325,7 +330,9 @@ def _build(result: DemoResult, password: str) -> None:
             commit()
         if _needs_reviewers(case.state):
             _assign(case, experts, organizer, index, None)
-        result.cases_by_state[state] = result.cases_by_state.get(state, 0) + 1
+        if path and path[-1].name == "return_for_revision" and not revised:
+            revised = _revise(case, owner, index)
+        result.cases_by_state[case.state] = result.cases_by_state.get(case.state, 0) + 1
     open_vote(campaign, organizers[0])  # the finalists are on the showcase, open for votes
     commit()
     _notice_edition(campaign, organizers[0], experts, units)
@@ -457,6 +464,19 @@ def _photo() -> bytes:
     out = BytesIO()
     Image.new("RGB", (640, 480), (70, 130, 180)).save(out, "JPEG")
     return out.getvalue()
+
+
+def _revise(case: Case, owner: User, index: int) -> bool:
+    """The unit adds the figures the office asked for, replaces its PDF and resubmits."""
+    update_case(case, owner, {"effects": REVISED_EFFECTS})
+    first = case.attachments[0]
+    remove_attachment(case, owner, first.id)
+    pdf = dossier_pdf([f"pingxuan demo dossier {index + 1}", "revised: investment details, 2016 figures"])
+    attach_file(case, owner, "document", first.filename, pdf)
+    commit()
+    fire(case, "resubmit", owner)
+    commit()
+    return True
 
 
 def _needs_reviewers(state: str) -> bool:

@@ -46,7 +46,7 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
 
     login(client, organizer)
     listing = client.get("/notice/objections").get_data(as_text=True)
-    assert f'data-objection="{objection.id}"' in listing and 'class="help dossier-version">version 1<' in listing
+    assert f'data-objection="{objection.id}"' in listing and 'data-version="1"' in listing
     due = (today() + timedelta(days=3)).isoformat()
     client.post(f"/objections/{objection.id}/forward", data={"note": "请说明上线时间", "due": due})
     db.session.expire_all()
