@@ -24,10 +24,7 @@ def resubmitted(make) -> tuple[Case, object]:
     """A case submitted, returned, revised (a paragraph, the app's name, the PDF replaced, a photo added) and
     resubmitted: versions 1 and 2."""
     owner = make.applicant()
-    case = make.case("submitted", owner=owner, description=BEFORE, app_name="Smart Parking")
-    organizer = make.organizer()
-    fire(case, "return_for_revision", organizer, comment="请补充处理量数据。")
-    commit()
+    case = make.case("returned", owner=owner, description=BEFORE, app_name="Smart Parking")
     update_case(case, owner, {"description": AFTER, "app_name": "Smart Packing"})
     remove_attachment(case, owner, case.attachments[0].id)
     attach_file(case, owner, "document", "申报书.pdf", REVISED_PDF)
@@ -35,7 +32,7 @@ def resubmitted(make) -> tuple[Case, object]:
     commit()
     fire(case, "resubmit", owner)
     commit()
-    return case, organizer
+    return case, make.organizer()
 
 
 def test_resubmission_freezes_version_2_and_the_diff_marks_only_the_changed_characters(app, make):
