@@ -1,7 +1,7 @@
 """dossier versions; objections name the version
 
 Revision ID: 71627d15ded2
-Revises: 3b7e1f0c9a2d
+Revises: 3c1f0a7d52e4
 Create Date: 2026-11-29 03:28:06.120701
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '71627d15ded2'
-down_revision = '3b7e1f0c9a2d'
+down_revision = '3c1f0a7d52e4'
 branch_labels = None
 depends_on = None
 
