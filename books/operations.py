@@ -14,7 +14,6 @@ import base64
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -22,7 +21,7 @@ from sqlalchemy import func, select
 
 from accounts.models import User
 from accounts.permissions import require_staff
-from awards.certificates import render_document, render_template, template_folder
+from awards.certificates import Progress, render_document, render_template, template_folder
 from books.models import FAILED, ISSUED, PENDING, PER_CATEGORY, PER_EXPERT, BookRun, MeetingBook
 from campaigns.models import Campaign
 from cases.models import Case
@@ -188,18 +187,6 @@ def retry(book: MeetingBook, actor: User) -> MeetingBook:
     db.session.flush()
     enqueue("books.render_book", book.id)
     return book
-
-
-@dataclass
-class Progress:
-    total: int
-    issued: int
-    failed: int
-    pending: int
-
-    @property
-    def percent(self) -> int:
-        return round(100 * (self.issued + self.failed) / self.total) if self.total else 100
 
 
 def progress(run: BookRun) -> Progress:
