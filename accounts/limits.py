@@ -4,6 +4,7 @@ Guessing a current password, asking for reset links and sending invitations cost
 two mail whoever is named: each is limited per client address (``pingxuan.net.client_address``) and per the
 account or e-mail address it aims at, so neither one address nor many can flood one inbox. A limit refuses with
 429 whatever the e-mail address: the answer to ``/forgot`` says nothing about whether an account exists.
+Registering a unit is limited per address only (a new unit has no account yet to count by).
 Each limit can be changed in the Flask config (the names below, ``PINGXUAN_`` + name in the environment).
 """
 
@@ -25,6 +26,8 @@ DEFAULTS = {
     "FORGOT_LIMIT_EMAIL": "3 per hour;10 per day",
     "INVITE_LIMIT_IP": "20 per minute;200 per hour",
     "INVITE_LIMIT_EMAIL": "3 per day",
+    # Registrations per address: an office behind one NAT registers a few units, a script registers thousands.
+    "REGISTER_LIMIT_IP": "10 per hour;30 per day",
 }
 
 
@@ -72,6 +75,10 @@ def password_limits(view):
 def forgot_limits(view):
     return _limited(view, ("FORGOT_LIMIT_IP", "forgot-ip", client_address),
                     ("FORGOT_LIMIT_EMAIL", "forgot-email", email_key))  # fmt: skip
+
+
+def registration_limits(view):
+    return _limited(view, ("REGISTER_LIMIT_IP", "register-ip", client_address))
 
 
 def invitation_limits(view):

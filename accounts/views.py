@@ -74,6 +74,7 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limits.registration_limits
 def register():
     form = RegisterForm()
     if form.is_submitted():

@@ -113,6 +113,7 @@ def load(instance_path: str) -> dict:
         "FORGOT_LIMIT_EMAIL": _env("FORGOT_LIMIT_EMAIL"),
         "INVITE_LIMIT_IP": _env("INVITE_LIMIT_IP"),
         "INVITE_LIMIT_EMAIL": _env("INVITE_LIMIT_EMAIL"),
+        "REGISTER_LIMIT_IP": _env("REGISTER_LIMIT_IP"),
     }
     settings.update({name: value for name, value in optional.items() if value})
     return settings

@@ -34,3 +34,13 @@ def test_reset_requests_and_invitations_are_limited_per_address_and_per_inbox(ap
                         environ_base={"REMOTE_ADDR": "192.0.2.12"})  # fmt: skip
     assert again.status_code == 429 and again.get_json()["message"]  # whichever way it is sent
     assert [invite(f"colleague{n}@example.org", "192.0.2.20") for n in range(4)] == [302, 302, 302, 429]
+
+
+def test_registrations_are_limited_per_address(app, client):
+    app.config.update(REGISTER_LIMIT_IP="2 per hour")
+
+    def register(address: str) -> int:
+        return client.post("/register", data={"unit_name": "某单位"}, environ_base={"REMOTE_ADDR": address}).status_code
+
+    assert [register("203.0.113.7") for _ in range(3)] == [422, 422, 429]  # the form's errors, then the limit
+    assert register("203.0.113.8") == 422  # another address is not held up
