@@ -181,7 +181,7 @@ cmd_worker() {
         echo "Example: PINGXUAN_BROKER_URL=redis://127.0.0.1:6379/0 ./dev.sh worker" >&2
         exit 2
     fi
-    exec "$VENV/bin/celery" -A pingxuan.shell.worker worker --loglevel=INFO "$@"
+    exec "$VENV/bin/celery" -A shell.worker worker --loglevel=INFO "$@"
 }
 
 cmd_serve() {

@@ -1,5 +1,5 @@
 """WSGI entry point: ``gunicorn wsgi:app`` in production, ``flask --app wsgi run`` in development."""
 
-from pingxuan.shell import create_app
+from shell import create_app
 
 app = create_app()

@@ -1,7 +1,7 @@
 """The JSON API under /api/v1 (flask-smorest), its OpenAPI document at /api/v1/openapi.json, and its errors.
 
 Every error of the API is JSON ``{"message", "errors"?, "reasons"?}``: DomainError is translated app-wide by
-pingxuan.shell.web; this module adds the same shape for flask-smorest's own validation errors (422) and any other
+shell.web; this module adds the same shape for flask-smorest's own validation errors (422) and any other
 HTTP error under /api/, and leaves the pages' errors to the pages.
 """
 

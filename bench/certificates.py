@@ -4,7 +4,7 @@
    folder-only URL fetcher, the shared FontConfiguration) against a bare WeasyPrint render of the same HTML
    (``weasyprint.HTML(string=html, base_url=folder).write_pdf()``) in the same run: the ratio.
 2. A batch of 70 certificates (``issue_batch``: one task per certificate) processed by one
-   ``celery -A pingxuan.shell.worker worker`` process against two: the ratio of wall times.
+   ``celery -A shell.worker worker`` process against two: the ratio of wall times.
 
 Its own SQLite database and storage in a temporary folder; Redis at PINGXUAN_BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/13) on a queue of its own; loopback only; bounded (a few minutes at most).
@@ -32,7 +32,7 @@ BATCH, RENDERS, DEADLINE = 70, 12, 150.0
 
 
 def make_app(folder: Path, queue: str):
-    from pingxuan.shell import create_app
+    from shell import create_app
 
     return create_app({
         "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite3'}",
@@ -118,7 +118,7 @@ def start_workers(count: int, folder: Path, queue: str) -> list[tuple[subprocess
     for i in range(count):
         log = folder / f"worker-{count}-{i}.log"
         command = [
-            sys.executable, "-m", "celery", "-A", "pingxuan.shell.worker", "worker", "--pool=solo",
+            sys.executable, "-m", "celery", "-A", "shell.worker", "worker", "--pool=solo",
             "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue, "-n", f"bench{i}-{queue}@%h",
             "--loglevel=INFO",
         ]  # fmt: skip

@@ -38,8 +38,8 @@ def main() -> None:
     from notifications.models import OutboxMail
     from pingxuan.db import commit
     from pingxuan.extensions import db
-    from pingxuan.shell import create_app, demo
     from reviewers import pool
+    from shell import create_app, demo
     from workflow.definition import ORGANIZER
 
     with tempfile.TemporaryDirectory(prefix="pingxuan-bench-experts-") as folder:

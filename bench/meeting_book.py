@@ -53,7 +53,7 @@ def main() -> None:
     from pingxuan.clock import today
     from pingxuan.db import commit
     from pingxuan.extensions import db
-    from pingxuan.shell import create_app, demo
+    from shell import create_app, demo
     from workflow.definition import ORGANIZER
 
     with tempfile.TemporaryDirectory(prefix="pingxuan-bench-book-") as folder:

@@ -102,7 +102,7 @@ def prepare(instance: Path) -> tuple[list[int], Path, int, int]:
     from cases.models import Case
     from pingxuan.db import commit
     from pingxuan.extensions import db
-    from pingxuan.shell import create_app
+    from shell import create_app
     from tests.factories import Factory
     from voting.models import Voter
     from workflow.definition import TRANSITION_BY_NAME
@@ -157,7 +157,7 @@ def prepare(instance: Path) -> tuple[list[int], Path, int, int]:
 def start_gunicorn(instance: Path, port: int) -> subprocess.Popen:
     module = instance / "public_wsgi.py"
     module.write_text(textwrap.dedent(f"""
-        from pingxuan.shell import create_app
+        from shell import create_app
         app = create_app({config(instance)!r})
     """))  # fmt: skip
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{instance}", "PINGXUAN_INSTANCE_PATH": str(instance)}

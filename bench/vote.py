@@ -94,7 +94,7 @@ def prepare(instance: Path) -> tuple[list[tuple[int, int]], list[int], dict[int,
     from campaigns.models import VOTE_OPEN
     from pingxuan.db import commit
     from pingxuan.extensions import db
-    from pingxuan.shell import create_app
+    from shell import create_app
     from tests.factories import Factory
     from voting.models import Voter
 
@@ -130,7 +130,7 @@ def start_gunicorn(instance: Path, port: int) -> subprocess.Popen:
     module = instance / "bench_wsgi.py"
     module.write_text(
         textwrap.dedent(f"""
-        from pingxuan.shell import create_app
+        from shell import create_app
         app = create_app({app_config(instance)!r})
         """)
     )

@@ -293,7 +293,7 @@ def main() -> None:
 
     from campaigns.models import VOTE_OPEN
     from pingxuan.db import commit
-    from pingxuan.shell import create_app
+    from shell import create_app
     from tests.factories import Factory
 
     with tempfile.TemporaryDirectory() as tmp:

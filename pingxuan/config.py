@@ -62,7 +62,7 @@ def load(instance_path: str) -> dict:
             "task_ignore_result": True,
             "task_default_queue": _env("TASK_QUEUE", "celery"),
             "timezone": _env("TIMEZONE", "Asia/Shanghai"),
-            # Celery beat: `celery -A pingxuan.shell.worker beat`. Reviews due within two days or overdue, each morning.
+            # Celery beat: `celery -A shell.worker beat`. Reviews due within two days or overdue, each morning.
             "beat_schedule": {
                 "review-reminders": {"task": "reviewers.send_reminders", "schedule": crontab(hour=8, minute=0)},
                 # The public vote closes itself once its window has ended (just after midnight, local time).
@@ -85,7 +85,7 @@ def load(instance_path: str) -> dict:
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
         # Raw user agents of a campaign's ballots are emptied this many days after its vote closed (voting.window).
         "VOTE_UA_RETENTION_DAYS": int(_env("VOTE_UA_RETENTION_DAYS", "30")),
-        # Behind HTTPS: cookies only over HTTPS and Strict-Transport-Security (pingxuan.shell.headers).
+        # Behind HTTPS: cookies only over HTTPS and Strict-Transport-Security (shell.headers).
         "SECURE_COOKIES": _flag("SECURE_COOKIES", False),
         "LOG_FORMAT": (_env("LOG_FORMAT") or "plain").strip().lower(),  # json: one object per line (pingxuan.logs)
         "SESSION_COOKIE_HTTPONLY": True,

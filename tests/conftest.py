@@ -14,7 +14,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from pingxuan.extensions import db
-from pingxuan.shell import create_app
+from shell import create_app
 from tests import services
 from tests.cases.browsing import BrowserLikeClient
 from tests.factories import Factory

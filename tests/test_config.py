@@ -9,7 +9,7 @@ import pytest
 
 from pingxuan import config
 from pingxuan.paths import PROJECT_ROOT
-from pingxuan.shell import create_app
+from shell import create_app
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from notifications.models import Notification, OutboxMail
 from pingxuan import storage
 from pingxuan.clock import today
 from pingxuan.extensions import db
-from pingxuan.shell.demo import NOTICE_REASON, NOTICE_YEAR, demo_states
 from reviewers.models import SUBMITTED, Assignment
+from shell.demo import NOTICE_REASON, NOTICE_YEAR, demo_states
 from voting.models import SmsMessage
 from workflow.definition import path_to
 from workflow.models import WorkflowEvent

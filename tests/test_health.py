@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pingxuan.shell import create_app
+from shell import create_app
 from tests.conftest import base_config
 from tests.services import _free_port
 

@@ -92,7 +92,7 @@ def secure_config(app_config) -> dict:
 
 
 def test_secure_cookies_and_hsts_when_configured(secure_config, make):
-    from pingxuan.shell import create_app
+    from shell import create_app
 
     app = create_app(secure_config)
     client = app.test_client()

@@ -97,7 +97,7 @@ def test_change_password(app, client, make, bearer):
 
 
 def test_api_is_csrf_exempt(app_config, tmp_path):
-    from pingxuan.shell import create_app
+    from shell import create_app
 
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
     with app.app_context():

@@ -31,7 +31,7 @@ from pingxuan.clock import today
 from pingxuan.db import commit, rollback
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
-from pingxuan.shell import create_app, demo
+from shell import create_app, demo
 from tests.conftest import base_config
 from tests.factories import login
 from tests.phone import last_code

@@ -18,8 +18,8 @@ from campaigns.models import Campaign
 from cases.models import Case
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from pingxuan.shell import demo
 from reviewers.models import LIVE, Assignment
+from shell import demo
 from tests.api.conftest import bearer  # noqa: F401  (the fixture)
 from tests.factories import login
 from workflow.definition import APPLICANT, EXPERT, ORGANIZER

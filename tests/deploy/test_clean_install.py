@@ -22,7 +22,7 @@ SCRIPT = """
 import json, sys
 import pingxuan
 from pingxuan.extensions import db
-from pingxuan.shell import create_app
+from shell import create_app
 app = create_app()
 with app.app_context():
     db.create_all()

@@ -28,7 +28,7 @@ from cases.models import Attachment
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
-from pingxuan.shell import create_app
+from shell import create_app
 from tests import services
 from tests.awards.test_certificates import awarded_case
 from tests.conftest import _truncate_all, base_config
@@ -76,7 +76,7 @@ def cluster(tmp_path, postgres_url, redis_url, s3_endpoint, s3_storage_url):
     env = base | shared | {"PINGXUAN_INSTANCE_PATH": str(folder), "PINGXUAN_STORAGE_DIR": str(folder / "none")}
     worker_log = (tmp_path / "worker.log").open("wb")
     procs.append(subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "pingxuan.shell.worker", "worker", "--pool=solo", "-Q", queue,
+        [sys.executable, "-m", "celery", "-A", "shell.worker", "worker", "--pool=solo", "-Q", queue,
          "--without-heartbeat", "--without-gossip", "--without-mingle", "-n", f"{queue}@%h"],
         cwd=PROJECT_ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT, start_new_session=True,
     ))  # fmt: skip

@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from pingxuan.extensions import db
-from pingxuan.shell import create_app
+from shell import create_app
 from tests.conftest import base_config
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,7 +1,7 @@
 """A real Celery worker process delivers the state-change notification queued after a commit.
 
 The app here is configured like production (Redis broker, tasks not eager); the worker is started with
-``celery -A pingxuan.shell.worker worker`` and the same PINGXUAN_* variables a deployment would set. Firing
+``celery -A shell.worker worker`` and the same PINGXUAN_* variables a deployment would set. Firing
 ``submit`` writes nothing by itself: the Notification and OutboxMail rows appear only once the worker ran.
 """
 
@@ -24,7 +24,7 @@ from notifications.models import Notification, OutboxMail
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
-from pingxuan.shell import create_app
+from shell import create_app
 from tests.cases.browsing import BrowserLikeClient
 from tests.conftest import _truncate_all, base_config
 from tests.factories import Factory, login
@@ -82,7 +82,7 @@ def start_worker(
     }
     log = tmp_path / "worker.log"
     command = [
-        sys.executable, "-m", "celery", "-A", "pingxuan.shell.worker", "worker", "--pool=solo", "-c", "1",
+        sys.executable, "-m", "celery", "-A", "shell.worker", "worker", "--pool=solo", "-c", "1",
         "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue_name, "--loglevel=INFO",
         "-n", f"{queue_name}@%h",
     ]  # fmt: skip

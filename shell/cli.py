@@ -31,7 +31,7 @@ def register(app: Flask) -> None:
 @click.option("--password", default=None, help="Password for every demo account (default: pingxuan-demo).")
 def demo_command(password: str | None) -> None:
     """Load the 2017 campaign, demo users and ~40 cases into an empty database."""
-    from pingxuan.shell import demo
+    from shell import demo
 
     if demo.has_data():
         click.echo("The database already has users or campaigns: demo data not loaded (nothing was changed).")

@@ -1,7 +1,8 @@
 """The application shell: the factory that wires every domain into one Flask app.
 
 It sits above every domain package; the kernel (`pingxuan.config`, `.db`, `.extensions`, …) sits below them.
-The layout templates, static files and translations stay in `pingxuan/`, the package Flask is named after.
+The layout templates, static files and translations stay beside the kernel in `pingxuan/` (Flask is named after
+it and every domain renders `layout.html` and uses the one catalogue); no Python module there imports the shell.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask("pingxuan", instance_path=instance_path)  # templates, static, translations: pingxuan/
     app.config.update(config.load(app.instance_path))
     app.config.update(overrides or {})
-    from pingxuan.shell import inputs
+    from shell import inputs
 
     inputs.init_app(app)  # first: the bounded ``int`` converter must exist before any rule is added
     if "SQLALCHEMY_ENGINE_OPTIONS" not in (overrides or {}):  # options follow the database actually used
@@ -37,7 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logs.connect_celery(app.config["LOG_FORMAT"])
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per rendering step otherwise
 
-    import pingxuan.shell.models  # noqa: F401  (every table on the metadata, for migrations and relationships)
+    import shell.models  # noqa: F401  (every table on the metadata, for migrations and relationships)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -61,11 +62,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     import notifications.tasks  # noqa: F401  (register tasks by name)
     import reviewers.tasks  # noqa: F401
     import voting.tasks  # noqa: F401
-    from pingxuan.shell import headers, web
+    from shell import headers, web
 
     web.init_app(app)
     headers.init_app(app)
-    from pingxuan.shell import cli
+    from shell import cli
 
     cli.register(app)
     app.extensions["pingxuan.factory"] = create_app  # a scratch app of the same wiring (archive checks)

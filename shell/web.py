@@ -133,7 +133,7 @@ def init_app(app: Flask) -> None:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    from pingxuan.shell import blueprints
+    from shell import blueprints
 
     blueprints.register(app)
 

@@ -1,10 +1,10 @@
-"""Celery entry point for workers: ``celery -A pingxuan.shell.worker worker``.
+"""Celery entry point for workers: ``celery -A shell.worker worker``.
 
 Celery's ``-A`` looks for an attribute named ``app`` first and then ``celery``: the Flask app must therefore
 not be called ``app`` here, or Celery picks it up and fails with "'Flask' object has no attribute ...".
 """
 
-from pingxuan.shell import create_app
+from shell import create_app
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
