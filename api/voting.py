@@ -19,15 +19,15 @@ from api.auth import Unauthorized, api_blueprint, require_actor, secured
 from cases.models import Case
 from pingxuan.clock import today
 from pingxuan.db import commit, rollback
-from pingxuan.errors import DomainError, Invalid
+from pingxuan.errors import DomainError, Invalid, NotFound
 from pingxuan.i18n import pick
 from pingxuan.net import client_address
-from voting import abuse, captcha
+from voting import abuse, captcha, sms
 from voting import operations as ops
 from voting.anomalies import CaseReport, campaign_report, case_report
 from voting.ballots import invalidate, recount, votable_states, voting_open
 from voting.showcase import public_case
-from voting.voters import request_code, verify_code
+from voting.voters import PURPOSES, VOTE, request_code, verify_code
 from voting.window import close_vote, open_vote
 
 blp = api_blueprint("api_voting", __name__, "Public showcase and vote; organizers' vote controls")
@@ -91,6 +91,19 @@ class CountsSchema(Schema):
 
 class PhoneSchema(Schema):
     phone = fields.String(required=True, metadata={"description": "A mainland mobile number, 11 digits"})
+
+
+class CodeRequestSchema(PhoneSchema):
+    purpose = fields.String(
+        load_default=VOTE, validate=validate.OneOf(PURPOSES),
+        metadata={"description": "What the number is verified for: the text says so (vote, objection)"},
+    )  # fmt: skip
+
+
+class DeliverySchema(Schema):
+    message = fields.String()
+    status = fields.String(metadata={"description": "queued, retrying, sent or failed"})
+    delivery = fields.String(metadata={"description": "Ask GET /voters/deliveries/{delivery} for the outcome"})
 
 
 class VerifySchema(PhoneSchema):
@@ -242,17 +255,36 @@ def get_counts(args: dict[str, Any]):
 
 
 @blp.route("/voters/code", methods=["POST"])
-@blp.arguments(PhoneSchema)
-@blp.response(202, MessageSchema)
+@blp.arguments(CodeRequestSchema)
+@blp.response(202, DeliverySchema)
 @blp.alt_response(409, "CONFLICT")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @blp.alt_response(429, "TOO_MANY_REQUESTS")
+@blp.alt_response(503, "SERVICE_UNAVAILABLE")
 @secured(blp, public=True)
 @abuse.code_limits
 def send_code(data: dict[str, Any]):
-    """Text a one-time code to the number (at most once a minute per number)."""
-    request_code(data["phone"], client_address())
+    """Text a one-time code to the number (at most once a minute per number). The text goes out after the
+    answer; when the provider refuses it at once the answer says why (422 about the number, 503 ours)."""
+    text = request_code(data["phone"], client_address(), data["purpose"])
     commit()
-    return {"message": "sent"}
+    refused = sms.refusal_error(text)
+    if refused is not None:
+        raise refused
+    return {"message": "sent", "status": text.status, "delivery": sms.ticket(text)}
+
+
+@blp.route("/voters/deliveries/<ticket>", methods=["GET"])
+@blp.response(200, DeliverySchema)
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp, public=True)
+def get_delivery(ticket: str):
+    """Whether the text with the code went out, and what to tell the person when the provider refused it."""
+    text = sms.by_ticket(ticket)
+    if text is None:
+        raise NotFound("No such text.")
+    outcome = sms.delivery(text)
+    return {"message": outcome.message, "status": outcome.status, "delivery": ticket}
 
 
 @blp.route("/voters/verify", methods=["POST"])

@@ -39,13 +39,11 @@ from awards.ranking import decided_ranking
 from cases.models import Case
 from cases.operations import checked_upload
 from cases.versions import current_number
-from notifications.wording import render
 from pingxuan import storage
 from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
-from pingxuan.i18n import EN, ZH, is_english
 from voting.models import Voter
 from voting.privacy import mask_phone, phone_hash
 from voting.sms import send_sms
@@ -300,10 +298,6 @@ def _tell_objector(objection: Objection, upheld: bool) -> None:
         return
     phone = _fernet().decrypt(objection.contact_sealed.encode()).decode()
     outcome = _("upheld") if upheld else _("dismissed")
-    body = render(
-        "objection.outcome",
-        EN if is_english() else ZH,
-        {"case_title": objection.case.title, "outcome": outcome, "reason": objection.reason},
-    ).text
-    send_sms(phone, body)
+    values = {"case_title": objection.case.title, "outcome": outcome, "reason": objection.reason}
+    send_sms(phone, "objection.outcome", values, campaign_id=objection.case.campaign_id)
     objection.contact_sealed = None

@@ -118,6 +118,10 @@ def kinds() -> dict[str, Kind]:
             "code": (_l("the one-time code"), "483920"), "minutes": (_l("minutes it stays valid"), "5"),
         }, None, lambda: _("Your pingxuan voting code is {{ code }}. It is valid for {{ minutes }} minutes."),
             group="sms"),
+        Kind("objection.code", lambda: _("Objection code (SMS)"), {
+            "code": (_l("the one-time code"), "483920"), "minutes": (_l("minutes it stays valid"), "5"),
+        }, None, lambda: _("Your pingxuan code to lodge an objection is {{ code }}. It is valid for {{ minutes }} "
+                           "minutes."), group="sms"),
         Kind("objection.outcome", lambda: _("Objection outcome (SMS)"), {
             "case_title": (_l("the case's title"), "食品安全追溯监管平台"), "outcome": (_l("upheld or dismissed"),
                                                                            "不成立"),

@@ -106,7 +106,16 @@ def load(instance_path: str) -> dict:
         "CODE_LIMIT_IP": _env("CODE_LIMIT_IP"),
         "CODE_LIMIT_PHONE": _env("CODE_LIMIT_PHONE"),
         "OBJECTION_LIMIT_IP": _env("OBJECTION_LIMIT_IP"),
+        # voting/gateways.py: log (default), aliyun, tencent, or "package.module:Class"
         "SMS_BACKEND": _env("SMS_BACKEND"),
+        "SMS_ACCESS_KEY_ID": _env("SMS_ACCESS_KEY_ID"),
+        "SMS_ACCESS_KEY_SECRET": _env("SMS_ACCESS_KEY_SECRET"),
+        "SMS_SIGN_NAME": _env("SMS_SIGN_NAME"),
+        "SMS_APP_ID": _env("SMS_APP_ID"),
+        "SMS_REGION": _env("SMS_REGION"),
+        "SMS_ENDPOINT": _env("SMS_ENDPOINT"),
+        "SMS_TEMPLATES": _env("SMS_TEMPLATES"),
+        "SMS_PRICE": _env("SMS_PRICE"),
         # accounts/limits.py
         "PASSWORD_LIMIT": _env("PASSWORD_LIMIT"),
         "FORGOT_LIMIT_IP": _env("FORGOT_LIMIT_IP"),

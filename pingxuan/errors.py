@@ -37,3 +37,9 @@ class Conflict(DomainError):
 
 class Invalid(DomainError):
     status = 422
+
+
+class Unavailable(DomainError):
+    """A service the request needs refused it for reasons of ours (an SMS gateway's account, its templates)."""
+
+    status = 503

@@ -69,10 +69,15 @@ def _storage() -> str:
 CHECKS: dict[str, Callable[[], str]] = {"database": _database, "redis": _redis, "storage": _storage}
 
 
+def register(app, name: str, check: Callable[[], str]) -> None:
+    """A domain's own readiness check (the SMS gateway's configuration, …), wired by the application shell."""
+    app.extensions.setdefault("pingxuan.ready_checks", {})[name] = check
+
+
 def readiness() -> tuple[bool, dict[str, str]]:
     """Run every check; a failing one reports its error instead of ``ok``."""
     results: dict[str, str] = {}
-    for name, check in CHECKS.items():
+    for name, check in {**CHECKS, **current_app.extensions.get("pingxuan.ready_checks", {})}.items():
         try:
             results[name] = check()
         except Exception as error:  # noqa: BLE001  any failure is "not ready", reported with its cause

@@ -21,6 +21,7 @@ REQUEST_SECONDS = Histogram(
 )  # fmt: skip
 VOTES = Counter("pingxuan_votes", "Votes cast through the vote operation", ["outcome", "reason"])
 TRANSITIONS = Counter("pingxuan_transitions", "Workflow transitions fired", ["transition"])
+SMS = Counter("pingxuan_sms", "Texts handed to the SMS gateway, by provider and outcome", ["provider", "outcome"])
 CERTIFICATE_RENDERS = Counter("pingxuan_certificate_renders", "Certificates rendered", ["outcome"])
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+
+from cryptography.fernet import Fernet
+from flask import current_app
 
 
 def same_secret(expected: str, given: str | None) -> bool:
@@ -21,3 +26,10 @@ def redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
         if text and secret:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def sealer(purpose: str) -> Fernet:
+    """Symmetric sealing for a secret that must travel or wait (a broker message, a number kept until a reply):
+    the key derives from the installation's secret key and the purpose, so one purpose's seal opens nothing else."""
+    digest = hashlib.sha256(f"{purpose}:{current_app.config['SECRET_KEY']}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))

@@ -66,6 +66,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)
     headers.init_app(app)
+    from pingxuan import health
+    from voting import sms
+
+    health.register(app, "sms", sms.check_ready)
+    with app.app_context():
+        for problem in sms.configuration_problems():  # said at start, not first to a voter
+            logging.getLogger("pingxuan.sms").error("SMS gateway not ready: %s", problem)
     from shell import cli
 
     cli.register(app)

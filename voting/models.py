@@ -36,8 +36,12 @@ class OtpChallenge(db.Model):
     ip_hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+SMS_QUEUED, SMS_SENT, SMS_RETRYING, SMS_FAILED = "queued", "sent", "retrying", "failed"
+
+
 class SmsMessage(db.Model):
-    """Every text sent, whichever backend delivered it; the default backend only logs and keeps it here."""
+    """Every text, whichever gateway delivers it, with the outcome of its delivery (voting.sms): the office sees
+    what went out, what the provider refused and why, and what the vote costs. The one-time code is redacted."""
 
     __tablename__ = "sms_messages"
 
@@ -45,8 +49,18 @@ class SmsMessage(db.Model):
     phone_hash: Mapped[str] = mapped_column(String(64), index=True)
     phone_masked: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
-    backend: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    backend: Mapped[str] = mapped_column(String(20))  # the gateway: log, aliyun, tencent, or a class of one's own
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(40), default="", server_default="")  # the wording's key: vote.code, …
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    template_code: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(12), default=SMS_QUEUED, server_default=SMS_SENT)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="1")
+    provider_message_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    error_code: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    error: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    meaning: Mapped[str] = mapped_column(String(20), default="", server_default="")  # voting.gateways: BLOCKED, …
+    sent_at: Mapped[datetime | None]
 
 
 class Ballot(db.Model):

@@ -36,12 +36,12 @@ from pingxuan.errors import DomainError, Invalid
 from pingxuan.httpcache import private, public
 from pingxuan.i18n import is_english
 from pingxuan.net import client_address
-from voting import abuse, captcha
+from voting import abuse, captcha, sms
 from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
 from voting.ballots import counts, counts_visible, invalidate, live_counts, recount, votable_states, voting_open
 from voting.showcase import public_case
-from voting.voters import normalize_phone, request_code, verify_code
+from voting.voters import VOTE, normalize_phone, request_code, verify_code
 from voting.window import close_vote, open_vote
 
 bp = Blueprint("showcase", __name__, template_folder="templates")
@@ -230,19 +230,48 @@ def verify():
 def verify_code_request():
     next_page = _safe_next(url_for("showcase.gallery"))
     phone = request.form.get("phone", "")
+    purpose = request.form.get("purpose", VOTE)
     try:
         phone = normalize_phone(phone)
-        request_code(phone, client_address())
+        text = request_code(phone, client_address(), purpose)
         commit()
     except DomainError as error:
         rollback()
         step = "code" if error.status == 409 and phone.isdigit() else "phone"  # resend delay: the code is on its way
         errors = error.field_errors or {"_": error.message}
         return render_template(
-            "voting/verify.html", step=step, phone=phone, next=next_page, errors=errors, message=error.message
+            "voting/verify.html",
+            step=step,
+            phone=phone,
+            next=next_page,
+            errors=errors,
+            message=error.message,
+            purpose=purpose,
         ), error.status
+    refused = sms.refusal_error(text)  # known already when tasks run in the web process; else the page asks
+    if refused is not None:
+        return render_template(
+            "voting/verify.html",
+            step="phone",
+            phone=phone,
+            next=next_page,
+            errors={},
+            message=refused.message,
+            purpose=purpose,
+        ), refused.status
     flash(_("We sent a code to your phone. It is valid for 5 minutes."), "success")
-    return render_template("voting/verify.html", step="code", phone=phone, next=next_page, errors={})
+    return render_template("voting/verify.html", step="code", phone=phone, next=next_page, errors={},
+                           delivery=sms.ticket(text), purpose=purpose)  # fmt: skip
+
+
+@bp.get("/showcase/verify/delivery/<ticket>")
+def verify_delivery(ticket: str):
+    """Whether the text with the code went out, for the verify page to say so when the provider refused it."""
+    text = sms.by_ticket(ticket)
+    if text is None:
+        return {"message": _("Not found.")}, 404
+    outcome = sms.delivery(text)
+    return {"status": outcome.status, "message": outcome.message}, 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/showcase/verify/check")

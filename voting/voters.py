@@ -10,14 +10,12 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from notifications.wording import render
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
-from pingxuan.i18n import EN, ZH, is_english
 from pingxuan.signing import same_secret
 from voting.evidence import phone_class
-from voting.models import OtpChallenge, Voter
+from voting.models import OtpChallenge, SmsMessage, Voter
 from voting.privacy import ip_hash, keyed_hash, phone_hash
 from voting.sms import send_sms
 
@@ -25,6 +23,8 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CODE_TTL = timedelta(minutes=5)
 RESEND_DELAY = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
+VOTE, OBJECTION = "vote", "objection"
+PURPOSES = (VOTE, OBJECTION)  # what a number is verified for: the wording of the text (vote.code, objection.code)
 
 
 def normalize_phone(phone: str) -> str:
@@ -38,8 +38,9 @@ def normalize_phone(phone: str) -> str:
     return digits
 
 
-def request_code(phone: str, address: str) -> OtpChallenge:
-    """Send a fresh 6-digit code, at most once a minute per number."""
+def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int | None = None) -> SmsMessage:
+    """Send a fresh 6-digit code, at most once a minute per number; returns the queued text (its delivery's
+    outcome follows once the request commits). ``purpose``: what the number is verified for, which the text says."""
     phone = normalize_phone(phone)
     hashed = phone_hash(phone)
     last = db.session.scalar(
@@ -56,10 +57,9 @@ def request_code(phone: str, address: str) -> OtpChallenge:
     )  # fmt: skip
     db.session.add(challenge)
     minutes = int(CODE_TTL.total_seconds() // 60)
-    text = render("vote.code", EN if is_english() else ZH, {"code": code, "minutes": minutes}).text
-    send_sms(phone, text, secrets=(code,))  # the phone gets the code, the outbox keeps it redacted
-    db.session.flush()
-    return challenge
+    kind = f"{purpose if purpose in PURPOSES else VOTE}.code"
+    # the phone gets the code, the outbox keeps it redacted
+    return send_sms(phone, kind, {"code": code, "minutes": minutes}, secrets=(code,), campaign_id=campaign_id)
 
 
 @dataclass
