@@ -22,7 +22,9 @@ import sqlalchemy as sa
 
 from pingxuan.extensions import db
 
-NOT_ARCHIVED = frozenset({"campaign_archives"})  # the record of archives made is not part of one
+# The record of archives made is not part of one; the SMS outbox points at its campaign (for the office's costs) but
+# holds masked numbers and delivery records, not the selection.
+NOT_ARCHIVED = frozenset({"campaign_archives", "sms_messages"})
 SCRUBBED = {("users", "password_hash"): "!archived"}  # matches no password hash format
 
 
