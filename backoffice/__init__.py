@@ -78,6 +78,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(
         OutboxMailView(OutboxMail, name=_l("Outbox"), category=audit, endpoint="admin_outbox", url="/admin/outbox")
     )
+    from voting.admin import register as register_sms_outbox
+
+    register_sms_outbox(admin, audit)
     from awards.admin import register as register_awards  # ranking, awards, certificates, dashboard
 
     register_awards(admin)

@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from pingxuan.db import commit
 from pingxuan.extensions import db
+from tests.factories import login
 from tests.sms_providers import KEY_ID, KEY_SECRET, FakeAliyun, FakeTencent
 from voting.models import SMS_FAILED, SMS_QUEUED, SMS_SENT, SmsMessage
 from voting.sms import send_sms
@@ -157,3 +158,17 @@ def test_readyz_names_a_kind_without_an_approved_template(app, client, provider)
     assert "no approved template for objection.code" in sms and "objection.outcome" in sms
     app.config["SMS_TEMPLATES"] = PROVIDERS[provider.name][2]
     assert client.get("/readyz").get_json()["checks"]["sms"] == "ok"
+
+
+def test_the_office_sees_each_texts_outcome_and_what_the_texts_cost(app, make, client, provider):
+    make.campaign()
+    provider.scripted["13900139003"] = [_error(provider, "too_many")]
+    for phone in ("13800138011", "13800138012", "13900139003"):
+        _ask_code(client, phone)
+    login(client, make.organizer())
+    page = client.get("/admin/sms/?lang=en").get_data(as_text=True)
+    assert "Texts and their cost" in page
+    assert _error(provider, "too_many") in page and "138****8011" in page
+    row = re.search(r"<td>\d{4}-\d\d-\d\d</td><td>(\d{4})</td>\s*<td>(\d+)</td><td>(\d+)</td><td>([\d.]+)</td>", page)
+    assert row is not None, page
+    assert row.groups()[1:] == ("2", "1", "0.09")  # two accepted at the default 0.045 CNY, one refused (free)
