@@ -65,6 +65,12 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """Logging out is a POST with the CSRF token (the global CSRFProtect checks it): a GET, which any other site
+    can make a browser send, only shows the button, so no page elsewhere can log a person out of every device."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("index"))
+        return render_template("accounts/logout.html")
     if current_user.is_authenticated:  # copies of this cookie, and the account's other sessions, end too
         ops.end_sessions(current_user)
         commit()

@@ -95,7 +95,7 @@ def test_login_wrong_password_then_right(client, make):
     assert response.status_code == 302 and response.headers["Location"] == "/notifications"
     response = client.post("/login?next=https://evil.example/", data={"email": user.email, "password": PASSWORD})
     assert response.headers["Location"] == "/dashboard"
-    client.get("/logout")
+    client.post("/logout")
     assert client.get("/my-cases").status_code == 302
 
 
@@ -118,7 +118,7 @@ def test_change_password(client, make):
         "/password", data={"current_password": PASSWORD, "new_password": "new password 1", "confirm": "new password 1"}
     )
     assert response.status_code == 302
-    client.get("/logout")
+    client.post("/logout")
     assert client.post("/login", data={"email": user.email, "password": "new password 1"}).status_code == 302
 
 
@@ -139,9 +139,9 @@ def test_password_reset_flow_end_to_end(client, make, caplog):
     response = client.post(link, data={"password": "brand new secret", "confirm": "brand new secret"})
     assert response.status_code == 302  # logged in
     assert client.get("/my-cases").status_code == 200
-    client.get("/logout")
+    client.post("/logout")
     assert client.post("/login", data={"email": user.email, "password": "brand new secret"}).status_code == 302
-    client.get("/logout")
+    client.post("/logout")
     again = client.post(link, data={"password": "another secret 9", "confirm": "another secret 9"})
     assert "used already" in again.get_data(as_text=True)
 
@@ -160,7 +160,7 @@ def test_invitation_flow(client, make, caplog):
 
     link = _last_mail_link(caplog, "colleague@example.org")
     assert link.startswith("/invitations/")
-    client.get("/logout")
+    client.post("/logout")
     assert "colleague@example.org" in client.get(link).get_data(as_text=True)
     response = client.post(link, data={"name": "李同事", "password": "colleague pass", "confirm": "colleague pass"})
     assert response.status_code == 302

@@ -39,7 +39,7 @@ def test_common_and_personal_passwords_are_refused_wherever_one_is_chosen(client
     assert api.status_code == 422 and "anyone would try" in api.get_json()["errors"]["new_password"]
 
     caplog.set_level("INFO", logger="pingxuan.mail")
-    client.get("/logout")
+    client.post("/logout")
     client.post("/forgot", data={"email": user.email})
     reset = client.post(_last_mail_link(caplog, user.email), data={"password": "1qaz2wsx", "confirm": "1qaz2wsx"})
     assert reset.status_code == 422 and "anyone would try" in reset.get_data(as_text=True)

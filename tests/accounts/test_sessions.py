@@ -25,7 +25,7 @@ def test_logout_and_a_new_password_end_earlier_sessions_and_tokens(app, make):
     assert laptop.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
     thief.set_cookie("session", laptop.get_cookie("session").value)  # a copy of the cookie
     assert _logged_in(thief)
-    laptop.get("/logout")
+    laptop.post("/logout")
     assert not _logged_in(laptop) and not _logged_in(thief)  # the copy is anonymous too
 
     login(laptop, user)

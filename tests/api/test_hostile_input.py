@@ -150,7 +150,7 @@ def test_hidden_characters_are_refused_in_titles_names_and_addresses_and_strippe
     login(client, owner)
     page = client.post(f"/cases/{case.id}/edit", data={"title": "智慧\u2067停车", "version": str(case.version)})
     assert page.status_code == 422 and 'id="title-error"' in page.get_data(as_text=True)
-    client.get("/logout")
+    client.post("/logout")
     registered = client.post("/register", data=_registration(email="wang\u202e@example.org", unit_name="单位\u202d"))
     text = registered.get_data(as_text=True)
     assert registered.status_code == 422 and 'id="email-error"' in text and 'id="unit_name-error"' in text

@@ -150,7 +150,7 @@ def test_organizers_cannot_read_reset_or_invitation_links_in_the_outbox(app, cli
     client.post("/forgot", data={"email": admin.email})
     login(client, applicant)
     client.post("/unit", data={"email": "colleague@example.org"})
-    client.get("/logout")
+    client.post("/logout")
     sent = "\n".join(r.getMessage() for r in caplog.records if r.name == "pingxuan.mail")
     tokens = re.findall(r"/(?:reset|invitations)/([\w.-]+)", sent)
     assert len(tokens) == 2  # the mails themselves carry the links
@@ -162,7 +162,7 @@ def test_organizers_cannot_read_reset_or_invitation_links_in_the_outbox(app, cli
     for token in tokens:
         assert not any(token in page for page in pages)
         assert not any(token in (mail.body + (mail.body_html or "")) for mail in mails)
-    client.get("/logout")
+    client.post("/logout")
     for path in re.findall(r"/reset/[\w.-]+", "\n".join(pages)):
         response = client.post(path, data={"password": "taken over 123", "confirm": "taken over 123"})
         assert response.status_code != 302

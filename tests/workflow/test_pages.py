@@ -24,7 +24,7 @@ def _version(case: Case) -> str:
 def test_dashboard_sends_each_role_to_its_page(client, make):
     login(client, make.applicant())
     assert client.get("/dashboard").headers["Location"] == "/my-cases"
-    client.get("/logout")
+    client.post("/logout")
     login(client, make.expert())
     assert client.get("/dashboard").headers["Location"] == "/worklists"
 
