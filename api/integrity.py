@@ -13,6 +13,7 @@ from api.schemas import PageQuerySchema
 from pingxuan.db import commit
 from voting import integrity
 from voting import operations as ops
+from voting.voters import number_check
 
 blp = api_blueprint("api_integrity", __name__, "Vote integrity: evidence, detection rules, invalidation by rule")
 
@@ -34,9 +35,22 @@ class CaseIntegritySchema(Schema):
     per_rule = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
+class NumberCheckSchema(Schema):
+    voters = fields.Integer(metadata={"description": "Voters with ballots in the campaign"})
+    written_otherwise = fields.Integer(
+        metadata={"description": "Numbers seen (outbox, objections) written with other than ASCII digits"}
+    )
+    collapsed = fields.Integer(metadata={"description": "Voters that are one number with at least one other voter"})
+    numbers = fields.Integer(metadata={"description": "The numbers the collapsed voters are"})
+    unchecked = fields.Integer(
+        metadata={"description": "Voters that may share a number with another but whose number cannot be found"}
+    )
+
+
 class IntegrityReportSchema(Schema):
     rules = fields.List(fields.Nested(RuleSchema))
     cases = fields.List(fields.Nested(CaseIntegritySchema))
+    numbers = fields.Nested(NumberCheckSchema, metadata={"description": "One number written several ways"})
 
 
 class BallotQuerySchema(PageQuerySchema):
@@ -125,7 +139,7 @@ def integrity_report(campaign_id: int):
          "flagged": r.flagged, "evidence": r.evidence, "per_rule": r.per_rule}
         for r in integrity.report(campaign, actor)
     ]  # fmt: skip
-    return {"rules": _rules(campaign), "cases": cases}
+    return {"rules": _rules(campaign), "cases": cases, "numbers": number_check(campaign.id)}
 
 
 class RuleSettingsSchema(Schema):

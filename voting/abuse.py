@@ -22,6 +22,7 @@ from pingxuan.net import client_address
 from voting import captcha
 from voting.operations import voter_from_token
 from voting.privacy import keyed_hash
+from voting.voters import canonical_phone
 
 DEFAULTS = {
     "VOTE_LIMIT_IP": "60 per minute",  # then a captcha, not a block
@@ -61,7 +62,7 @@ def voter_key() -> str:
 def phone_key() -> str:
     """The phone number named in the request, hashed (limits in Redis never hold a number)."""
     data = request.get_json(silent=True) if request.is_json else request.form
-    phone = "".join(ch for ch in str((data or {}).get("phone", "")) if ch.isdigit())[-11:]
+    phone = canonical_phone(str((data or {}).get("phone", ""))) or ""  # one number however it is written
     return "phone:" + keyed_hash("phone", phone) if phone else f"nophone:{client_address()}"
 
 

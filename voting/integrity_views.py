@@ -13,6 +13,7 @@ from voting import integrity
 from voting import operations as ops
 from voting.ballots import counts
 from voting.views import admin_bp
+from voting.voters import number_check
 
 
 def _selection() -> str:
@@ -37,7 +38,7 @@ def integrity_report(campaign_id: int):
     return render_template(
         "voting/integrity.html", campaign=campaign, rows=rows, rules=integrity.RULES,
         parameters={name: integrity.parameters(campaign, name) for name in integrity.RULES},
-        live=counts([r.case.id for r in rows]),
+        live=counts([r.case.id for r in rows]), numbers=number_check(campaign.id),
     )  # fmt: skip
 
 

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import itertools
 import re
 import secrets
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cryptography.fernet import InvalidToken
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from awards.models import Objection
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
-from pingxuan.signing import same_secret
+from pingxuan.signing import same_secret, sealer
 from voting.evidence import phone_class
-from voting.models import OtpChallenge, SmsMessage, Voter
+from voting.models import Ballot, OtpChallenge, SmsMessage, Voter
 from voting.privacy import ip_hash, keyed_hash, phone_hash
 from voting.sms import send_sms
 
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
+MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)  # a mainland mobile number, canonical: 11 ASCII digits
 CODE_TTL = timedelta(minutes=5)
 RESEND_DELAY = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
@@ -27,15 +35,47 @@ VOTE, OBJECTION = "vote", "objection"
 PURPOSES = (VOTE, OBJECTION)  # what a number is verified for: the wording of the text (vote.code, objection.code)
 
 
+SEPARATORS = frozenset(".()/")  # besides spaces, dashes and invisible format characters
+
+
+def canonical_phone(phone: str) -> str | None:
+    """The one way a mainland mobile number is written: 11 ASCII digits, or None if ``phone`` is not one.
+
+    Every writing of the same number must come to the same string, since its keyed hash is the voter: NFKC (full
+    width), the decimal digits of any script (Arabic-Indic, Devanagari, …), spaces, dashes, dots, parentheses and
+    invisible format characters dropped, the country code (+86, 0086, 86) removed."""
+    digits: list[str] = []
+    plus = False
+    for ch in unicodedata.normalize("NFKC", phone or ""):
+        if ch.isspace() or ch in SEPARATORS or unicodedata.category(ch) in ("Pd", "Cf"):
+            continue
+        if ch == "+" and not digits and not plus:
+            plus = True
+            continue
+        value = unicodedata.decimal(ch, None)
+        if value is None:
+            return None
+        digits.append(str(value))
+    number = "".join(digits)
+    if plus:
+        if not number.startswith("86"):
+            return None  # another country
+        number = number[2:]
+    elif number.startswith("0086"):
+        number = number[4:]
+    elif len(number) == 13 and number.startswith("86"):
+        number = number[2:]
+    return number if MOBILE.fullmatch(number) else None
+
+
 def normalize_phone(phone: str) -> str:
-    digits = re.sub(r"[\s-]", "", phone or "")
-    if digits.startswith("+86"):
-        digits = digits[3:]
-    if not MOBILE.match(digits):
+    """The canonical number (``canonical_phone``) or Invalid: every number that enters goes through here."""
+    number = canonical_phone(phone)
+    if number is None:
         raise Invalid(
             _("Enter a mainland mobile number of 11 digits."), {"phone": _("Enter a mainland mobile number.")}
         )
-    return digits
+    return number
 
 
 def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int | None = None) -> SmsMessage:
@@ -113,3 +153,109 @@ def verify_code(phone: str, code: str) -> Verification:
     voter.verified_at, voter.phone_class = now, phone_class(phone)  # evidence for the ballots that follow
     db.session.flush()
     return Verification(voter)
+
+
+# The numbers of existing voters (integrity report) ----------------------------------------------------------
+
+
+@dataclass
+class NumberCheck:
+    """How many of a campaign's voters are one number written several ways (before numbers were made canonical).
+
+    Numbers are not kept, only their keyed hash of the number as typed, so a legacy voter can be checked only
+    through what the installation kept: an objector's sealed number, and the outbox's masked number (first three
+    and last four characters as typed). Voters whose visible digits are the same are the only ones that can be
+    one number; for those, the four hidden digits are found by trying them against the voter's hash (in the
+    scripts the visible digits are written in), in memory, with nothing kept or shown but these counts."""
+
+    voters: int = 0  # voters with ballots in the campaign
+    written_otherwise: int = 0  # numbers seen written with other than ASCII digits (full width, other scripts)
+    collapsed: int = 0  # voters that are one number together with at least one other voter
+    numbers: int = 0  # the numbers those voters are
+    unchecked: int = 0  # voters that may share a number but whose number cannot be found
+
+
+TRY_BUDGET = 3_000_000  # hidden-digit candidates tried per report at most (about a few seconds)
+
+
+def _visible(mask: str) -> str | None:
+    """The canonical visible digits of a masked number (``138****8000``), or None if it is not one."""
+    if len(mask) != 11 or mask[3:7] != "****":
+        return None
+    digits = [unicodedata.decimal(ch, None) for ch in mask[:3] + mask[7:]]
+    return None if None in digits else "".join(map(str, digits))
+
+
+def _find_hidden(target: str, mask: str, budget: list[int]) -> str | None:
+    """The number (as typed) behind a masked number whose keyed hash is ``target``, or None."""
+    zeros = sorted({ord(ch) - unicodedata.decimal(ch) for ch in mask[:3] + mask[7:]} | {ord("0")})
+    if len(zeros) > 2:
+        return None
+    alphabet = [chr(zero + d) for zero in zeros for d in range(10)]
+    tries = len(alphabet) ** 4
+    if budget[0] < tries:
+        return None
+    budget[0] -= tries
+    key = current_app.config["SECRET_KEY"].encode()
+    base = hmac.new(key, f"phone:{mask[:3]}".encode(), hashlib.sha256)
+    tail = mask[7:]
+    for middle in itertools.product(alphabet, repeat=4):
+        h = base.copy()
+        h.update(("".join(middle) + tail).encode())
+        if h.hexdigest() == target:
+            return mask[:3] + "".join(middle) + tail
+    return None
+
+
+def number_check(campaign_id: int) -> NumberCheck:
+    """Which of the campaign's voters collapse to one number now that every writing of a number is one voter."""
+    voters = dict(
+        db.session.execute(
+            select(Voter.id, Voter.phone_hash).where(
+                Voter.id.in_(select(Ballot.voter_id).where(Ballot.campaign_id == campaign_id))
+            )
+        ).all()
+    )
+    hashes = set(voters.values())
+    masks: dict[str, str] = {}
+    for hashed, mask in db.session.execute(
+        select(SmsMessage.phone_hash, SmsMessage.phone_masked).where(
+            SmsMessage.phone_hash.in_(select(Voter.phone_hash).where(Voter.id.in_(voters)))
+        )
+    ):
+        masks.setdefault(hashed, mask)
+    typed: dict[str, str] = {}  # hash -> the number as typed, from an objector's sealed copy
+    seal = sealer("objection-contact")
+    for hashed, sealed in db.session.execute(
+        select(Objection.phone_hash, Objection.contact_sealed).where(Objection.phone_hash.in_(hashes))
+    ):
+        try:
+            typed[hashed] = seal.decrypt(sealed.encode()).decode()
+        except (InvalidToken, UnicodeDecodeError):
+            continue
+    result = NumberCheck(voters=len(voters))
+    groups: dict[str, list[int]] = {}
+    for voter_id, hashed in voters.items():
+        raw = typed.get(hashed) or masks.get(hashed, "")
+        if any(ch not in "0123456789*" for ch in raw):
+            result.written_otherwise += 1
+        number = canonical_phone(typed[hashed]) if hashed in typed else None
+        visible = (number[:3] + number[7:]) if number else _visible(masks.get(hashed, ""))
+        if visible is not None:
+            groups.setdefault(visible, []).append(voter_id)
+    budget = [TRY_BUDGET]
+    for members in groups.values():
+        if len(members) < 2:
+            continue  # no other voter has these visible digits: this number is no one else's
+        numbers: Counter[str] = Counter()
+        for voter_id in members:
+            hashed = voters[voter_id]
+            found = typed.get(hashed) or _find_hidden(hashed, masks.get(hashed, ""), budget)
+            if found is None:
+                result.unchecked += 1
+            else:
+                numbers[canonical_phone(found) or found] += 1
+        shared = [n for n in numbers.values() if n > 1]
+        result.collapsed += sum(shared)
+        result.numbers += len(shared)
+    return result
