@@ -23,7 +23,7 @@ from forms.accounts import (
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import limiter
-from pingxuan.net import local_path
+from pingxuan.net import safe_next
 from workflow.definition import APPLICANT
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -35,7 +35,7 @@ def _login_limit() -> str:
 
 def _safe_next(target: str | None) -> str:
     """Only follow a ``next`` that stays on this site."""
-    return local_path(target) or url_for("dashboard")
+    return safe_next(target, url_for("dashboard"))
 
 
 def _refused(form, error: DomainError, names: dict[str, str] | None = None) -> None:

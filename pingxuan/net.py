@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -46,15 +47,23 @@ def warn_about_untrusted_forwarding(app: Flask) -> None:
 
 def local_path(target: str | None) -> str | None:
     """``target`` when it is a path on this site (or a full URL of this site), else None: a ``next`` or Referer
-    must never send a visitor elsewhere. Browsers read ``/\\evil`` as ``//evil`` and drop tabs and newlines, so
-    backslashes and control characters are refused too."""
+    must never send a visitor elsewhere. Browsers read ``/\\evil`` as ``//evil`` and drop tabs, newlines and
+    (some) other invisible characters before parsing, so ``/\t/evil`` is ``//evil`` to them: backslashes,
+    whitespace and every control, format or separator character are refused, as is anything that is not a plain
+    absolute path (a scheme, a host, ``//``)."""
     if not target:
         return None
     if target.startswith(request.host_url):
         target = "/" + target[len(request.host_url) :]
-    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+    if "\\" in target or any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Where to send a visitor after a step that named its ``next``: that path if it stays on this site, else
+    ``default``. The one helper for every ``next`` of the project (pages, the vote's verification, the captcha)."""
+    return local_path(target) or default

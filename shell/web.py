@@ -16,7 +16,7 @@ from pingxuan.errors import Conflict, DomainError
 from pingxuan.extensions import login_manager
 from pingxuan.httpcache import is_public
 from pingxuan.i18n import is_english, pick
-from pingxuan.net import local_path, warn_about_untrusted_forwarding
+from pingxuan.net import local_path, safe_next, warn_about_untrusted_forwarding
 from workflow.definition import STATE_BY_NAME
 
 PUBLIC_ENDPOINTS = frozenset({
@@ -94,7 +94,7 @@ def init_app(app: Flask) -> None:
                 from pingxuan.db import commit
 
                 commit()
-        target = local_path(request.args.get("next")) or local_path(request.referrer) or url_for("index")
+        target = safe_next(request.args.get("next"), local_path(request.referrer) or url_for("index"))
         return redirect(target)
 
     @app.get("/healthz")

@@ -35,7 +35,7 @@ from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.httpcache import private, public
 from pingxuan.i18n import is_english
-from pingxuan.net import client_address
+from pingxuan.net import client_address, safe_next
 from voting import abuse, captcha, sms
 from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
@@ -55,8 +55,7 @@ def _wants_json() -> bool:
 
 
 def _safe_next(default: str) -> str:
-    target = request.values.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.values.get("next"), default)
 
 
 def _int_arg(name: str) -> int | None:
