@@ -93,6 +93,6 @@ def test_the_integrity_report_says_how_many_voters_are_one_number(app, client, m
     report = client.get(f"/api/v1/campaigns/{campaign.id}/vote/integrity", headers=bearer(organizer)).get_json()
     assert report["numbers"] == {"voters": 8, "written_otherwise": 4, "collapsed": 4, "numbers": 1, "unchecked": 1}
     login(client, organizer)
-    page = client.get(f"/vote-admin/{campaign.id}/integrity", headers=EN).get_data(as_text=True)
-    assert "Voters that are one number with another voter: 4 (numbers: 1)." in page
-    assert "4 of 8 voters' numbers were seen written with other than ASCII digits." in page
+    page = client.get(f"/vote-admin/{campaign.id}/integrity").get_data(as_text=True)  # staff read Chinese
+    assert "与其他投票人为同一号码的投票人：4 名（号码 1 个）" in page
+    assert "8 名投票人中，有 4 人的号码曾以非 ASCII 数字书写" in page
