@@ -433,8 +433,16 @@ def accept_invitation(token: str, name: str, password: str) -> User:
 # Personal access tokens for the API ---------------------------------------------------------------------
 
 
-def create_api_token(user: User, name: str) -> tuple[str, ApiToken]:
-    """Return the token once (it is not stored) and its record."""
+def create_api_token(user: User, name: str, via_token_id: int | None = None) -> tuple[str, ApiToken]:
+    """Return the token once (it is not stored) and its record.
+
+    Only a person with a session makes tokens (the account page): a request authenticated by a token
+    (``via_token_id``) may not, or a stolen token would make others that outlive its revocation."""
+    if via_token_id is not None:
+        raise Forbidden(
+            _("An API token cannot create API tokens: log in and create one on the page /tokens."),
+            reasons=[_("Creating an API token needs a login session.")],
+        )
     name = (name or "").strip()
     if not name:
         raise Invalid(_("Please correct the marked fields."), {"name": _("Give the token a name.")})

@@ -78,10 +78,12 @@ def tokens():
 @blp.route("/me/tokens", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, NewTokenSchema)
+@blp.alt_response(403, "FORBIDDEN")
 @secured(blp)
 def create_token(data: dict[str, Any]):
-    """Create another token; the response is the only place the token appears."""
-    plain, record = create_api_token(require_actor(), data["name"])
+    """Refused (403): a token cannot make tokens, or one stolen token would make others that outlive its
+    revocation. Personal tokens are created on the account page (/tokens), by a person logged in."""
+    plain, record = create_api_token(require_actor(), data["name"], via_token_id=g.api_token_id)
     commit()
     return {**_token(record), "token": plain}
 

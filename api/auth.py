@@ -25,7 +25,8 @@ SECURITY_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "description": (
-        "A personal access token (created in the account page or with POST /api/v1/me/tokens), or a service token "
+        "A personal access token (created on the account page /tokens by a person logged in; a token cannot "
+        "create tokens), or a service token "
         "an administrator made for an integration in the back office (People → Service tokens). A service token "
         "only reaches the endpoints its scopes allow: `<area>:read` for GET, `<area>:write` for the rest (write "
         "includes read); areas: " + ", ".join(AREAS) + " (each endpoint's area follows its tag: the workflow "

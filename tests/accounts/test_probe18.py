@@ -6,7 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
+from accounts.models import ApiToken
+from accounts.operations import create_api_token
+from pingxuan.db import commit
+from pingxuan.extensions import db
 from tests.factories import login
 
 
@@ -33,3 +38,16 @@ class TestLogoutTakesAPost:
         page = client.get("/dashboard", follow_redirects=True).get_data(as_text=True)
         assert 'href="/logout"' not in page
         assert re.search(r'<form method="post" action="/logout"[^>]*><input type="hidden" name="csrf_token"', page)
+
+
+def test_a_token_cannot_mint_tokens_that_would_outlive_it(app, client, make):
+    user = make.applicant()
+    plain, record = create_api_token(user, "laptop")
+    commit()
+    auth = {"Authorization": f"Bearer {plain}", "Accept-Language": "en"}
+    minted = client.post("/api/v1/me/tokens", json={"name": "spare"}, headers=auth)
+    assert minted.status_code == 403 and "cannot create API tokens" in minted.get_json()["message"]
+    assert [t["name"] for t in client.get("/api/v1/me/tokens", headers=auth).get_json()] == ["laptop"]
+    login(client, user)  # a person logged in still makes them on the account page
+    assert client.post("/tokens", data={"name": "spare"}).status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)) == 2
