@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from sqlalchemy import func, select
 
-from backoffice.security import StaffOnly, actor
+from backoffice.security import StaffOnly
 from campaigns.models import Campaign
 from cases.models import Case
 from pingxuan.extensions import db
 from workflow import diagram
 from workflow.definition import STATES
-from workflow.worklists import worklist_query, worklists_for
 
 
 def state_counts(campaign_id: int | None = None) -> dict[str, int]:
@@ -31,19 +30,15 @@ def _chosen_campaign() -> tuple[list[Campaign], Campaign | None]:
 
 
 class StaffIndexView(StaffOnly, AdminIndexView):
+    """``/admin/``: the back office has no start page of its own; staff start on the campaign home."""
+
     def __init__(self, case_view, **kwargs):
         super().__init__(**kwargs)
         self.case_view = case_view
 
     @expose("/")
     def index(self):
-        person = actor()
-        lists = []
-        for worklist in worklists_for(person):
-            query = worklist_query(worklist.name, person).order_by(None).subquery()
-            count = db.session.scalar(select(func.count()).select_from(query))
-            lists.append((worklist, count, self.case_view.states_url(worklist.states)))
-        return self.render("backoffice/index.html", worklists=lists, counts=state_counts())
+        return redirect(url_for("staff.home", **request.args))
 
 
 class WorkflowView(StaffOnly, BaseView):

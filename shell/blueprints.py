@@ -33,6 +33,9 @@ def register(app: Flask) -> None:
     from books.views import bp as book_pages
 
     app.register_blueprint(book_pages)
+    from campaigns.views import bp as staff_pages
+
+    app.register_blueprint(staff_pages)
 
     from backoffice import init_admin
 
@@ -48,7 +51,7 @@ def register(app: Flask) -> None:
             return redirect(url_for("cases.my_cases"))
         if current_user.role == EXPERT:
             return redirect(url_for("workflow_pages.worklists"))
-        return redirect(url_for("admin.index"))
+        return redirect(url_for("staff.home"))
 
     from api import init_api
 

@@ -74,7 +74,8 @@ def test_applicants_and_experts_are_refused_everywhere(app, client, make, role):
 @pytest.mark.parametrize("role", ["organizer", "admin"])
 def test_staff_get_in(client, make, role):
     login(client, getattr(make, role)())
-    for url in ("/admin/", "/admin/cases/", "/admin/workflow/", "/admin/events/", "/admin/campaigns/",
+    assert client.get("/admin/").headers["Location"] == "/staff"  # the back office starts on the campaign home
+    for url in ("/admin/cases/", "/admin/workflow/", "/admin/events/", "/admin/campaigns/",
                 "/admin/categories/", "/admin/domains/", "/admin/organizations/", "/admin/units/",
                 "/admin/users/", "/admin/outbox/"):  # fmt: skip
         assert client.get(url).status_code == 200, url
