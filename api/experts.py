@@ -12,6 +12,7 @@ from api.auth import api_blueprint, require_actor, secured
 from api.present import refused_rows
 from api.review_present import case_ref, expert, person
 from api.review_schemas import (
+    ConflictDecisionSchema,
     ConflictInputSchema,
     ConflictSchema,
     ExpertImportResultSchema,
@@ -24,7 +25,7 @@ from cases.operations import current_campaign
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
-from reviewers.assignment import declare_conflict
+from reviewers.assignment import decide_conflict, declare_conflict, get_conflict
 from reviewers.conflicts import list_conflicts
 from reviewers.models import Conflict
 from reviewers.pool import get_expert, get_expert_user, import_experts, list_pool, read_sheet, update_profile
@@ -119,11 +120,29 @@ def conflicts():
 @blp.alt_response(404, "NOT_FOUND")
 @secured(blp)
 def declare(data: dict[str, Any], case_id: int):
-    """The calling expert declares a conflict with the case; an assignment to it is released at once."""
+    """The calling expert declares a conflict with a case they may see (any other: 404, nothing recorded); an
+    assignment not yet submitted is released at once. After the expert's review was submitted the conflict is
+    reported (source ``reported``) and an organizer decides; the review counts until then."""
     actor = require_actor()
     case = db.session.get(Case, case_id)
     if case is None:
         raise NotFound(_("No such case."))
     conflict = declare_conflict(actor, case, data.get("reason") or "")
+    commit()
+    return _conflict(conflict)
+
+
+@blp.route("/conflicts/<int:conflict_id>/decision", methods=["POST"])
+@blp.arguments(ConflictDecisionSchema)
+@blp.response(200, ConflictSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(409, "CONFLICT", description="The conflict is not waiting for a decision")
+@secured(blp)
+def decide(data: dict[str, Any], conflict_id: int):
+    """An organizer upholds (the expert's submitted review is released and leaves the ranking) or dismisses a
+    reported conflict, with a reason kept in the review audit."""
+    actor = require_actor()
+    conflict = decide_conflict(actor, get_conflict(conflict_id, actor), data["decision"] == "uphold", data["reason"])
     commit()
     return _conflict(conflict)

@@ -141,9 +141,19 @@ class ConflictSchema(Schema):
     id = fields.Integer()
     case = fields.Nested(CaseRefSchema)
     expert = fields.Nested(NamedRefSchema)
-    source = fields.String(metadata={"description": "auto (by affiliation) or declared (by the expert)"})
+    source = fields.String(
+        metadata={
+            "description": "auto (by affiliation), declared (by the expert, or upheld by an organizer), reported "
+            "(after the expert's review was submitted: waiting for an organizer's decision) or dismissed"
+        }
+    )
     reason = fields.String()
     created_at = UtcDateTime()
+
+
+class ConflictDecisionSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(["uphold", "dismiss"]))
+    reason = fields.String(required=True, metadata={"description": "Why: kept in the review audit"})
 
 
 # Assignment ---------------------------------------------------------------------------------------------

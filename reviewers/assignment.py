@@ -21,10 +21,13 @@ from reviewers.models import (
     ACCEPTED,
     DECLARED,
     DECLINED,
+    DISMISSED,
     LIVE,
     OPEN,
     PENDING,
     RELEASED,
+    REPORTED,
+    SUBMITTED,
     SUBMITTED_REVIEW,
     Assignment,
     Conflict,
@@ -32,7 +35,8 @@ from reviewers.models import (
     Proposal,
     ReviewAudit,
 )
-from workflow.definition import REVIEW, REVIEWER, STAFF, states_granting
+from workflow.definition import REVIEW, REVIEWER, STAFF, VIEW, states_granting
+from workflow.roles import has_permission
 
 FULL, TOPUP = "full", "topup"
 
@@ -284,35 +288,92 @@ def respond(assignment: Assignment, actor: User, accept: bool, reason: str | Non
 
 
 def declare_conflict(actor: User, case: Case, reason: str) -> Conflict:
-    """An expert declares a conflict, before or after assignment; a live assignment is released."""
+    """An expert declares a conflict with a case they may see; a pending or accepted assignment is released.
+
+    Once the expert's review is submitted it counts in the ranking, so the expert alone cannot take it back: the
+    conflict is *reported* (recorded, on the organizers' list) and an organizer decides (``decide_conflict``).
+    A case the expert may not see is not found, as when they ask for it: nothing is recorded."""
     require_expert(actor)
+    if not has_permission(actor, case, VIEW):
+        raise NotFound(_("No such case."))
     reason = (reason or "").strip()
     if not reason:
         raise Invalid(_("Give the reason for the conflict."), {"reason": _("A reason is required.")})
     assignment = db.session.scalar(
         select(Assignment).where(Assignment.case_id == case.id, Assignment.expert_id == actor.id)
     )
-    if assignment is None and not _may_see_in_pool(actor, case):
-        raise NotFound(_("No such case."))
     conflict = db.session.scalar(select(Conflict).where(Conflict.case_id == case.id, Conflict.expert_id == actor.id))
+    if assignment is not None and assignment.status == SUBMITTED:
+        if conflict is None:
+            conflict = Conflict(case_id=case.id, expert_id=actor.id, source=REPORTED, reason=reason)
+            db.session.add(conflict)
+        elif conflict.source == DISMISSED:  # reported again, with a new reason: the office decides again
+            conflict.source, conflict.reason = REPORTED, reason
+        if conflict.source == REPORTED:
+            db.session.add(ReviewAudit(assignment_id=assignment.id, action="conflict_reported", actor_id=actor.id,
+                                       reason=reason))  # fmt: skip
+        db.session.flush()
+        return conflict
     if conflict is None:
         conflict = Conflict(case_id=case.id, expert_id=actor.id, source=DECLARED, reason=reason)
         db.session.add(conflict)
-    if assignment is not None and assignment.status in LIVE:
-        assignment.status = RELEASED
-        assignment.reason = reason
-        assignment.updated_at = utcnow()
-        db.session.add(ReviewAudit(assignment_id=assignment.id, action="released_conflict", actor_id=actor.id,
-                                   reason=reason))  # fmt: skip
-        db.session.flush()
-        propose_replacement(case.campaign)
+    if assignment is not None and assignment.status in OPEN:
+        _release(assignment, actor, reason, "released_conflict")
     db.session.flush()
     return conflict
 
 
-def _may_see_in_pool(actor: User, case: Case) -> bool:
-    """Before assignment an expert may declare conflicts on cases in review of the current campaign."""
-    return case.state in states_granting(REVIEW, {REVIEWER})
+def _release(assignment: Assignment, actor: User, reason: str, action: str) -> None:
+    assignment.status = RELEASED
+    assignment.reason = reason
+    assignment.updated_at = utcnow()
+    db.session.add(ReviewAudit(assignment_id=assignment.id, action=action, actor_id=actor.id, reason=reason))
+    db.session.flush()
+    if assignment.case.state in reviewable_states():
+        propose_replacement(assignment.case.campaign)
+
+
+def reported_conflicts(campaign_id: int) -> list[Conflict]:
+    """Conflicts reported after a submitted review, waiting for an organizer's decision: their worklist."""
+    return list(
+        db.session.scalars(
+            select(Conflict).join(Case).where(Case.campaign_id == campaign_id, Conflict.source == REPORTED)
+            .order_by(Conflict.id)
+        )
+    )  # fmt: skip
+
+
+def get_conflict(conflict_id: int, actor: User) -> Conflict:
+    require_staff(actor)
+    conflict = db.session.get(Conflict, conflict_id)
+    if conflict is None:
+        raise NotFound(_("No such conflict."))
+    return conflict
+
+
+def decide_conflict(actor: User, conflict: Conflict, uphold: bool, reason: str) -> Conflict:
+    """An organizer decides a reported conflict: upheld, the expert's submitted review is released and leaves the
+    ranking; dismissed, the review keeps counting. Either way audited with the organizer's reason."""
+    require_staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(_("Give the reason for the decision."), {"reason": _("A reason is required.")})
+    if conflict.source != REPORTED:
+        raise ConflictError(_("This conflict is not waiting for a decision."))
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.case_id == conflict.case_id, Assignment.expert_id == conflict.expert_id)
+    )
+    if uphold:
+        conflict.source = DECLARED
+        if assignment is not None and assignment.status in LIVE:
+            _release(assignment, actor, reason, "conflict_upheld")
+    else:
+        conflict.source = DISMISSED
+        if assignment is not None:
+            db.session.add(ReviewAudit(assignment_id=assignment.id, action="conflict_dismissed", actor_id=actor.id,
+                                       reason=reason))  # fmt: skip
+    db.session.flush()
+    return conflict
 
 
 def get_assignment(assignment_id: int, actor: User) -> Assignment:

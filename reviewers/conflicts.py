@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from cases.models import Case
 from pingxuan.extensions import db
-from reviewers.models import AUTO, Conflict, Expert
+from reviewers.models import AUTO, DISMISSED, Conflict, Expert
 
 _SPACE = re.compile(r"[\s\u3000()（）]+")
 
@@ -51,7 +51,9 @@ def conflicted_pairs(case_ids: list[int]) -> set[tuple[int, int]]:
     """All recorded conflicts (automatic and declared) among these cases, as (case, expert) pairs."""
     if not case_ids:
         return set()
-    rows = db.session.execute(select(Conflict.case_id, Conflict.expert_id).where(Conflict.case_id.in_(case_ids)))
+    rows = db.session.execute(
+        select(Conflict.case_id, Conflict.expert_id).where(Conflict.case_id.in_(case_ids), Conflict.source != DISMISSED)
+    )
     return {(c, e) for c, e in rows}
 
 

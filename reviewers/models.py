@@ -73,6 +73,9 @@ class Expert(db.Model):
 
 
 AUTO, DECLARED = "auto", "declared"
+# After a review was submitted a conflict is the office's to decide: reported by the expert, then upheld (it becomes
+# DECLARED and the review is released) or dismissed by an organizer.
+REPORTED, DISMISSED = "reported", "dismissed"
 
 
 class Conflict(db.Model):

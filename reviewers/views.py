@@ -55,9 +55,11 @@ from reviewers.models import (
     AUTO,
     DECLARED,
     DECLINED,
+    DISMISSED,
     OPEN,
     PENDING,
     RELEASED,
+    REPORTED,
     SUBMITTED,
     SUBMITTED_REVIEW,
     WAIVED,
@@ -80,7 +82,12 @@ STATUS_LABELS = {
     RELEASED: _l("Released"),
 }
 MATCH_LABELS = {"domain": _l("domain match"), "category": _l("category match"), "none": _l("no match")}
-CONFLICT_LABELS = {AUTO: _l("automatic"), DECLARED: _l("declared by the expert")}
+CONFLICT_LABELS = {
+    AUTO: _l("automatic"),
+    DECLARED: _l("declared by the expert"),
+    REPORTED: _l("reported after the review: waiting for your decision"),
+    DISMISSED: _l("reported after the review: dismissed"),
+}
 
 
 def _refused(error: DomainError, form=None, names: dict[str, str] | None = None) -> None:
@@ -340,6 +347,8 @@ def assignment():
         propose_form=ProposeForm(formdata=None),
         conflicts=_conflicts(campaign),
         replacement=assigning.pending_replacement(campaign),
+        decide_form=ReasonForm(formdata=None),
+        reported=REPORTED,
     )
 
 
@@ -377,6 +386,8 @@ def proposal(proposal_id: int):
         confirm_form=ConfirmForm(formdata=None),
         match_labels=MATCH_LABELS,
         conflicts=_conflicts(campaign),
+        decide_form=ReasonForm(formdata=None),
+        reported=REPORTED,
     )
 
 
@@ -593,6 +604,7 @@ def my_reviews():
         open_statuses=OPEN,
         respond_form=RespondForm(formdata=None),
         conflict_form=ReasonForm(formdata=None),
+        submitted=SUBMITTED,
     )
 
 
@@ -626,13 +638,37 @@ def conflict(assignment_id: int):
         _expired()
         return redirect(url_for(".my_reviews"), 303)
     try:
-        declare_conflict(current_user, assignment.case, form.reason.data)
+        conflict = declare_conflict(current_user, assignment.case, form.reason.data)
     except DomainError as error:
         _refused(error)
         return redirect(url_for(".my_reviews"), 303)
     commit()
-    flash(_("Your conflict of interest is recorded; the case is no longer assigned to you."), "success")
+    if conflict.source == REPORTED:
+        flash(_("Your report is recorded. The organizers decide; your submitted review counts until then."), "success")
+    else:
+        flash(_("Your conflict of interest is recorded; the case is no longer assigned to you."), "success")
     return redirect(url_for(".my_reviews"), 303)
+
+
+@bp.post("/assignment/conflicts/<int:conflict_id>/decide")
+@login_required
+def decide_conflict(conflict_id: int):
+    _staff_campaign()
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        _expired()
+        return redirect(url_for(".assignment") + "#conflicts", 303)
+    uphold = request.form.get("decision") == "uphold"
+    try:
+        assigning.decide_conflict(current_user, assigning.get_conflict(conflict_id, current_user), uphold,
+                                  form.reason.data)  # fmt: skip
+    except DomainError as error:
+        _refused(error)
+        return redirect(url_for(".assignment") + "#conflicts", 303)
+    commit()
+    flash(_("The conflict is upheld: the expert's review is released and no longer counts.") if uphold
+          else _("The conflict is dismissed: the expert's review still counts."), "success")  # fmt: skip
+    return redirect(url_for(".assignment") + "#conflicts", 303)
 
 
 @bp.route("/cases/<int:case_id>/score", methods=["GET", "POST"])
