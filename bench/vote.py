@@ -11,7 +11,7 @@ database exactly once and no unacknowledged one at all.
     .venv/bin/python bench/vote.py [--seconds 8] [--connections 32]
 
 Env: PINGXUAN_BENCH_POSTGRES_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test),
-PINGXUAN_BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
+PINGXUAN_BENCH_REDIS_URL (default redis://127.0.0.1:6379/14), PINGXUAN_BENCH_DATABASE (default pingxuan_bench).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import redis  # noqa: E402
 
 PG_URL = os.environ.get("PINGXUAN_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("PINGXUAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-DB_NAME = "pingxuan_bench"
+DB_NAME = os.environ.get("PINGXUAN_BENCH_DATABASE", "pingxuan_bench")  # one per concurrent run
 SECRET = "pingxuan-bench-secret"
 HIGH = "1000000 per minute"
 OVERRIDES = {  # the limiter stays on (Redis), its limits raised so that the rules, not the limits, are measured

@@ -120,55 +120,80 @@ def _statements(dialect: str) -> _Statements:
 
 
 # PostgreSQL's hot path: every check and both writes in ONE statement, run in autocommit (a single statement is
-# its own transaction), so a vote costs one round trip. The next free daily slot is the count of the voter's
-# ballots in the category today plus one; when that guess loses a race, or any rule refuses, no row comes back
-# and cast_vote() takes the careful path below, which also says why.
+# its own transaction), so a vote costs one round trip, and so does a refusal: the statement always returns one
+# row that says what it found (the case, its campaign's vote window, the voter's ballots today in the category),
+# from which cast_vote() names the rule that refused. The next free daily slot is the count of the voter's
+# ballots in the category today plus one; when that guess loses a race to a concurrent vote of the same voter
+# (the unique constraints refuse the row), the statement runs again and sees the winner's ballot.
 _ONE_STATEMENT_VOTE = text("""
 WITH target AS (
-    SELECT c.id AS case_id, c.category_id, c.campaign_id, k.votes_per_category_per_day AS lim,
-           k.show_live_counts AS visible
+    SELECT c.id AS case_id, c.state, c.category_id, c.campaign_id, k.vote_status, k.vote_opens, k.vote_closes,
+           k.votes_per_category_per_day AS lim, k.show_live_counts AS visible
     FROM cases c JOIN campaigns k ON k.id = c.campaign_id
-    WHERE c.id = :case_id AND c.state = ANY(:states) AND k.vote_status = :open
-      AND (k.vote_opens IS NULL OR k.vote_opens <= :vote_date)
-      AND (k.vote_closes IS NULL OR k.vote_closes >= :vote_date)
-), next_slot AS (
-    SELECT t.*, 1 + (SELECT count(*) FROM ballots b WHERE b.voter_id = :voter_id
-                     AND b.category_id = t.category_id AND b.vote_date = :vote_date) AS slot
-    FROM target t
+    WHERE c.id = :case_id
+), today AS (
+    SELECT count(*) AS used, coalesce(bool_or(b.case_id = :case_id), false) AS already
+    FROM ballots b JOIN target t ON b.category_id = t.category_id
+    WHERE b.voter_id = :voter_id AND b.vote_date = :vote_date
 ), voter AS (
     SELECT verified_at, created_at, phone_class FROM voters WHERE id = :voter_id
 ), new_ballot AS (
     INSERT INTO ballots (campaign_id, case_id, category_id, voter_id, vote_date, slot, created_at, ip_hash,
                          subnet_hash, user_agent, network_hash, ua_family, automated, referrer_host,
                          seconds_since_verified, voter_age_seconds, voter_ballots_before, phone_class)
-    SELECT n.campaign_id, n.case_id, n.category_id, :voter_id, :vote_date, n.slot, :created_at, :ip_hash,
+    SELECT t.campaign_id, t.case_id, t.category_id, :voter_id, :vote_date, d.used + 1, :created_at, :ip_hash,
            :subnet_hash, :user_agent, :network_hash, :ua_family, :automated, :referrer_host,
            CAST(EXTRACT(EPOCH FROM (CAST(:created_at AS timestamp) - v.verified_at)) AS integer),
            CAST(EXTRACT(EPOCH FROM (CAST(:created_at AS timestamp) - v.created_at)) AS integer),
-           (SELECT count(*) FROM ballots b WHERE b.voter_id = :voter_id AND b.campaign_id = n.campaign_id),
+           (SELECT count(*) FROM ballots b WHERE b.voter_id = :voter_id AND b.campaign_id = t.campaign_id),
            coalesce(v.phone_class, '')
-    FROM next_slot n LEFT JOIN voter v ON true WHERE n.slot <= n.lim
+    FROM target t CROSS JOIN today d LEFT JOIN voter v ON true
+    WHERE t.state = ANY(:states) AND t.vote_status = :open
+      AND (t.vote_opens IS NULL OR t.vote_opens <= :vote_date)
+      AND (t.vote_closes IS NULL OR t.vote_closes >= :vote_date)
+      AND NOT d.already AND d.used < t.lim
     ON CONFLICT DO NOTHING
     RETURNING id, case_id, slot
+), counted AS (
+    INSERT INTO vote_counts (case_id, valid) SELECT case_id, 1 FROM new_ballot
+    ON CONFLICT (case_id) DO UPDATE SET valid = vote_counts.valid + 1
+    RETURNING valid
 )
-INSERT INTO vote_counts (case_id, valid) SELECT case_id, 1 FROM new_ballot
-ON CONFLICT (case_id) DO UPDATE SET valid = vote_counts.valid + 1
-RETURNING (SELECT id FROM new_ballot), valid, (SELECT slot FROM new_ballot), (SELECT lim FROM target),
-          (SELECT visible FROM target)
+SELECT (SELECT id FROM new_ballot) AS ballot_id, (SELECT valid FROM counted) AS count,
+       (SELECT slot FROM new_ballot) AS slot, t.state, t.vote_status, t.vote_opens, t.vote_closes, t.lim, t.visible,
+       d.used, d.already
+FROM (SELECT 1) AS one LEFT JOIN target t ON true LEFT JOIN today d ON true
 """)
+_RACES = 8  # attempts of the one statement before the careful path (each lost race means another ballot landed)
 
 
 def _vote_in_one_statement(voter_id: int, case_id: int, values: dict) -> VoteResult | None:
+    """The vote, or the refusal of the rule that stops it, in one round trip per attempt; None only if every
+    attempt lost a race (then the careful path decides)."""
+    params = {**values, "voter_id": voter_id, "case_id": case_id, "states": list(votable_states()), "open": VOTE_OPEN}
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        row = conn.execute(
-            _ONE_STATEMENT_VOTE,
-            {**values, "voter_id": voter_id, "case_id": case_id, "states": list(votable_states()), "open": VOTE_OPEN},
-        ).first()
-    if row is None:
-        return None
-    ballot_id, count, slot, limit, visible = row
-    return VoteResult(ballot_id, case_id, count, limit - slot, bool(visible))
+        for _attempt in range(_RACES):
+            row = conn.execute(_ONE_STATEMENT_VOTE, params).one()
+            if row.ballot_id is not None:
+                return VoteResult(row.ballot_id, case_id, row.count, row.lim - row.slot, bool(row.visible))
+            _refuse(row, values["vote_date"])
+    return None
+
+
+def _refuse(row, on: date) -> None:
+    """Raise the refusal the row's facts call for; return when nothing refused (a lost race: try again)."""
+    if row.state is None or row.state not in states_granting(PUBLIC, {ANONYMOUS}):
+        raise NotFound(_("No such case."))  # a case the public cannot see does not exist for a voter
+    if row.state not in votable_states():  # public, but its vote is over (or never was): the client may retry never
+        raise Conflict(_("The vote on this case has ended."))
+    closed = voting_open((row.vote_status, row.vote_opens, row.vote_closes), on)
+    if closed:
+        raise Conflict(closed)
+    if row.already:
+        raise Conflict(_("You have already voted for this case today. Come back tomorrow."))
+    if row.used >= row.lim:
+        raise Conflict(_("You have used today's %(n)d votes in this category.", n=row.lim))
 
 
 def cast_vote(

@@ -14,6 +14,7 @@ from pingxuan.db import commit, rollback
 from pingxuan.errors import Conflict, NotFound
 from pingxuan.extensions import db
 from tests.phone import last_code
+from tests.races import parallel
 from voting.ballots import cast_vote, counts, invalidate, recount
 from voting.models import Ballot, BallotAudit, Voter
 from voting.voters import request_code, verify_code
@@ -151,6 +152,36 @@ def test_fifty_concurrent_votes_of_one_voter_for_one_case_make_one_ballot(app, m
     assert outcomes.count("ok") == 1 and outcomes.count("refused") == 49
     assert Ballot.query.filter_by(case_id=case_id).count() == 1
     assert counts([case_id])[case_id] == 1
+
+
+@pytest.mark.postgresql_only
+def test_concurrent_votes_of_one_voter_across_a_category_stop_at_the_daily_limit(app, make):
+    """Twelve votes of one voter for twelve finalists of one category at once: three ballots (the daily limit,
+    slots 1-3), nine refused with the limit's message; the counts equal the ballots."""
+    campaign = open_campaign(make)
+    cases = [make.case("public_vote", category_index=0) for _ in range(12)]
+    limit = campaign.votes_per_category_per_day
+    voter_id, case_ids = voter().id, [case.id for case in cases]
+
+    def attempt(i: int) -> str:
+        with app.app_context():
+            try:
+                cast_vote(voter_id, case_ids[i], "10.0.0.9")
+                commit()
+                return "ok"
+            except Conflict as error:
+                rollback()
+                return error.message
+            finally:
+                db.session.remove()
+
+    outcomes = parallel(12, attempt)
+    assert outcomes.count("ok") == limit
+    refusals = {o for o in outcomes if o != "ok"}  # one message, the limit's (not "already voted", no error)
+    assert len(refusals) == 1 and all(isinstance(o, str) and str(limit) in o for o in refusals)
+    ballots = Ballot.query.filter_by(voter_id=voter_id).all()
+    assert sorted(b.slot for b in ballots) == list(range(1, limit + 1))
+    assert sum(counts(case_ids).values()) == limit and recount() == []
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
