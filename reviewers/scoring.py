@@ -30,7 +30,7 @@ from reviewers.models import (
     ReviewAudit,
     Score,
 )
-from workflow.definition import REVIEW
+from workflow.definition import REVIEW, REVIEWER, states_granting
 from workflow.roles import has_permission
 
 DEFAULT_RUBRIC = (
@@ -200,13 +200,19 @@ def _clean_scores(
 
 
 def reopen_review(assignment: Assignment, actor: User, comment: str) -> Assignment:
-    """Only an organizer reopens a submitted review, and says why."""
+    """Only an organizer reopens a submitted review, and says why; only while the case is under expert review,
+    since a reopened review leaves the ranking until it is submitted again, and only then can it be."""
     require_staff(actor)
     comment = (comment or "").strip()
     if not comment:
         raise Invalid(_("Say why the review is reopened."), {"comment": _("A comment is required.")})
     if assignment.status != SUBMITTED or assignment.review is None:
         raise Conflict(_("Only a submitted review can be reopened."))
+    if assignment.case.state not in states_granting(REVIEW, {REVIEWER}):
+        raise Conflict(
+            _("The case is no longer under expert review: a reopened review could not be submitted again and its "
+              "score would be lost. The review stays as submitted.")
+        )  # fmt: skip
     assignment.status = ACCEPTED
     assignment.review.status = DRAFT_REVIEW
     db.session.add(ReviewAudit(assignment_id=assignment.id, action="reopened", actor_id=actor.id, reason=comment))

@@ -129,3 +129,26 @@ def test_a_probe_learns_nothing_of_a_case_the_expert_may_not_see(app, client, ma
     assert probe.status_code == 404
     assert "未分配给你的案例" not in probe.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Conflict)) == 0
+
+
+def test_a_review_is_not_reopened_once_the_case_left_expert_review(app, client, make, bearer):  # noqa: F811
+    campaign, case, harsh, kind, organizer = reviewed_case(make, "public_vote")
+    assignment = db.session.scalar(sa.select(Assignment).filter_by(case_id=case.id, expert_id=harsh.id))
+    refused = client.post(f"/api/v1/assignments/{assignment.id}/reopen", json={"comment": "再看看"},
+                          headers={**bearer(organizer), **EN})  # fmt: skip
+    assert refused.status_code == 409 and "no longer under expert review" in refused.get_json()["message"]
+    assert raw_scores(campaign, case) == [50.0, 100.0]  # the score still counts
+    login(client, organizer)
+    client.get("/language/en")
+    page = client.post(f"/review/reviews/{assignment.id}/reopen", data={"comment": "再看看"}, follow_redirects=True)
+    assert "The case is no longer under expert review" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Assignment, assignment.id).status == "submitted"
+    assert raw_scores(campaign, case) == [50.0, 100.0]
+
+    # under expert review it is reopened as before
+    open_case = reviewed_case(make, "expert_review")[1]
+    open_assignment = db.session.scalar(sa.select(Assignment).filter_by(case_id=open_case.id).limit(1))
+    reopened = client.post(f"/api/v1/assignments/{open_assignment.id}/reopen", json={"comment": "再看看"},
+                           headers=bearer(organizer))  # fmt: skip
+    assert reopened.status_code == 200
