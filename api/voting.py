@@ -3,15 +3,19 @@
 Public endpoints need no API token. A voter verifies a number (``/voters/code``, ``/voters/verify``) and gets
 a signed voter token to send as ``X-Voter-Token`` when voting: it carries the voter id, so a vote needs no
 lookup of the voter. The same rate limits as the pages apply (voting.abuse): a breach of the per-address vote
-limit answers 429 with a ``captcha`` link (``GET``/``POST /api/v1/captcha``; keep the session cookie between
-them): a right answer lets one vote from the same address past that limit.
+limit answers 429 with a ``captcha`` link: ``GET /api/v1/captcha`` gives an ALTCHA proof-of-work challenge, the
+client solves it (the ``altcha`` widget, or any ALTCHA client library) and sends the payload to ``POST
+/api/v1/captcha``; a valid, unexpired, unused one lets one vote from the same address past that limit (keep the
+session cookie between that answer and the vote: it carries the pass's id).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from flask import request, url_for
+from flask import make_response, request, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
@@ -20,6 +24,7 @@ from cases.models import Case
 from pingxuan.clock import today
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid, NotFound
+from pingxuan.httpcache import private
 from pingxuan.i18n import pick
 from pingxuan.net import client_address
 from voting import abuse, captcha, sms
@@ -124,12 +129,32 @@ class VoteSchema(Schema):
     message = fields.String()
 
 
+class CaptchaParametersSchema(Schema):
+    algorithm = fields.String(metadata={"description": "Key derivation: PBKDF2/SHA-256 (default) or another"})
+    nonce = fields.String(metadata={"description": "Hex; the password is the nonce then the counter (uint32 BE)"})
+    salt = fields.String(metadata={"description": "Hex; the key derivation's salt"})
+    cost = fields.Integer(metadata={"description": "Iterations of the key derivation"})
+    keyLength = fields.Integer(metadata={"description": "Bytes of the derived key"})  # noqa: N815 (ALTCHA's names)
+    keyPrefix = fields.String(metadata={"description": "Hex the derived key must start with"})  # noqa: N815
+    keySignature = fields.String()  # noqa: N815
+    expiresAt = fields.Integer(metadata={"description": "Unix time after which a solution is refused"})  # noqa: N815
+
+
 class CaptchaSchema(Schema):
-    svg = fields.String(metadata={"description": "Inline SVG with five digits to type back"})
+    parameters = fields.Nested(CaptchaParametersSchema, required=True)
+    signature = fields.String(required=True, metadata={"description": "Our signature of the parameters"})
 
 
 class CaptchaAnswerSchema(Schema):
-    answer = fields.String(required=True)
+    payload = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=captcha.MAX_PAYLOAD),
+        metadata={
+            "description": 'The ALTCHA payload: base64 of the JSON {"challenge": <the challenge as received>, '
+            '"solution": {"counter": n, "derivedKey": "<hex>"}}, as the widget puts in its '
+            "``altcha`` field. Each challenge is accepted once, before it expires."
+        },
+    )
 
 
 class CampaignQuerySchema(Schema):
@@ -328,12 +353,24 @@ def vote(case_id: int):
     return {"count": result.count if visible else None, "remaining_today": result.remaining_today, "message": message}
 
 
+def _uncached(view: Callable) -> Callable:
+    """Each caller's own answer (a fresh challenge): never stored by a cache."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any):
+        return private(make_response(view(*args, **kwargs)))
+
+    return wrapper
+
+
 @blp.route("/captcha", methods=["GET"])
+@_uncached
 @blp.response(200, CaptchaSchema)
 @secured(blp, public=True)
 def get_captcha():
-    """A new captcha for this session (keep the session cookie for the answer)."""
-    return {"svg": captcha.new_challenge()}
+    """A new ALTCHA challenge: find the counter whose derived key starts with ``keyPrefix`` (signed, expires; the
+    widget's ``challenge`` attribute can point here)."""
+    return captcha.new_challenge()
 
 
 @blp.route("/captcha", methods=["POST"])
@@ -342,11 +379,11 @@ def get_captcha():
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp, public=True)
 def answer_captcha(data: dict[str, Any]):
-    """Answer the session's captcha: a right answer lets one vote from this address past the per-address limit
-    (a single-use pass kept server-side; the session cookie carries only its id)."""
-    if not captcha.solve(data["answer"]):
-        message = _("That was not right. Ask for a new captcha.")
-        raise Invalid(message, {"answer": message})
+    """Send a solved ALTCHA challenge: a valid one lets one vote from this address past the per-address limit
+    (a single-use pass kept server-side; the session cookie carries only its id). A payload is accepted once."""
+    if not captcha.solve(data["payload"]):
+        message = _("The check did not succeed, has expired or was already used. Ask for a new challenge.")
+        raise Invalid(message, {"payload": message})
 
 
 # Organizers ----------------------------------------------------------------------------------------------

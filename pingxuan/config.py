@@ -106,6 +106,11 @@ def load(instance_path: str) -> dict:
         "CODE_LIMIT_IP": _env("CODE_LIMIT_IP"),
         "CODE_LIMIT_PHONE": _env("CODE_LIMIT_PHONE"),
         "OBJECTION_LIMIT_IP": _env("OBJECTION_LIMIT_IP"),
+        # voting/captcha.py: the ALTCHA proof of work asked when an address votes past VOTE_LIMIT_IP
+        "CAPTCHA_ALGORITHM": _env("CAPTCHA_ALGORITHM"),
+        "CAPTCHA_COST": _env("CAPTCHA_COST"),
+        "CAPTCHA_MAX_NUMBER": _env("CAPTCHA_MAX_NUMBER"),
+        "CAPTCHA_SECONDS": _env("CAPTCHA_SECONDS"),
         # voting/gateways.py: log (default), aliyun, tencent, or "package.module:Class"
         "SMS_BACKEND": _env("SMS_BACKEND"),
         "SMS_ACCESS_KEY_ID": _env("SMS_ACCESS_KEY_ID"),

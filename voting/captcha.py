@@ -1,139 +1,130 @@
-"""A self-made captcha: five digits drawn as jittered strokes in an inline SVG, answer kept hashed.
-
-No external service and no text in the SVG source (each glyph is a distorted path), so a script has to read
-the picture, and 100,000 possible answers leave nothing to guess. The answer is stored in the session only as
-a keyed hash with a nonce; a challenge is used once (the nonce is burned in the rate limiter's storage, Redis
-in production, memory in the embedded default, so replaying an old cookie fails).
+"""The vote's escalation captcha: ALTCHA, a proof of work, with no third party and no picture to read.
 
 Offices and schools share one address, so a crowded address asks people to prove they are people instead of
-being blocked: solving a challenge earns a **pass** that lets one vote past the per-address limit. The pass
-lives in the rate limiter's storage, not in the cookie: the cookie holds only its random id, the stored key
-binds it to the address that solved the challenge, and spending it is one atomic increment, so a pass copied to
-another client, another address or replayed after use is refused.
+being blocked (voting.abuse). The self-made captcha it replaces drew digits as polylines in an SVG, and a script
+read them from the markup (issue 18). An ALTCHA challenge has no answer in it: the browser's widget (the npm
+``altcha`` package, served from our static files, its workers too, so the CSP needs nothing new) searches for the
+counter whose derived key starts with the challenge's key prefix, a few seconds of a phone's work; a script has to
+spend the same work for every pass, which is what prices a flood of votes from one address.
+
+A challenge (``altcha.create_challenge``) is signed with a key derived from the secret key, carries its expiry,
+and is stateless until it is solved. A solved payload (``altcha.verify_solution``) is then burned: its signature
+is counted in the rate limiter's storage (Redis in production, memory in the embedded default) until the challenge
+expires, one atomic increment, so a payload sent twice, in parallel or to another node, earns one pass.
+
+Solving earns a **pass** that lets one vote past the per-address limit. The pass lives in the same storage, not in
+the cookie: the cookie holds only its random id, the stored key binds it to the address that solved the challenge,
+and spending it is one atomic increment, so a pass copied to another client, another address or replayed after use
+is refused.
+
+Settings (Flask config, ``PINGXUAN_`` in the environment): ``CAPTCHA_ALGORITHM`` (a PBKDF2 or SHA algorithm the
+widget's bundled workers know), ``CAPTCHA_COST`` (the key derivation's iterations per try), ``CAPTCHA_MAX_NUMBER``
+(the secret counter is drawn between half of it and it: the number of tries), ``CAPTCHA_SECONDS`` (the expiry).
 """
 
 from __future__ import annotations
 
-import math
-import random
+import base64
+import hashlib
+import hmac
+import json
 import secrets
 import time
+from typing import Any
 
-from flask import session
+import altcha
+from flask import current_app, session
 
 from pingxuan.extensions import limiter
 from pingxuan.net import client_address
 from voting.privacy import keyed_hash
 
-CHALLENGE_KEY = "captcha"
 PASS_KEY = "captcha_pass"
-CHALLENGE_SECONDS = 300
 PASS_SECONDS = 600
-DIGITS = 5
+MAX_PAYLOAD = 8192  # characters of base64; a genuine payload is under 2,000
 
-# A stroke font on a 0..1 grid (x right, y down): each glyph is a list of polylines.
-_GLYPHS: dict[str, list[list[tuple[float, float]]]] = {
-    "0": [[(0.2, 0.05), (0.8, 0.05), (0.8, 0.95), (0.2, 0.95), (0.2, 0.05)]],
-    "1": [[(0.3, 0.2), (0.55, 0.05), (0.55, 0.95)], [(0.3, 0.95), (0.8, 0.95)]],
-    "2": [[(0.2, 0.15), (0.5, 0.05), (0.8, 0.2), (0.8, 0.45), (0.2, 0.95), (0.85, 0.95)]],
-    "3": [[(0.2, 0.05), (0.8, 0.05), (0.45, 0.45), (0.8, 0.6), (0.75, 0.9), (0.2, 0.95)]],
-    "4": [[(0.7, 0.95), (0.7, 0.05), (0.15, 0.65), (0.9, 0.65)]],
-    "5": [[(0.8, 0.05), (0.25, 0.05), (0.2, 0.45), (0.75, 0.5), (0.8, 0.85), (0.2, 0.95)]],
-    "6": [[(0.75, 0.05), (0.25, 0.4), (0.2, 0.95), (0.8, 0.95), (0.8, 0.55), (0.22, 0.55)]],
-    "7": [[(0.15, 0.05), (0.85, 0.05), (0.4, 0.95)], [(0.35, 0.5), (0.75, 0.5)]],
-    "8": [[(0.25, 0.05), (0.75, 0.05), (0.75, 0.45), (0.25, 0.45), (0.25, 0.05)],
-          [(0.2, 0.45), (0.8, 0.45), (0.8, 0.95), (0.2, 0.95), (0.2, 0.45)]],
-    "9": [[(0.78, 0.45), (0.2, 0.45), (0.2, 0.05), (0.8, 0.05), (0.8, 0.6), (0.3, 0.95)]],
-    "+": [[(0.15, 0.5), (0.85, 0.5)], [(0.5, 0.2), (0.5, 0.8)]],
-    "-": [[(0.15, 0.5), (0.85, 0.5)]],
-    "=": [[(0.15, 0.38), (0.85, 0.38)], [(0.15, 0.65), (0.85, 0.65)]],
-    "?": [[(0.2, 0.2), (0.5, 0.05), (0.8, 0.2), (0.5, 0.5), (0.5, 0.7)], [(0.5, 0.88), (0.5, 0.95)]],
-}  # fmt: skip
-
-WIDTH, HEIGHT = 200, 64
+DEFAULTS: dict[str, Any] = {
+    "CAPTCHA_ALGORITHM": "PBKDF2/SHA-256",
+    "CAPTCHA_COST": 1000,
+    "CAPTCHA_MAX_NUMBER": 10000,
+    "CAPTCHA_SECONDS": 300,
+}
+# The algorithms whose workers we serve (pingxuan/static/vendor/altcha: pbkdf2.js and sha.js).
+ALGORITHMS = ("PBKDF2/SHA-256", "PBKDF2/SHA-384", "PBKDF2/SHA-512", "SHA-256", "SHA-384", "SHA-512")
 
 
-def _question(rng: random.Random) -> tuple[str, str]:
-    """The text to draw and its answer: ``DIGITS`` random digits, typed back as seen."""
-    digits = "".join(str(rng.randrange(10)) for _ in range(DIGITS))
-    return digits, digits
+def setting(name: str) -> Any:
+    value = current_app.config.get(name) or DEFAULTS[name]
+    return value if name == "CAPTCHA_ALGORITHM" else int(value)
 
 
-def render_svg(text: str, rng: random.Random | None = None) -> str:
-    """Draw ``text`` with the stroke font: each glyph scaled, rotated and its points jittered, plus noise."""
-    rng = rng or random.SystemRandom()
-    paths: list[str] = []
-    step = (WIDTH - 16) / max(len(text), 1)
-    for index, char in enumerate(text):
-        size = rng.uniform(30, 40)
-        angle = math.radians(rng.uniform(-18, 18))
-        cx = 8 + step * (index + 0.5) + rng.uniform(-3, 3)
-        cy = HEIGHT / 2 + rng.uniform(-5, 5)
-        for line in _GLYPHS[char]:
-            points = []
-            for x, y in line:
-                dx = (x - 0.5) * size * 0.6 + rng.uniform(-1.6, 1.6)
-                dy = (y - 0.5) * size + rng.uniform(-1.6, 1.6)
-                px = cx + dx * math.cos(angle) - dy * math.sin(angle)
-                py = cy + dx * math.sin(angle) + dy * math.cos(angle)
-                points.append(f"{px:.1f},{py:.1f}")
-            colour = f"hsl({rng.randint(190, 250)},60%,{rng.randint(20, 35)}%)"
-            width = rng.uniform(2.2, 3.4)
-            paths.append(
-                f'<path d="M{" L".join(points)}" stroke="{colour}" stroke-width="{width:.1f}" fill="none" '
-                'stroke-linecap="round" stroke-linejoin="round"/>'
-            )
-    for _ in range(6):  # noise curves across the picture
-        x0, y0 = rng.uniform(0, WIDTH * 0.3), rng.uniform(0, HEIGHT)
-        x1, y1 = rng.uniform(WIDTH * 0.7, WIDTH), rng.uniform(0, HEIGHT)
-        c1 = (rng.uniform(0, WIDTH), rng.uniform(0, HEIGHT))
-        c2 = (rng.uniform(0, WIDTH), rng.uniform(0, HEIGHT))
-        colour = f"hsl({rng.randint(0, 360)},40%,{rng.randint(55, 75)}%)"
-        paths.append(
-            f'<path d="M{x0:.1f},{y0:.1f} C{c1[0]:.1f},{c1[1]:.1f} {c2[0]:.1f},{c2[1]:.1f} {x1:.1f},{y1:.1f}" '
-            f'stroke="{colour}" stroke-width="{rng.uniform(1, 2):.1f}" fill="none"/>'
-        )
-    rng.shuffle(paths)  # glyph strokes and noise interleaved in the source
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'role="img" class="captcha-image"><rect width="100%" height="100%" fill="#f4f6f8"/>{"".join(paths)}</svg>'
+def _key(purpose: str) -> bytes:
+    """A key of its own for each use, derived from the secret key: a captcha key never signs anything else."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"altcha:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def new_challenge() -> dict[str, Any]:
+    """A fresh signed challenge, the JSON the widget fetches: ``{"parameters": {...}, "signature": "..."}``.
+
+    Deterministic mode: the server draws the counter and publishes only the derived key's prefix, so the number of
+    tries a client needs is known (half of ``CAPTCHA_MAX_NUMBER`` at least), and the derived key's own signature
+    lets the server check a solution with one HMAC.
+    """
+    algorithm = setting("CAPTCHA_ALGORITHM")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"CAPTCHA_ALGORITHM must be one of {', '.join(ALGORITHMS)}, not {algorithm!r}")
+    top = max(1, setting("CAPTCHA_MAX_NUMBER"))
+    challenge = altcha.create_challenge(
+        algorithm=algorithm,
+        cost=max(1, setting("CAPTCHA_COST")),
+        counter=top // 2 + secrets.randbelow(top - top // 2 + 1),
+        expires_at=int(time.time()) + setting("CAPTCHA_SECONDS"),
+        hmac_secret=_key("challenge"),
+        hmac_key_secret=_key("derived-key"),
     )
-
-
-def new_challenge() -> str:
-    """A fresh question for this session; returns its SVG. A new challenge replaces any earlier one."""
-    rng = random.SystemRandom()
-    question, answer = _question(rng)
-    nonce = secrets.token_hex(8)
-    session[CHALLENGE_KEY] = {"h": keyed_hash("captcha", f"{nonce}:{answer}"), "n": nonce, "t": int(time.time())}
-    return render_svg(question, rng)
+    return challenge.to_dict()
 
 
 def _storage():
     return limiter.storage if limiter.enabled else None
 
 
-def _burn(nonce: str) -> bool:
-    """Mark the nonce used; False when it was used before (a replayed cookie)."""
+def _burn(signature: str, expires_at: int) -> bool:
+    """Mark a solved challenge used until it expires; False when it was used before (a replayed payload)."""
     storage = _storage()
     if storage is None:
         return True
-    return storage.incr(f"pingxuan-captcha/{nonce}", CHALLENGE_SECONDS * 2) == 1
+    window = max(1, expires_at - int(time.time())) + 60
+    name = hashlib.sha256(signature.encode()).hexdigest()
+    return storage.incr(f"pingxuan-altcha/{name}", window) == 1
 
 
 def _pass_key(pass_id: str) -> str:
     return f"pingxuan-captcha-pass/{pass_id}/{keyed_hash('captcha-pass', client_address())}"
 
 
-def solve(answer: str) -> bool:
-    """Check the answer to the session's challenge (used up either way); a right one earns a pass."""
-    challenge = session.pop(CHALLENGE_KEY, None)
-    if not isinstance(challenge, dict) or time.time() - challenge.get("t", 0) > CHALLENGE_SECONDS:
+def _challenge_of(payload: str) -> dict[str, Any] | None:
+    try:
+        challenge = json.loads(base64.b64decode(payload, validate=True))["challenge"]
+        return challenge if isinstance(challenge, dict) else None
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def solve(payload: str) -> bool:
+    """Check an ALTCHA payload (the widget's ``altcha`` field): a valid, unexpired, unused solution of a challenge
+    we signed earns a pass; anything else, or the same payload again, earns nothing."""
+    if not isinstance(payload, str) or not payload or len(payload) > MAX_PAYLOAD:
         return False
-    if not _burn(str(challenge.get("n"))):
+    result = altcha.verify_solution(payload, _key("challenge"), hmac_key_secret=_key("derived-key"))
+    if not result.verified:
         return False
-    given = "".join(ch for ch in (answer or "") if ch.isdigit())
-    if not secrets.compare_digest(keyed_hash("captcha", f"{challenge.get('n')}:{given}"), challenge.get("h", "")):
+    challenge = _challenge_of(payload)
+    expires_at = (challenge or {}).get("parameters", {}).get("expiresAt")
+    if challenge is None or not isinstance(expires_at, int):
+        return False  # every challenge we sign expires
+    if not _burn(str(challenge["signature"]), expires_at):
         return False
     storage = _storage()
     if storage is not None:

@@ -308,13 +308,17 @@ def captcha_page():
     next_page = _safe_next(url_for("showcase.gallery"))
     message = None
     if request.method == "POST":
-        if captcha.solve(request.form.get("answer", "")):
+        if captcha.solve(request.form.get("altcha", "")):
             flash(_("Thank you. You can go on voting."), "success")
             return redirect(next_page)
-        message = _("That was not right. Try this one.")
-    return render_template("voting/captcha.html", svg=captcha.new_challenge(), message=message, next=next_page), (
-        422 if message else 200
-    )
+        message = _("The check did not succeed or has expired. Please try again.")
+    return render_template("voting/captcha.html", message=message, next=next_page), (422 if message else 200)
+
+
+@bp.get("/showcase/captcha/challenge")
+def captcha_challenge():
+    """A fresh ALTCHA challenge for the captcha page's widget (signed; nothing is stored until it is solved)."""
+    return private(jsonify(captcha.new_challenge()))
 
 
 # Organizers ------------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from pingxuan.db import commit
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
 from shell import create_app
-from tests import services
+from tests import altcha_client, services
 from tests.awards.test_certificates import awarded_case
 from tests.conftest import _truncate_all, base_config
 from tests.deploy.test_nginx import free_port, wait_for
@@ -37,7 +37,6 @@ from tests.factories import PASSWORD, PDF, Factory
 from voting.ballots import votable_states
 from voting.models import Voter
 from voting.operations import voter_token
-from voting.privacy import keyed_hash
 
 SECRET = "two-nodes-secret"
 
@@ -169,16 +168,13 @@ def test_two_nodes_and_a_worker_share_nothing_but_the_services(cluster):
     scrapes = [requests.get(f"{node_b}/metrics").text for _ in range(8)]
     assert all(accepted in scrape for scrape in scrapes), [s for s in scrapes if accepted not in s][:1]
 
-    # A captcha asked on node A is answered on node B; replaying that cookie on node A is refused (Redis).
+    # A captcha challenge fetched from node A is solved and answered on node B; replaying that payload on node A
+    # is refused (the used challenge is recorded in Redis).
     person = requests.Session()
-    assert person.get(f"{node_a}/api/v1/captcha").status_code == 200
-    cookie = person.cookies.get("session")
-    challenge = app.session_interface.get_signing_serializer(app).loads(cookie)["captcha"]
-    answer = next(f"{n:05d}" for n in range(10**5)
-                  if keyed_hash("captcha", f"{challenge['n']}:{n:05d}") == challenge["h"])  # fmt: skip
-    assert person.post(f"{node_b}/api/v1/captcha", json={"answer": answer}).status_code == 204
-    replay = requests.post(f"{node_a}/api/v1/captcha", json={"answer": answer}, cookies={"session": cookie})
-    assert replay.status_code == 422
+    challenge = person.get(f"{node_a}/api/v1/captcha").json()
+    solved = altcha_client.payload(challenge)
+    assert person.post(f"{node_b}/api/v1/captcha", json={"payload": solved}).status_code == 204
+    assert requests.post(f"{node_a}/api/v1/captcha", json={"payload": solved}).status_code == 422
 
     # The login limit (5 per minute per address) counts the attempts on both nodes together: two logins above.
     stranger = requests.Session()

@@ -75,8 +75,8 @@ def test_vote_refused_after_close_and_per_address_limit_asks_for_captcha(app, cl
     assert vote(client, finalists[0].id, token).status_code == 200
     limited = vote(client, finalists[1].id, token)
     assert limited.status_code == 429 and limited.get_json()["captcha"] == "/api/v1/captcha"
-    assert "svg" in client.get("/api/v1/captcha").get_json()
-    assert client.post("/api/v1/captcha", json={"answer": "-1"}).status_code == 422
+    assert "keyPrefix" in client.get("/api/v1/captcha").get_json()["parameters"]
+    assert client.post("/api/v1/captcha", json={"payload": "-1"}).status_code == 422
     app.config.update(VOTE_LIMIT_IP="100 per minute")
     campaign.vote_status = VOTE_CLOSED
     commit()
