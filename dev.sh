@@ -167,6 +167,8 @@ cmd_i18n() {
         --project pingxuan -o "$pot" "${I18N_SOURCES[@]}"
     if [ -f "$dir/zh_Hans_CN/LC_MESSAGES/messages.po" ]; then
         "$VENV/bin/pybabel" -q update --no-fuzzy-matching --ignore-obsolete -i "$pot" -d "$dir" -l zh_Hans_CN
+        # The extraction's time stamp would differ in every branch and conflict at every merge: leave it out.
+        sed -i '/^"POT-Creation-Date:/d' "$dir/zh_Hans_CN/LC_MESSAGES/messages.po"
     else
         "$VENV/bin/pybabel" -q init -i "$pot" -d "$dir" -l zh_Hans_CN
     fi

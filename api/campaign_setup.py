@@ -16,7 +16,7 @@ from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.fields import UtcDateTime
 from campaigns import settings, transfer
-from campaigns.models import Campaign, Category, Domain
+from campaigns.models import VOTE_IDENTITIES, Campaign, Category, Domain
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
@@ -52,6 +52,10 @@ class SettingsSchema(Schema):
     expert_weight = fields.Integer(metadata={"description": "Percent; expert + public = 100"})
     public_weight = fields.Integer()
     votes_per_category_per_day = fields.Integer()
+    vote_identity = fields.String(
+        validate=validate.OneOf(VOTE_IDENTITIES),
+        metadata={"description": "Who may vote: sms (a verified number), wechat (a WeChat user), either"},
+    )  # fmt: skip
     show_live_counts = fields.Boolean()
     organization_awards = fields.Integer()
     blind_review = fields.Boolean()

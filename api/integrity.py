@@ -70,7 +70,9 @@ class BallotEvidenceSchema(Schema):
     seconds_since_verified = fields.Integer(allow_none=True)
     voter_age_seconds = fields.Integer(allow_none=True)
     voter_ballots_before = fields.Integer(allow_none=True)
-    phone_class = fields.String(metadata={"description": "mobile, virtual or iot (the number is not kept)"})
+    phone_class = fields.String(
+        metadata={"description": "mobile, virtual or iot (the number is not kept), or wechat (a WeChat user)"}
+    )
     referrer_host = fields.String()
     invalidated_at = UtcDateTime(allow_none=True)
     invalid_reason = fields.String(allow_none=True)

@@ -82,6 +82,7 @@ class CampaignView(StaffModelView):
         "public_weight": _l("Public weight (%)"),
         "shortlist_per_category": _l("Finalists per category (empty: twice the awards)"),
         "votes_per_category_per_day": _l("Votes per voter per category per day"),
+        "vote_identity": _l("Who may vote"),
         "show_live_counts": _l("Show vote counts while the vote is open"),
         "organization_awards": _l("Organization awards"),
         "blind_review": _l("Blind review (experts' books omit the units)"),
@@ -96,8 +97,14 @@ class CampaignView(StaffModelView):
         "year", "title_zh", "title_en", "organizer_zh", "organizer_en", "in_operation_before",
         "submission_opens", "submission_closes", "review_opens", "review_closes", "vote_opens", "vote_closes",
         "awards_per_category", "shortlist_per_category", "reviewers_per_case", "expert_weight", "public_weight",
-        "votes_per_category_per_day", "show_live_counts", "organization_awards", "blind_review", "is_current",
+        "votes_per_category_per_day", "vote_identity", "show_live_counts", "organization_awards", "blind_review",
+        "is_current",
     )  # fmt: skip
+    form_choices = {"vote_identity": [
+        ("sms", _l("A verified mobile number (SMS code)")),
+        ("wechat", _l("A WeChat user of the official account (in WeChat only)")),
+        ("either", _l("Either: WeChat inside WeChat, SMS elsewhere")),
+    ]}  # fmt: skip
 
     def edit_form(self, obj: Campaign | None = None) -> Form:
         """Settings locked by the campaign's phase are shown read-only, with the reason beneath."""

@@ -11,6 +11,9 @@ from pingxuan.db import utcnow
 from pingxuan.extensions import db
 
 VOTE_NOT_OPEN, VOTE_OPEN, VOTE_CLOSED = "not_open", "open", "closed"
+# Who may vote (voting.wechat): a verified mobile number, a follower of the office's WeChat account, or either.
+VOTE_BY_SMS, VOTE_BY_WECHAT, VOTE_BY_EITHER = "sms", "wechat", "either"
+VOTE_IDENTITIES = (VOTE_BY_SMS, VOTE_BY_WECHAT, VOTE_BY_EITHER)
 
 
 class Campaign(db.Model):
@@ -31,6 +34,7 @@ class Campaign(db.Model):
     vote_closes: Mapped[date | None]
     vote_status: Mapped[str] = mapped_column(String(20), default=VOTE_NOT_OPEN)
     votes_per_category_per_day: Mapped[int] = mapped_column(default=3, server_default="3")
+    vote_identity: Mapped[str] = mapped_column(String(10), default=VOTE_BY_SMS, server_default=VOTE_BY_SMS)
     show_live_counts: Mapped[bool] = mapped_column(
         default=True, server_default=true()
     )  # False hides counts until the vote closes

@@ -17,7 +17,7 @@ from sqlalchemy import exists, select
 
 from accounts.models import User
 from accounts.permissions import require_staff
-from campaigns.models import Campaign, Category, Domain, SettingChange
+from campaigns.models import VOTE_IDENTITIES, Campaign, Category, Domain, SettingChange
 from cases.models import Case
 from pingxuan.cache import SHOWCASE, bump
 from pingxuan.errors import Conflict, Invalid
@@ -49,6 +49,7 @@ CAMPAIGN_FIELDS: dict[str, str] = {
     "expert_weight": NUMBER,
     "public_weight": NUMBER,
     "votes_per_category_per_day": NUMBER,
+    "vote_identity": TEXT,
     "show_live_counts": FLAG,
     "organization_awards": NUMBER,
     "blind_review": FLAG,
@@ -169,6 +170,8 @@ def campaign_errors(values: dict[str, Any]) -> dict[str, str]:
     for name in ("awards_per_category", "reviewers_per_case", "votes_per_category_per_day"):
         if (values.get(name) or 0) < 1:
             errors[name] = _("At least 1.")
+    if "vote_identity" in values and values["vote_identity"] not in VOTE_IDENTITIES:
+        errors["vote_identity"] = _("Choose sms, wechat or either.")
     if (values.get("organization_awards") or 0) < 0:
         errors["organization_awards"] = _("Zero or more.")
     shortlist, awards = values.get("shortlist_per_category"), values.get("awards_per_category") or 0

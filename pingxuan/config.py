@@ -121,6 +121,11 @@ def load(instance_path: str) -> dict:
         "SMS_ENDPOINT": _env("SMS_ENDPOINT"),
         "SMS_TEMPLATES": _env("SMS_TEMPLATES"),
         "SMS_PRICE": _env("SMS_PRICE"),
+        # voting/wechat.py: the official account (公众号) for the share card and voting with WeChat
+        "WECHAT_APPID": _env("WECHAT_APPID"),
+        "WECHAT_SECRET": _env("WECHAT_SECRET"),
+        "WECHAT_API_BASE": _env("WECHAT_API_BASE"),
+        "WECHAT_OPEN_BASE": _env("WECHAT_OPEN_BASE"),
         # accounts/limits.py
         "PASSWORD_LIMIT": _env("PASSWORD_LIMIT"),
         "FORGOT_LIMIT_IP": _env("FORGOT_LIMIT_IP"),

@@ -70,6 +70,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from voting import sms
 
     health.register(app, "sms", sms.check_ready)
+    if app.config.get("WECHAT_APPID"):  # pages opened in WeChat load its JS-SDK from WeChat (voting/wechat.py)
+        from voting.wechat import JSSDK_ORIGIN
+
+        app.config["CSP_SCRIPT_SOURCES"] = (JSSDK_ORIGIN,)
     with app.app_context():
         for problem in sms.configuration_problems():  # said at start, not first to a voter
             logging.getLogger("pingxuan.sms").error("SMS gateway not ready: %s", problem)

@@ -1,7 +1,9 @@
 """Security headers on every response, pages, API, back office and static files alike.
 
 The Content-Security-Policy allows no inline script: the few inline ``<script>`` blocks (ours and Flask-Admin's)
-carry the response's nonce (``csp_nonce()`` in templates), everything else is a file under ``static/``. Inline
+carry the response's nonce (``csp_nonce()`` in templates), everything else is a file under ``static/``, except a
+script another service requires be loaded from its own origin (WeChat's JS-SDK, when WeChat is set up): the
+shell names that origin in ``CSP_SCRIPT_SOURCES``. Inline
 event handlers and ``javascript:`` links are therefore blocked; pages use ``data-autosubmit`` and the like.
 """
 
@@ -13,9 +15,9 @@ from flask import Flask, Response, g
 
 # No page may be framed (clickjacking): frame-ancestors for current browsers, X-Frame-Options for older ones.
 POLICY = (
-    "default-src 'self'; script-src 'self'{nonce}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'{nonce}{sources}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 
@@ -38,7 +40,9 @@ def init_app(app: Flask) -> None:
         own = headers.get("Content-Security-Policy")  # a file download's sandbox, say
         if own is None:
             nonce = g.get("csp_nonce")
-            headers["Content-Security-Policy"] = POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else "")
+            sources = "".join(f" {origin}" for origin in app.config.get("CSP_SCRIPT_SOURCES", ()))  # WeChat's
+            headers["Content-Security-Policy"] = POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else "",
+                                                               sources=sources)  # fmt: skip
         elif "frame-ancestors" not in own:
             headers["Content-Security-Policy"] = own + "; frame-ancestors 'none'"
         headers["X-Frame-Options"] = "DENY"

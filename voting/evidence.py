@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from voting.privacy import network_hash, subnet_hash
 
 MOBILE, VIRTUAL, IOT = "mobile", "virtual", "iot"
+WECHAT = "wechat"  # not a number: a follower of the official account, signed in by WeChat (voting.wechat)
 # Mobile virtual network operators' segments (虚拟运营商号段) and the IoT / data-only 14x segments.
 VIRTUAL_PREFIXES = ("170", "171", "162", "165", "167")
 IOT_PREFIX = "14"

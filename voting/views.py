@@ -9,7 +9,9 @@ route reads the cookie, runs the Core insert of voting.ballots.cast_vote and com
 from __future__ import annotations
 
 import re
+import secrets
 from io import BytesIO
+from urllib.parse import urlsplit
 
 import segno
 from flask import (
@@ -36,7 +38,8 @@ from pingxuan.errors import DomainError, Invalid
 from pingxuan.httpcache import private, public
 from pingxuan.i18n import is_english
 from pingxuan.net import client_address, safe_next
-from voting import abuse, captcha, sms
+from pingxuan.signing import same_secret
+from voting import abuse, captcha, sms, wechat
 from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
 from voting.ballots import counts, counts_visible, invalidate, live_counts, recount, votable_states, voting_open
@@ -224,6 +227,16 @@ def verify():
     return render_template("voting/verify.html", step="phone", phone="", next=next_page, errors={})
 
 
+@bp.app_context_processor
+def _voter_identity() -> dict:
+    """How the verify page lets this visitor prove who they are: a number, WeChat (inside WeChat), or both."""
+
+    def identity_options(purpose: str = VOTE) -> wechat.IdentityOptions:
+        return wechat.identity_options(purpose == VOTE, request.user_agent.string)
+
+    return {"identity_options": identity_options}
+
+
 @bp.post("/showcase/verify/code")
 @abuse.code_limits
 def verify_code_request():
@@ -294,6 +307,55 @@ def verify_check():
     session.permanent = True
     flash(_("Your number is verified. You can vote now."), "success")
     return redirect(next_page)
+
+
+@bp.get("/showcase/wechat/login")
+def wechat_login():
+    """Voting with WeChat: off to the official account's web authorization, which comes back with a code."""
+    next_page = _safe_next(url_for("showcase.gallery"))
+    if not wechat.offered(ops.showcase_campaign(), request.user_agent.string):
+        flash(_("Voting with WeChat is not offered here. Verify your number instead."), "error")
+        return redirect(url_for("showcase.verify", next=next_page))
+    session["wechat_state"], session["wechat_next"] = secrets.token_urlsafe(16), next_page
+    callback = url_for("showcase.wechat_callback", _external=True)
+    return redirect(wechat.authorize_url(callback, session["wechat_state"]))
+
+
+@bp.get("/showcase/wechat/callback")
+def wechat_callback():
+    expected, next_page = session.pop("wechat_state", None), session.pop("wechat_next", url_for("showcase.gallery"))
+    if not expected or not same_secret(expected, request.args.get("state")):
+        flash(_("The WeChat sign-in did not come from this page. Please try again."), "error")
+        return redirect(url_for("showcase.verify", next=next_page))
+    try:
+        voter = wechat.voter_for_code(request.args.get("code", ""))
+        commit()
+    except DomainError as error:
+        rollback()
+        flash(error.message, "error")
+        return redirect(url_for("showcase.verify", next=next_page))
+    session[abuse.VOTER_SESSION_KEY] = voter.id
+    session.permanent = True
+    flash(_("You are signed in with WeChat. You can vote now."), "success")
+    return redirect(next_page)
+
+
+@bp.get("/showcase/wechat/jssdk")
+def wechat_jssdk():
+    """``wx.config``'s arguments for one of our pages (asked by pingxuan/static/wechat.js inside WeChat only, so
+    that the pages themselves stay the same for every visitor and cacheable)."""
+    url = request.args.get("url", "")
+    if urlsplit(url).netloc != urlsplit(request.host_url).netloc:
+        return {"message": _("Not one of this site's pages.")}, 422
+    config = wechat.js_config(url)
+    if config is None:
+        return {"message": _("WeChat is not set up.")}, 404
+    return config, 200, {"Cache-Control": "no-store"}
+
+
+@bp.app_context_processor
+def _wechat_globals() -> dict:
+    return {"wechat_enabled": wechat.configured}
 
 
 @bp.post("/showcase/voter/forget")

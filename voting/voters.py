@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from awards.models import Objection
+from campaigns.models import Campaign
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
@@ -26,6 +27,7 @@ from voting.evidence import phone_class
 from voting.models import Ballot, OtpChallenge, SmsMessage, Voter
 from voting.privacy import ip_hash, keyed_hash, phone_hash
 from voting.sms import send_sms
+from voting.wechat import sms_allowed
 
 MOBILE = re.compile(r"1[3-9][0-9]{9}", re.ASCII)  # a mainland mobile number, canonical: 11 ASCII digits
 CODE_TTL = timedelta(minutes=5)
@@ -82,6 +84,11 @@ def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int
     """Send a fresh 6-digit code, at most once a minute per number; returns the queued text (its delivery's
     outcome follows once the request commits). ``purpose``: what the number is verified for, which the text says."""
     phone = normalize_phone(phone)
+    if purpose == VOTE:
+        campaign = db.session.scalar(select(Campaign).where(Campaign.is_current.is_(True)))
+        if campaign is not None and not sms_allowed(campaign):
+            message = _("This campaign's vote is by WeChat: open the vote in WeChat to take part.")
+            raise Invalid(message, {"phone": message})
     hashed = phone_hash(phone)
     last = db.session.scalar(
         select(OtpChallenge).where(OtpChallenge.phone_hash == hashed).order_by(OtpChallenge.id.desc()).limit(1)

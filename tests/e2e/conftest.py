@@ -35,11 +35,17 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
+def live_config() -> dict:
+    """Override in a test module to give the live server more settings (a gateway's endpoint, say)."""
+    return {}
+
+
+@pytest.fixture
+def live_server(sqlite_template: Path, tmp_path: Path, live_config: dict) -> Iterator[LiveServer]:
     """The app on 127.0.0.1 at a free port, in a background thread, with CSRF protection as in production."""
     database = tmp_path / "e2e.sqlite3"
     shutil.copy(sqlite_template, database)
-    config = base_config(tmp_path, f"sqlite:///{database}") | {"WTF_CSRF_ENABLED": True}
+    config = base_config(tmp_path, f"sqlite:///{database}") | {"WTF_CSRF_ENABLED": True} | live_config
     app = create_app(config)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
