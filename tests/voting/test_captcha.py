@@ -21,6 +21,7 @@ from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT
 from tests import altcha_client
 from tests.cases.browsing import english_client
+from tests.races import parallel
 from voting.models import Ballot, Voter
 from voting.operations import voter_token
 
@@ -254,3 +255,18 @@ def test_the_served_widget_is_the_npm_package_build():
     for served, built in VENDORED.items():
         assert (vendor / served).read_bytes() == (dist / built).read_bytes(), served
     assert sorted(p.name for p in vendor.iterdir()) == sorted(VENDORED)
+
+
+def test_one_payload_sent_by_many_clients_at_once_earns_one_pass(app, easy):
+    """The used challenge is recorded by one atomic write, so parallel copies of a payload cannot all pass the
+    check before any of them is recorded."""
+    challenge = english_client(app).get("/api/v1/captcha").get_json()
+    solved = altcha_client.payload(challenge)
+    clients = [english_client(app) for _ in range(8)]
+
+    def send(i: int) -> int:
+        with app.app_context():  # each thread a server worker of its own
+            return clients[i].post("/api/v1/captcha", json={"payload": solved}).status_code
+
+    statuses = parallel(8, send)
+    assert sorted(statuses) == [204] + [422] * 7
