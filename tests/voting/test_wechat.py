@@ -67,7 +67,7 @@ def test_a_wechat_only_campaign_lets_a_wechat_user_vote_once_a_day_per_case(app,
 
     outside = client.get("/showcase/verify?lang=en", headers={"User-Agent": PLAIN_UA}).get_data(as_text=True)
     assert "open this page in WeChat" in outside and 'id="send-code"' not in outside
-    refused = client.post("/api/v1/voters/code", json={"phone": "13800138000"})
+    refused = client.post("/api/v1/voters/code", json={"phone": "13800138000"}, headers={"Accept-Language": "en"})
     assert refused.status_code == 422 and "by WeChat" in refused.get_json()["message"]
 
     inside = client.get("/showcase/verify?lang=en", headers={"User-Agent": WECHAT_UA}).get_data(as_text=True)
