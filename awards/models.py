@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaigns.models import Campaign, Organization
@@ -92,6 +92,20 @@ class ResultSnapshot(db.Model):
     reason: Mapped[str] = mapped_column(Text, default="")
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ResultRendering(db.Model):
+    """A published version's public files as they are served: each language's results page, CSV and XLSX,
+    rendered once when the version is published (awards.publication); a request sends these bytes, with their
+    SHA-256 as the ETag. Never updated, like the version they belong to."""
+
+    __tablename__ = "result_renderings"
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("result_snapshots.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # page, csv, xlsx
+    lang: Mapped[str] = mapped_column(String(5), primary_key=True)  # zh, en
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
 
 
 class Notice(db.Model):

@@ -9,27 +9,37 @@ publication whose content differs from the newest one becomes the next version, 
 canonical JSON; identical content publishes nothing new. Versions are never changed or deleted. The public
 results page, its API, the public CSV/XLSX and certificate verification read only the newest version: results
 day costs one row read per request, however many cases the campaign had.
+
+Each version's public files (the results page, CSV and XLSX, in each language) are rendered when it is published
+and stored beside it (``ResultRendering``); a request sends those bytes with their SHA-256 as the ETag
+(``served``), looked up in the database at most every ``RESULTS_RECHECK_SECONDS`` per process. The page is a
+function of the publication and the language only, so what publishing rendered is what a request would render.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
+from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from accounts.models import User
 from accounts.permissions import require_staff
 from awards import notice
-from awards.models import SUPERSEDED, Certificate, OrganizationAward, ResultSnapshot
+from awards.models import SUPERSEDED, Certificate, OrganizationAward, ResultRendering, ResultSnapshot
 from awards.ranking import results
 from campaigns.models import Campaign, Organization
 from pingxuan.cache import RESULTS, bump
-from pingxuan.db import locked
+from pingxuan.db import after_commit, locked
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
+from pingxuan.i18n import PUBLIC_FLAG
 from voting.ballots import counts_visible
 
 
@@ -106,7 +116,9 @@ def publish(campaign: Campaign, actor: User | None, reason: str = "") -> ResultS
                               published_by_id=actor.id if actor is not None else None)  # fmt: skip
     db.session.add(snapshot)
     db.session.flush()
+    _render_files(snapshot)
     bump(RESULTS)
+    after_commit(forget_served)
     return snapshot
 
 
@@ -159,3 +171,127 @@ def public_rows(data: dict[str, Any], english: bool) -> list[list[object]]:
             rows.append([name, entry["rank"], entry["number"] or "", entry["title"], entry["unit"],
                          entry.get(f"organization_{lang}") or entry.get("organization_zh", "")])  # fmt: skip
     return rows
+
+
+# The public files of a publication -------------------------------------------------------------------------
+
+LANGUAGES = ("zh", "en")
+FILES = ("page", "csv", "xlsx")
+SHOWCASE_ENDPOINTS = ("showcase.case_page", "showcase.case")  # the showcase's case page, when it exists
+
+
+def case_url(case: object) -> str:
+    """Where the public reads an awarded case (a Case or a published entry with ``case_id``): the showcase page
+    when it exists, else the (public) case page."""
+    case_id = getattr(case, "case_id", None) or case.id
+    for endpoint in SHOWCASE_ENDPOINTS:
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, case_id=case_id)
+    return url_for("cases.detail", case_id=case_id)
+
+
+def published_view(snapshot: ResultSnapshot | None) -> dict[str, Any] | None:
+    """A publication as the public pages show it: its figures with its version, hash and date."""
+    if snapshot is None:
+        return None
+    return {"version": snapshot.version, "sha256": snapshot.content_hash, "published_at": snapshot.published_at,
+            **snapshot.data}  # fmt: skip
+
+
+def _view(data: object) -> object:
+    """Dicts of a publication as attribute objects, so templates use ``pick(category, "name")`` as elsewhere."""
+    if isinstance(data, dict):
+        return SimpleNamespace(**{k: _view(v) for k, v in data.items()})
+    if isinstance(data, list):
+        return [_view(v) for v in data]
+    return data
+
+
+def render_page(campaign: Campaign | None, published: dict[str, Any] | None) -> str:
+    """The public results page in the request's language. Once published, it shows the publication's own
+    campaign title and links by year, so it depends on nothing but the publication and the language."""
+    shown = _view(published["campaign"]) if published and published.get("campaign") else campaign
+    return render_template("awards/results.html", campaign=shown, published=_view(published) if published else None,
+                           case_url=case_url)  # fmt: skip
+
+
+def public_files(published: dict[str, Any] | None, english: bool) -> tuple[bytes, bytes]:
+    """The public CSV and XLSX of a publication (header only when nothing is published)."""
+    from awards import export  # export reads organization awards, which publish: imported when used
+
+    published = published or {"categories": [], "organizations": []}
+    lang = "en" if english else "zh"
+    organizations = [[_("Organization award")]] + [[o.get(f"name_{lang}") or o["name_zh"]]
+                                                   for o in published["organizations"]]  # fmt: skip
+    rows = public_rows(published, english)
+    return export.csv_bytes(rows), export.xlsx_bytes(rows, organizations)
+
+
+def _render_files(snapshot: ResultSnapshot) -> None:
+    """Render and store the version's public files in each language, as a request for them would: in a request
+    context of their own (its own app context and session: the publishing transaction is not touched)."""
+    app = current_app._get_current_object()
+    published = published_view(snapshot)
+    year = published["campaign"]["year"]
+    for lang in LANGUAGES:
+        url = f"/results?year={year}&lang={lang}"
+        with app.app_context(), app.test_request_context(url, environ_overrides={PUBLIC_FLAG: True}):
+            page = render_page(None, published).encode()  # a publication names its campaign
+            csv, xlsx = public_files(published, lang == "en")
+        for kind, body in (("page", page), ("csv", csv), ("xlsx", xlsx)):
+            digest = hashlib.sha256(body).hexdigest()
+            db.session.add(ResultRendering(snapshot_id=snapshot.id, kind=kind, lang=lang, body=body, sha256=digest))
+    db.session.flush()
+
+
+@dataclass(frozen=True)
+class Served:
+    body: bytes
+    sha256: str
+    year: int
+    checked: float  # time.monotonic() of the last look-up in the database
+
+
+_SERVED = "pingxuan.results_served"
+RECHECK_SECONDS = 2.0  # default of RESULTS_RECHECK_SECONDS
+
+
+def served(kind: str, lang: str, year: int | None) -> Served | None:
+    """The stored ``kind`` file in ``lang`` of the newest publication of the campaign of ``year`` (the current
+    campaign without one), or None when that publication has none (published before files were stored).
+
+    Kept in the process: the database is asked again only after ``RESULTS_RECHECK_SECONDS`` (the body only when
+    its hash changed), and a publication committed by this process is seen at once, so results day costs no
+    query per request; another process's publication shows within those seconds.
+    """
+    store: dict = current_app.extensions.setdefault(_SERVED, {})
+    key = (kind, lang, year or None)
+    entry = store.get(key)
+    now = time.monotonic()
+    if entry is not None and now - entry.checked < current_app.config.get("RESULTS_RECHECK_SECONDS", RECHECK_SECONDS):
+        return entry
+    which = Campaign.year == year if year else Campaign.is_current.is_(True)
+    newest = (select(ResultSnapshot.id).join(Campaign, Campaign.id == ResultSnapshot.campaign_id).where(which)
+              .order_by(ResultSnapshot.version.desc()).limit(1).scalar_subquery())  # fmt: skip
+    row = db.session.execute(
+        select(ResultRendering.snapshot_id, ResultRendering.sha256, Campaign.year)
+        .join(ResultSnapshot, ResultSnapshot.id == ResultRendering.snapshot_id)
+        .join(Campaign, Campaign.id == ResultSnapshot.campaign_id)
+        .where(ResultRendering.snapshot_id == newest, ResultRendering.kind == kind, ResultRendering.lang == lang)
+    ).first()
+    if row is None:
+        store.pop(key, None)
+        return None
+    if entry is not None and entry.sha256 == row.sha256:
+        body = entry.body
+    else:
+        body = db.session.scalar(select(ResultRendering.body).where(
+            ResultRendering.snapshot_id == row.snapshot_id, ResultRendering.kind == kind, ResultRendering.lang == lang
+        ))  # fmt: skip
+    store[key] = entry = Served(body, row.sha256, row.year, now)
+    return entry
+
+
+def forget_served() -> None:
+    """This process serves the newest publication from the next request on (after a publication commits)."""
+    current_app.extensions.get(_SERVED, {}).clear()

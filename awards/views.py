@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from io import BytesIO
-from types import SimpleNamespace
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
@@ -32,23 +31,10 @@ from workflow.roles import is_authenticated
 
 bp = Blueprint("awards", __name__, template_folder="templates")
 
-# The showcase blueprint (voting engineer) may name its case page one of these; else the case page is public.
-SHOWCASE_ENDPOINTS = ("showcase.case_page", "showcase.case")
-
 
 def _actor() -> User | None:
     user = current_user._get_current_object() if current_user else None
     return user if is_authenticated(user) else None
-
-
-def case_url(case: object) -> str:
-    """Where the public reads an awarded case (a Case or a published entry with ``case_id``): the showcase page
-    when it exists, else the (public) case page."""
-    case_id = getattr(case, "case_id", None) or case.id
-    for endpoint in SHOWCASE_ENDPOINTS:
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, case_id=case_id)
-    return url_for("cases.detail", case_id=case_id)
 
 
 def _campaign() -> Campaign:
@@ -76,51 +62,48 @@ RESULTS_MAX_AGE = 300  # published results change only with a new publication, w
 
 
 def _published(campaign: Campaign) -> dict | None:
-    snapshot = publication.latest(campaign.id)
-    if snapshot is None:
-        return None
-    return {"version": snapshot.version, "sha256": snapshot.content_hash, "published_at": snapshot.published_at,
-            **snapshot.data}  # fmt: skip
-
-
-def _view(data: object) -> object:
-    """Dicts of a publication as attribute objects, so templates use ``pick(category, "name")`` as elsewhere."""
-    if isinstance(data, dict):
-        return SimpleNamespace(**{k: _view(v) for k, v in data.items()})
-    if isinstance(data, list):
-        return [_view(v) for v in data]
-    return data
+    return publication.published_view(publication.latest(campaign.id))
 
 
 def _key() -> str:
     return f"{request.path}?{sorted(request.args.items(multi=True))}|{'en' if is_english() else 'zh'}"
 
 
+def _stored(kind: str) -> publication.Served | None:
+    """The newest publication's file as rendered when it was published (none for older publications)."""
+    return publication.served(kind, "en" if is_english() else "zh", request.args.get("year", type=int))
+
+
+def _send(stored: publication.Served, mimetype: str, download: str | None = None):
+    response = current_app.response_class(stored.body, mimetype=mimetype)
+    response.set_etag(stored.sha256)
+    if download:
+        response.headers["Content-Disposition"] = f"attachment; filename={download}"
+    return response
+
+
 @bp.get("/results")
 @public(max_age=RESULTS_MAX_AGE)
 def results():
+    stored = _stored("page")
+    if stored is not None:
+        return _send(stored, "text/html; charset=utf-8")
+
     def build() -> str:
         campaign = _campaign()
-        published = _published(campaign)
-        return render_template("awards/results.html", campaign=campaign,
-                               published=_view(published) if published else None, case_url=case_url)  # fmt: skip
+        return publication.render_page(campaign, _published(campaign))
 
     return cached(RESULTS, _key(), build)
-
-
-def _public_rows(campaign: Campaign) -> tuple[list[list[object]], list[list[object]]]:
-    published = _published(campaign) or {"categories": [], "organizations": []}
-    lang = "en" if is_english() else "zh"
-    organizations = [[_("Organization award")]] + [[o.get(f"name_{lang}") or o["name_zh"]]
-                                                   for o in published["organizations"]]  # fmt: skip
-    return publication.public_rows(published, is_english()), organizations
 
 
 @bp.get("/results.csv")
 @public(max_age=RESULTS_MAX_AGE)
 def results_csv():
+    stored = _stored("csv")
+    if stored is not None:
+        return _send(stored, "text/csv; charset=utf-8", f"results-{stored.year}.csv")
     campaign = _campaign()
-    data = cached(RESULTS, _key(), lambda: export.csv_bytes(_public_rows(campaign)[0]))
+    data = cached(RESULTS, _key(), lambda: publication.public_files(_published(campaign), is_english())[0])
     return send_file(BytesIO(data), mimetype="text/csv; charset=utf-8", as_attachment=True,
                      download_name=f"results-{campaign.year}.csv")  # fmt: skip
 
@@ -128,8 +111,11 @@ def results_csv():
 @bp.get("/results.xlsx")
 @public(max_age=RESULTS_MAX_AGE)
 def results_xlsx():
+    stored = _stored("xlsx")
+    if stored is not None:
+        return _send(stored, export.XLSX, f"results-{stored.year}.xlsx")
     campaign = _campaign()
-    data = cached(RESULTS, _key(), lambda: export.xlsx_bytes(*_public_rows(campaign)))
+    data = cached(RESULTS, _key(), lambda: publication.public_files(_published(campaign), is_english())[1])
     return send_file(BytesIO(data), mimetype=export.XLSX, as_attachment=True,
                      download_name=f"results-{campaign.year}.xlsx")  # fmt: skip
 
