@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import zipfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -172,24 +173,40 @@ def _fonts():
     return FontConfiguration()
 
 
-def render_document(html: str, folder: Path) -> Any:
-    """Lay out with files loadable from the kind's own folder and the shared one, nothing else (a WeasyPrint
-    Document: its pages can be counted before it is written).
+WEASYPRINT_LOCK = threading.RLock()
+"""WeasyPrint is not thread-safe (its font configuration, fontconfig and Pango are shared): three batches at once in
+the threaded development server with eager tasks hung once and crashed in ``add_font_face`` once. Every rendering
+in the process holds this lock, layout and writing alike; nothing that waits for the database runs under it."""
 
-    The cut-down Chinese faces (``pingxuan.pdf_fonts``: "Pingxuan Serif" and "Pingxuan Sans", which the
-    templates name before the full system fonts) come with every document; their folder is readable too.
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+
+
+def render_pdf(html: str, folder: Path) -> RenderedPdf:
+    """The one place that runs WeasyPrint, one rendering at a time in the process (``WEASYPRINT_LOCK``).
+
+    Laid out with files loadable from the kind's own folder and the shared one, nothing else. The cut-down Chinese
+    faces (``pingxuan.pdf_fonts``: "Pingxuan Serif" and "Pingxuan Sans", which the templates name before the full
+    system fonts) come with every document; their folder is readable too.
     """
     import weasyprint  # imported here: about a second, paid by workers only
 
-    faces = pdf_fonts.font_faces(Path(current_app.config["FONT_CACHE_DIR"]))
-    fetcher = _fetcher(folder, (TEMPLATES / SHARED).resolve(), faces.folder)
-    stylesheets = [weasyprint.CSS(string=faces.css, url_fetcher=fetcher, font_config=_fonts())] if faces.css else []
-    document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher)
-    return document.render(stylesheets=stylesheets, font_config=_fonts())
+    with WEASYPRINT_LOCK:
+        faces = pdf_fonts.font_faces(Path(current_app.config["FONT_CACHE_DIR"]))
+        fetcher = _fetcher(folder, (TEMPLATES / SHARED).resolve(), faces.folder)
+        font_config = _fonts()
+        css = [weasyprint.CSS(string=faces.css, url_fetcher=fetcher, font_config=font_config)] if faces.css else []
+        document = weasyprint.HTML(string=html, base_url=str(folder) + "/", url_fetcher=fetcher).render(
+            stylesheets=css, font_config=font_config
+        )
+        return RenderedPdf(document.write_pdf(), len(document.pages))
 
 
 def render_pdf_html(html: str, folder: Path) -> bytes:
-    return render_document(html, folder).write_pdf()
+    return render_pdf(html, folder).data
 
 
 def render_certificate(certificate_id: int) -> Certificate:
@@ -197,6 +214,8 @@ def render_certificate(certificate_id: int) -> Certificate:
     certificate = db.session.get(Certificate, certificate_id)
     if certificate is None:
         raise NotFound(_("No such certificate."))
+    if certificate.status == ISSUED:
+        return certificate  # queued twice (a batch took over a pending one): rendered already
     try:
         pdf = render_pdf_html(render_html(certificate), _folder(certificate.kind))
     except Exception as error:  # every failure is shown to the organizer, who can retry
@@ -272,6 +291,18 @@ def _new(campaign: Campaign, kind: str, content: dict, batch: CertificateBatch |
     return certificate
 
 
+PENDING_GRACE = timedelta(minutes=10)  # a pending certificate's task is on its way; after this it counts as lost
+
+
+def _to_queue_again(certificate: Certificate) -> bool:
+    """A failed certificate, or one pending so long its task was lost; not one a batch has just queued (three
+    organizers pressing at once would otherwise render every certificate three times, one after another)."""
+    if certificate.status == FAILED:
+        return True
+    queued_at = certificate.batch.created_at if certificate.batch is not None else None
+    return certificate.status == PENDING and (queued_at is None or utcnow() - queued_at > PENDING_GRACE)
+
+
 def issue_batch(campaign: Campaign, actor: User) -> CertificateBatch:
     """Create the missing certificates of a campaign (awarded cases, conferred organizations) and queue one
     rendering task per certificate; certificates that failed before are queued again."""
@@ -289,13 +320,13 @@ def issue_batch(campaign: Campaign, actor: User) -> CertificateBatch:
         existing = current.get((case.id, None))
         if existing is None:
             _new(campaign, CASE_AWARD, case_content(case, on), batch, case_id=case.id)
-        elif existing.status in (FAILED, PENDING):
+        elif _to_queue_again(existing):
             existing.batch = batch
     for award in db.session.scalars(select(OrganizationAward).where(OrganizationAward.campaign_id == campaign.id)):
         existing = current.get((None, award.id))
         if existing is None:
             _new(campaign, ORGANIZATION_AWARD, organization_content(award, on), batch, organization_award_id=award.id)
-        elif existing.status in (FAILED, PENDING):
+        elif _to_queue_again(existing):
             existing.batch = batch
     db.session.flush()
     if not batch.certificates:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from accounts.models import User
 from accounts.permissions import require_staff
-from awards.certificates import Progress, render_document, render_template, template_folder
+from awards.certificates import Progress, render_pdf, render_template, template_folder
 from books.models import FAILED, ISSUED, PENDING, PER_CATEGORY, PER_EXPERT, BookRun, MeetingBook
 from campaigns.models import Campaign
 from cases.models import Case
@@ -166,14 +166,13 @@ def render_book(book_id: int) -> MeetingBook:
     if book is None:
         raise NotFound(_("No such meeting book."))
     try:
-        document = render_document(render_html(book), template_folder(KIND))
-        pdf = document.write_pdf()
+        rendered = render_pdf(render_html(book), template_folder(KIND))
     except Exception as error:  # every failure is shown to the organizer, who can retry
         book.status, book.error = FAILED, f"{type(error).__name__}: {error}"
         db.session.flush()
         return book
-    book.sha256 = storage.store(pdf)
-    book.pages = len(document.pages)
+    book.sha256 = storage.store(rendered.data)
+    book.pages = rendered.pages
     book.status, book.error, book.rendered_at = ISSUED, None, utcnow()
     db.session.flush()
     return book

@@ -10,13 +10,14 @@ import pytest
 from flask_babel import force_locale
 
 from accounts.models import Invitation, Unit, User
-from awards.models import ISSUED, Certificate, ResultSnapshot
+from awards.models import ISSUED, SUPERSEDED, Certificate, ResultSnapshot
 from cases.models import Case
 from pingxuan.clock import today
 from pingxuan.db import commit, rollback, utcnow
 from pingxuan.errors import Conflict
 from pingxuan.extensions import db
 from reviewers.models import Assignment
+from tests.awards.test_certificates import awarded_case
 from workflow.engine import fire
 from workflow.models import WorkflowEvent
 
@@ -227,3 +228,22 @@ def test_parallel_assignments_of_one_pair_and_corrections_of_certificates(app, m
     assert len(set(numbers)) == 2 and not set(numbers) & {c.number for c in issued}
     versions = [s.version for s in ResultSnapshot.query.filter_by(campaign_id=campaign.id)]
     assert sorted(versions) == [1, 2]
+
+
+def test_parallel_certificate_batches_make_one_certificate_per_award(app, make, bearer):
+    """Three organizers press "issue certificates" at once: the campaign's lock lets one create the certificates;
+    the others find them made (a 422 saying so, or a batch that only re-queues a pending one), never a second
+    certificate or number, never a 500; and every certificate is rendered (eager tasks: in the requests' threads,
+    which take turns at WeasyPrint)."""
+    cases = [awarded_case(make, title=f"智慧案例{n}") for n in range(3)]
+    campaign_id = cases[0].campaign_id
+    staff = bearer(make.organizer())
+    started = _post_in_parallel(app, 3, lambda client, i: client.post(
+        f"/api/v1/campaigns/{campaign_id}/certificate-batches", headers=staff))  # fmt: skip
+    statuses = sorted(status for status, _ in started)
+    assert statuses[0] == 201 and set(statuses) <= {201, 422}, started
+    db.session.expire_all()
+    live = Certificate.query.filter(Certificate.campaign_id == campaign_id, Certificate.status != SUPERSEDED).all()
+    assert sorted(c.case_id for c in live) == sorted(c.id for c in cases)
+    assert len({c.number for c in live}) == 3
+    assert {c.status for c in live} == {ISSUED}, [(c.number, c.status, c.error) for c in live]

@@ -236,3 +236,48 @@ def test_a_real_worker_renders_the_certificate(broker_app, tmp_path, postgres_ur
     pdf = (tmp_path / "storage" / certificate.sha256[:2] / certificate.sha256).read_bytes()
     text = pdf_text(pdf, tmp_path)
     assert "互联网医院服务平台" in text and case.category.award_zh in text.replace(" ", "")
+
+
+def test_weasyprint_renders_one_document_at_a_time_in_a_process(app, make, monkeypatch):
+    """WeasyPrint is not thread-safe (issue 18: three batches at once hung once and crashed in add_font_face once):
+    certificates rendered from three threads at once (as by eager tasks in a threaded server) take turns, layout
+    and writing alike, and every one comes out whole."""
+    import threading
+
+    import weasyprint
+
+    from tests.races import parallel
+
+    active, overlaps = [0], []
+    guard = threading.Lock()
+
+    def watched(original):
+        def run(*args, **kwargs):
+            with guard:
+                active[0] += 1
+                overlaps.append(active[0])
+            try:
+                time.sleep(0.05)  # a window wide enough for another thread to enter if nothing serializes
+                return original(*args, **kwargs)
+            finally:
+                with guard:
+                    active[0] -= 1
+
+        return run
+
+    monkeypatch.setattr(weasyprint.HTML, "render", watched(weasyprint.HTML.render))
+    monkeypatch.setattr(weasyprint.document.Document, "write_pdf", watched(weasyprint.document.Document.write_pdf))
+    case = awarded_case(make)
+    certificates.issue_batch(case.campaign, make.organizer())
+    db.session.commit()  # not pingxuan's commit: nothing renders yet
+    certificate_id = db.session.scalar(select(Certificate.id).where(Certificate.case_id == case.id))
+    html = certificates.render_html(db.session.get(Certificate, certificate_id))
+    folder = certificates._folder(certificates.CASE_AWARD)
+
+    def render(i: int) -> bytes:
+        with app.app_context():
+            return certificates.render_pdf_html(html, folder)
+
+    pdfs = parallel(3, render)
+    assert all(isinstance(pdf, bytes) and pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF") for pdf in pdfs)
+    assert overlaps and max(overlaps) == 1, overlaps
