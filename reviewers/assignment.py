@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
+import numpy as np
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, Select, cast, func, select, update
 
 from accounts.models import User
 from accounts.permissions import require_expert, require_staff
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Domain
 from cases.models import Case
 from pingxuan.db import locked, utcnow
 from pingxuan.errors import Conflict as ConflictError
 from pingxuan.errors import Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
 from reviewers import solver
-from reviewers.conflicts import conflicted_pairs, record_automatic_conflicts
+from reviewers.conflicts import (
+    automatic_conflicts,
+    case_affiliations,
+    conflicted_pairs,
+    record_automatic_conflicts,
+    store_automatic,
+)
 from reviewers.models import (
     ACCEPTED,
     DECLARED,
@@ -34,6 +42,8 @@ from reviewers.models import (
     Expert,
     Proposal,
     ReviewAudit,
+    expert_categories,
+    expert_domains,
 )
 from workflow.definition import REVIEW, REVIEWER, STAFF, VIEW, states_granting
 from workflow.roles import has_permission
@@ -79,39 +89,144 @@ def _unstarted(campaign: Campaign) -> list[Assignment]:
     )
 
 
-def build_problem(campaign: Campaign, mode: str = TOPUP) -> tuple[solver.Problem, list[Case], list[Expert]]:
+def _unstarted_ids(campaign: Campaign) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(Assignment.id)
+            .join(Case)
+            .where(Case.campaign_id == campaign.id, Assignment.status == PENDING, ~Assignment.review.has())
+        )
+    )
+
+
+_PAIR = 1 << 32  # a (case, expert) pair as one number: case × _PAIR + expert
+
+
+def _among(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in the sorted array ``ordered``."""
+    if not len(ordered):
+        return np.zeros(len(values), dtype=bool)
+    return ordered[np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)] == values
+
+
+def _index(ids: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``values`` in the sorted ``ids``, and which of them are there at all."""
+    at = np.minimum(np.searchsorted(ids, values), max(len(ids) - 1, 0))
+    return at, (ids[at] == values) if len(ids) else np.zeros(len(values), dtype=bool)
+
+
+def build_problem(campaign: Campaign, mode: str = TOPUP) -> solver.Instance:
     """The assignment problem for a campaign's cases under review: what is missing, who may take it.
 
     In top-up mode every live assignment stays and only what is missing is assigned; in full mode the
-    unstarted ones are open to change as well.
+    unstarted ones are open to change as well. Read as plain rows into arrays (a national campaign has
+    millions of case-expert pairs), the automatic conflicts found on the way are stored in one statement.
     """
-    cases, experts = _cases(campaign), _experts()
-    record_automatic_conflicts(cases, experts)
-    case_ids = [c.id for c in cases]
-    conflicts = conflicted_pairs(case_ids)
-    soft = {a.id for a in _unstarted(campaign)} if mode == FULL else set()
-    existing = db.session.scalars(select(Assignment).where(Assignment.case_id.in_(case_ids))) if case_ids else []
-    taken: set[tuple[int, int]] = set()
-    live_per_case: dict[int, int] = {}
-    for a in existing:
-        if a.id in soft:
-            continue
-        taken.add((a.case_id, a.expert_id))  # declined or released pairs are never proposed again
-        if a.status in LIVE:
-            live_per_case[a.case_id] = live_per_case.get(a.case_id, 0) + 1
+    in_review = (Case.campaign_id == campaign.id, Case.state.in_(reviewable_states()))
+    case_rows = db.session.execute(
+        select(Case.id, Case.domain_id, Case.category_id).where(*in_review).order_by(Case.id)
+    ).all()
+    expert_rows = db.session.execute(
+        select(Expert.user_id, Expert.max_load, Expert.organization, Expert.parent_org)
+        .join(User, User.id == Expert.user_id)
+        .where(Expert.active.is_(True), User.active.is_(True))
+        .order_by(Expert.user_id)
+    ).all()
+    case_ids = np.array([r[0] for r in case_rows], dtype=np.int64)
+    expert_ids = np.array([r[0] for r in expert_rows], dtype=np.int64)
+    # Conflicts: those recorded, and the automatic ones not recorded yet (stored now, for organizers to see).
+    # (A million of them at national scale: read as one number per pair, not as rows.)
+    db.session.flush()
+    pair = cast(Conflict.case_id, BigInteger) * _PAIR + Conflict.expert_id
+    recorded = select(pair).join(Case, Case.id == Conflict.case_id).where(*in_review)
+    known = np.sort(_numbers(recorded.where(Conflict.source != DISMISSED)))
+    dismissed = np.sort(_numbers(recorded.where(Conflict.source == DISMISSED)))  # by an organizer: no conflict
+    found = automatic_conflicts(
+        ((r[0], r[1:]) for r in db.session.execute(case_affiliations(*in_review))),
+        [(r[0], r[2], r[3]) for r in expert_rows],
+    )
+    found_keys = np.array([c * _PAIR + e for c, e in found], dtype=np.int64)
+    overruled = _among(found_keys, dismissed)
+    new = dict(itertools.compress(found.items(), ~(_among(found_keys, known) | overruled)))
+    store_automatic(new)
+    conflicts = np.concatenate([known, found_keys[~overruled]])
+    conflicts = np.stack([conflicts // _PAIR, conflicts % _PAIR], axis=1)
+    # Pairs assigned before (declined or released ones are never proposed again) and the live ones per case.
+    soft = _unstarted_ids(campaign) if mode == FULL else set()
+    assigned = select(Assignment.id, Assignment.case_id, Assignment.expert_id, Assignment.status).join(Case)
+    existing = [row for row in db.session.execute(assigned.where(*in_review)) if row[0] not in soft]
+    taken = np.array([(r[1], r[2]) for r in existing], dtype=np.int64).reshape(-1, 2)
+    live_per_case = np.zeros(len(case_ids), dtype=np.int64)
+    live_cases = np.array([r[1] for r in existing if r[3] in LIVE], dtype=np.int64)
+    at, there = _index(case_ids, live_cases)
+    np.add.at(live_per_case, at[there], 1)
     live = select(Assignment.expert_id, func.count()).where(Assignment.status.in_(LIVE))
     if soft:
         live = live.where(Assignment.id.not_in(soft))
     loads = dict(db.session.execute(live.group_by(Assignment.expert_id)).all())
-    needs = {c.id: max(0, campaign.reviewers_per_case - live_per_case.get(c.id, 0)) for c in cases}
-    capacity = {e.user_id: (loads.get(e.user_id, 0), max(e.max_load, loads.get(e.user_id, 0))) for e in experts}
-    costs = {
-        (c.id, e.user_id): match_cost(e, c)
-        for c in cases
-        for e in experts
-        if (c.id, e.user_id) not in conflicts and (c.id, e.user_id) not in taken
-    }
-    return solver.Problem(needs, capacity, costs), cases, experts
+    current = np.array([loads.get(r[0], 0) for r in expert_rows], dtype=np.int64)
+    maximum = np.maximum(np.array([r[1] for r in expert_rows], dtype=np.int64), current)
+    needs = np.maximum(campaign.reviewers_per_case - live_per_case, 0)
+    costs = match_costs([r[1] for r in case_rows], [r[2] for r in case_rows], expert_ids, *_expertise(expert_ids))
+    forbidden = np.concatenate([conflicts, taken])
+    rows, in_rows = _index(case_ids, forbidden[:, 0])
+    cols, in_cols = _index(expert_ids, forbidden[:, 1])
+    both = in_rows & in_cols
+    costs[rows[both], cols[both]] = solver.FORBIDDEN
+    return solver.Instance(case_ids, needs, expert_ids, current, maximum, costs)
+
+
+def _expertise(expert_ids: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(expert, domain) and (expert, category) pairs of these experts; a domain's category counts as theirs."""
+    domains = db.session.execute(
+        select(expert_domains.c.expert_id, expert_domains.c.domain_id, Domain.category_id).join(
+            Domain, Domain.id == expert_domains.c.domain_id
+        )
+    ).all()
+    categories = db.session.execute(select(expert_categories.c.expert_id, expert_categories.c.category_id)).all()
+    return [(e, d) for e, d, _c in domains], [(e, c) for e, c in categories] + [(e, c) for e, _d, c in domains]
+
+
+def match_costs(
+    case_domains: list[int | None],
+    case_categories: list[int | None],
+    expert_ids: np.ndarray,
+    domains: list[tuple[int, int]],
+    categories: list[tuple[int, int]],
+) -> np.ndarray:
+    """match_cost for every case (its domain and category) and expert (their (expert, domain) and (expert,
+    category) pairs) at once, as a cases × experts matrix: one row per kind of case (domain and category: a
+    few dozen), then copied to the cases of that kind."""
+    kinds = sorted({(d, c) for d, c in zip(case_domains, case_categories, strict=True)}, key=str)
+    kind_of = {kind: i for i, kind in enumerate(kinds)}
+    table = np.full((len(kinds), len(expert_ids)), solver.NO_MATCH, dtype=np.int16)
+    by_domain: dict[int, list[int]] = {}
+    by_category: dict[int, list[int]] = {}
+    for i, (domain, category) in enumerate(kinds):
+        by_domain.setdefault(domain, []).append(i)
+        by_category.setdefault(category, []).append(i)
+    columns = {int(e): j for j, e in enumerate(expert_ids)}
+    for expert_id, category in categories:
+        if expert_id in columns and category is not None:
+            table[by_category.get(category, []), columns[expert_id]] = solver.CATEGORY_MATCH
+    for expert_id, domain in domains:  # after the categories: a domain match is the better one
+        if expert_id in columns and domain is not None:
+            table[by_domain.get(domain, []), columns[expert_id]] = solver.DOMAIN_MATCH
+    return table[[kind_of[kind] for kind in zip(case_domains, case_categories, strict=True)]]
+
+
+def _numbers(statement: Select) -> np.ndarray:
+    """The one integer column of a select, as an array, read through the database driver directly: a million
+    rows go through SQLAlchemy's result machinery at a few microseconds each, seconds in all."""
+    connection = db.session.connection()
+    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params = [compiled.params[name] for name in compiled.positiontup] if compiled.positional else compiled.params
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return np.fromiter(itertools.chain.from_iterable(cursor.fetchall()), dtype=np.int64)
+    finally:
+        cursor.close()
 
 
 def propose(campaign: Campaign, actor: User, mode: str = TOPUP) -> Proposal:
@@ -119,13 +234,17 @@ def propose(campaign: Campaign, actor: User, mode: str = TOPUP) -> Proposal:
     require_staff(actor)
     if mode not in (FULL, TOPUP):
         raise Invalid(_("Unknown mode."), {"mode": _("Choose full or top-up.")})
-    problem, _cases_, _experts_ = build_problem(campaign, mode)
+    return _stored(campaign, build_problem(campaign, mode), mode, actor.id)
+
+
+def _stored(campaign: Campaign, problem: solver.Instance, mode: str, created_by_id: int | None) -> Proposal:
+    """Solve the problem and store the outcome as a proposal (one row: its pairs are one JSON document)."""
     solution = solver.solve(problem)
     proposal = Proposal(
         campaign_id=campaign.id, mode=mode, pairs=[list(p) for p in solution.pairs],
         uncovered=[[case_id, missing, _uncovered_reason(problem, case_id)]
                    for case_id, missing in sorted(solution.missing.items())],
-        total_cost=solution.total_cost, created_by_id=actor.id,
+        total_cost=solution.total_cost, created_by_id=created_by_id,
     )  # fmt: skip
     db.session.add(proposal)
     db.session.flush()
@@ -135,19 +254,10 @@ def propose(campaign: Campaign, actor: User, mode: str = TOPUP) -> Proposal:
 def propose_replacement(campaign: Campaign) -> Proposal | None:
     """After a decline or a declared conflict: a top-up proposal made by the system, waiting for an organizer
     to preview and apply it (nothing is assigned without them). None when nothing is missing."""
-    problem, _cases_, _experts_ = build_problem(campaign, TOPUP)
-    if not any(problem.needs.values()):
+    problem = build_problem(campaign, TOPUP)
+    if not problem.needs.any():
         return None
-    solution = solver.solve(problem)
-    proposal = Proposal(
-        campaign_id=campaign.id, mode=TOPUP, pairs=[list(p) for p in solution.pairs],
-        uncovered=[[case_id, missing, _uncovered_reason(problem, case_id)]
-                   for case_id, missing in sorted(solution.missing.items())],
-        total_cost=solution.total_cost, created_by_id=None,
-    )  # fmt: skip
-    db.session.add(proposal)
-    db.session.flush()
-    return proposal
+    return _stored(campaign, problem, TOPUP, None)
 
 
 def pending_replacement(campaign: Campaign) -> Proposal | None:
@@ -160,11 +270,12 @@ def pending_replacement(campaign: Campaign) -> Proposal | None:
     )
 
 
-def _uncovered_reason(problem: solver.Problem, case_id: int) -> str:
-    candidates = [e for (c, e) in problem.costs if c == case_id]
-    if not candidates:
+def _uncovered_reason(problem: solver.Instance, case_id: int) -> str:
+    row = int(np.searchsorted(problem.case_ids, case_id))
+    candidates = problem.candidates_of(row)
+    if not len(candidates):
         return _("No expert without a conflict is left for this case.")
-    if all(problem.capacity[e][0] >= problem.capacity[e][1] for e in candidates):
+    if (problem.current[candidates] >= problem.maximum[candidates]).all():
         return _("Every expert who could review it has reached their load limit.")
     return _("Too few experts with free capacity: %(n)d possible.", n=len(candidates))
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, insert, select
 
+from accounts.models import Unit
+from campaigns.models import Organization
 from cases.models import Case
 from pingxuan.extensions import db
 from reviewers.models import AUTO, DISMISSED, Conflict, Expert
@@ -16,6 +19,9 @@ _SPACE = re.compile(r"[\s\u3000()（）]+")
 
 def _norm(name: str | None) -> str:
     return _SPACE.sub("", name or "").lower()
+
+
+ROLES = ("unit", "unit_parent", "construction_unit", "operating_unit", "recommending_org")
 
 
 def affiliations(case: Case) -> dict[str, str]:
@@ -29,22 +35,69 @@ def affiliations(case: Case) -> dict[str, str]:
     }
 
 
-def automatic_reason(expert: Expert, case: Case) -> str | None:
-    """Why the expert is conflicted with the case by affiliation, or None."""
-    mine = {_norm(expert.organization), _norm(expert.parent_org)} - {""}
-    if not mine:
-        return None
-    labels = {
+def _labels() -> dict[str, str]:
+    return {
         "unit": _("the applicant unit"),
         "unit_parent": _("the applicant unit's parent organization"),
         "construction_unit": _("the construction unit"),
         "operating_unit": _("the operating unit"),
         "recommending_org": _("the recommending organization"),
     }
+
+
+def _reason(label: str, name: str) -> str:
+    return _("The expert's organization is %(role)s (%(name)s).", role=label, name=name)
+
+
+def automatic_reason(expert: Expert, case: Case) -> str | None:
+    """Why the expert is conflicted with the case by affiliation, or None."""
+    mine = {_norm(expert.organization), _norm(expert.parent_org)} - {""}
+    if not mine:
+        return None
     for role, name in affiliations(case).items():
         if _norm(name) in mine:
-            return _("The expert's organization is %(role)s (%(name)s).", role=labels[role], name=name)
+            return _reason(_labels()[role], name)
     return None
+
+
+def automatic_conflicts(
+    cases: Iterable[tuple[int, Sequence[str]]], experts: Iterable[tuple[int, str, str]]
+) -> dict[tuple[int, int], str]:
+    """Every automatic conflict among these cases (id, names in the order of ROLES) and experts (user id,
+    organization, parent organization), with its reason: an index of the experts by organization name, so
+    that the work grows with the cases, not with cases × experts."""
+    by_name: dict[str, list[int]] = {}
+    for expert_id, organization, parent_org in experts:
+        for name in {_norm(organization), _norm(parent_org)} - {""}:
+            by_name.setdefault(name, []).append(expert_id)
+    found: dict[tuple[int, int], str] = {}
+    labels = _labels()
+    for case_id, names in cases:
+        for role, name in zip(ROLES, names, strict=True):
+            for expert_id in by_name.get(_norm(name), ()):
+                if (case_id, expert_id) not in found:
+                    found[case_id, expert_id] = _reason(labels[role], name)
+    return found
+
+
+def case_affiliations(*where) -> Select:
+    """(case id, the names of ROLES) of the cases matching ``where``, read as rows."""
+    return (
+        select(Case.id, Unit.name, Unit.parent_org, Case.construction_unit, Case.operating_unit,
+               Organization.name_zh)
+        .outerjoin(Unit, Case.unit_id == Unit.id)
+        .outerjoin(Organization, Case.recommending_org_id == Organization.id)
+        .where(*where)
+    )  # fmt: skip
+
+
+def store_automatic(found: Mapping[tuple[int, int], str]) -> None:
+    """Insert these automatic conflicts (already known to be new) in one statement."""
+    if found:
+        db.session.execute(
+            insert(Conflict),
+            [{"case_id": c, "expert_id": e, "source": AUTO, "reason": why} for (c, e), why in found.items()],
+        )
 
 
 def conflicted_pairs(case_ids: list[int]) -> set[tuple[int, int]]:
@@ -59,19 +112,15 @@ def conflicted_pairs(case_ids: list[int]) -> set[tuple[int, int]]:
 
 def record_automatic_conflicts(cases: list[Case], experts: list[Expert]) -> int:
     """Store every automatic conflict among these cases and experts (once), so organizers can see them."""
-    known = conflicted_pairs([c.id for c in cases])
-    added = 0
-    for case in cases:
-        for expert in experts:
-            if (case.id, expert.user_id) in known:
-                continue
-            reason = automatic_reason(expert, case)
-            if reason:
-                db.session.add(Conflict(case_id=case.id, expert_id=expert.user_id, source=AUTO, reason=reason))
-                known.add((case.id, expert.user_id))
-                added += 1
+    found = automatic_conflicts(
+        [(c.id, [names or "" for names in affiliations(c).values()]) for c in cases],
+        [(e.user_id, e.organization, e.parent_org) for e in experts],
+    )
+    known = conflicted_pairs([c.id for c in cases]) if found else set()
+    new = {pair: why for pair, why in found.items() if pair not in known}
+    store_automatic(new)
     db.session.flush()
-    return added
+    return len(new)
 
 
 def list_conflicts(campaign_id: int) -> list[Conflict]:

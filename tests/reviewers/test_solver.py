@@ -66,6 +66,21 @@ def test_solver_is_optimal_and_feasible(problem):
     assert lower_bound(problem) <= solution.total_cost or len(pairs) < sum(problem.needs.values())
 
 
+@settings(max_examples=150, deadline=None)
+@given(problems())
+def test_few_candidates_per_case_still_give_the_optimum_of_all_pairs(problem):
+    """The flow first sees only each case's best expert; the pairs left out that would pay are found by the
+    reduced-cost check and added, until the sparse optimum is the optimum of the whole instance."""
+    solution = solve(problem, per_case=1)
+    flow, cost = reference(problem)
+    pairs = [(c, e) for c, e, _cost in solution.pairs]
+    assert (len(pairs), solution.total_cost) == (flow, cost)
+    assert solution.total_cost == total_cost(problem, pairs)
+    for expert, load in solution.loads.items():
+        current, maximum = problem.capacity[expert]
+        assert current + load <= maximum
+
+
 def test_equally_suited_experts_share_the_work_evenly():
     problem = Problem({c: 2 for c in range(10)}, {e: (0, 20) for e in range(4)}, {(c, e): 0 for c in range(10)
                                                                                 for e in range(4)})  # fmt: skip
