@@ -141,8 +141,15 @@ class CaptchaParametersSchema(Schema):
 
 
 class CaptchaSchema(Schema):
-    parameters = fields.Nested(CaptchaParametersSchema, required=True)
-    signature = fields.String(required=True, metadata={"description": "Our signature of the parameters"})
+    provider = fields.String(
+        metadata={"description": "altcha (the default: solve the challenge below), tencent or aliyun (a cloud "
+                  "captcha: show it with the ids below, then send its ticket as the payload)"}
+    )  # fmt: skip
+    parameters = fields.Nested(CaptchaParametersSchema, metadata={"description": "altcha only"})
+    signature = fields.String(metadata={"description": "altcha only: our signature of the parameters"})
+    app_id = fields.String(metadata={"description": "tencent: the CaptchaAppId for TencentCaptcha"})
+    scene_id = fields.String(metadata={"description": "aliyun: the SceneId for initAliyunCaptcha"})
+    prefix = fields.String(metadata={"description": "aliyun: the identity prefix for AliyunCaptchaConfig"})
 
 
 class CaptchaAnswerSchema(Schema):
@@ -150,9 +157,11 @@ class CaptchaAnswerSchema(Schema):
         required=True,
         validate=validate.Length(min=1, max=captcha.MAX_PAYLOAD),
         metadata={
-            "description": 'The ALTCHA payload: base64 of the JSON {"challenge": <the challenge as received>, '
+            "description": 'altcha: the payload, base64 of the JSON {"challenge": <the challenge as received>, '
             '"solution": {"counter": n, "derivedKey": "<hex>"}}, as the widget puts in its '
-            "``altcha`` field. Each challenge is accepted once, before it expires."
+            '``altcha`` field. tencent: the JSON {"ticket": ..., "randstr": ...} of the TencentCaptcha '
+            "callback. aliyun: the captchaVerifyParam of the success callback. Each is accepted once, before it "
+            "expires."
         },
     )
 
@@ -369,8 +378,11 @@ def _uncached(view: Callable) -> Callable:
 @secured(blp, public=True)
 def get_captcha():
     """A new ALTCHA challenge: find the counter whose derived key starts with ``keyPrefix`` (signed, expires; the
-    widget's ``challenge`` attribute can point here)."""
-    return captcha.new_challenge()
+    widget's ``challenge`` attribute can point here). With a cloud captcha configured: which one, and its ids."""
+    settings = captcha.page_settings()
+    if settings["provider"] != "altcha":
+        return settings
+    return {"provider": "altcha", **captcha.new_challenge()}
 
 
 @blp.route("/captcha", methods=["POST"])

@@ -111,6 +111,16 @@ def load(instance_path: str) -> dict:
         "CAPTCHA_COST": _env("CAPTCHA_COST"),
         "CAPTCHA_MAX_NUMBER": _env("CAPTCHA_MAX_NUMBER"),
         "CAPTCHA_SECONDS": _env("CAPTCHA_SECONDS"),
+        # altcha (default), tencent or aliyun: a cloud captcha the office has, with its keys and ids
+        "CAPTCHA_PROVIDER": _env("CAPTCHA_PROVIDER"),
+        "CAPTCHA_ACCESS_KEY_ID": _env("CAPTCHA_ACCESS_KEY_ID"),
+        "CAPTCHA_ACCESS_KEY_SECRET": _env("CAPTCHA_ACCESS_KEY_SECRET"),
+        "CAPTCHA_APP_ID": _env("CAPTCHA_APP_ID"),
+        "CAPTCHA_APP_SECRET": _env("CAPTCHA_APP_SECRET"),
+        "CAPTCHA_SCENE_ID": _env("CAPTCHA_SCENE_ID"),
+        "CAPTCHA_PREFIX": _env("CAPTCHA_PREFIX"),
+        "CAPTCHA_REGION": _env("CAPTCHA_REGION"),
+        "CAPTCHA_ENDPOINT": _env("CAPTCHA_ENDPOINT"),
         # voting/gateways.py: log (default), aliyun, tencent, or "package.module:Class"
         "SMS_BACKEND": _env("SMS_BACKEND"),
         "SMS_ACCESS_KEY_ID": _env("SMS_ACCESS_KEY_ID"),

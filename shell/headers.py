@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response, g, has_request_context, request
 
 # No page may be framed (clickjacking): frame-ancestors for current browsers, X-Frame-Options for older ones.
 POLICY = (
@@ -29,6 +29,19 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def _with_sources(policy: str, sources: dict[str, str]) -> str:
+    """The policy with one page's own extra sources appended (``pingxuan.csp_sources`` in the request's environ:
+    a cloud captcha's CDN on the captcha page, voting/captcha.py), directive by directive."""
+    directives = [d.strip() for d in policy.split(";")]
+    names = [d.split(" ", 1)[0] for d in directives]
+    for name, extra in sources.items():
+        if name in names:
+            directives[names.index(name)] += " " + extra
+        else:
+            directives.append(f"{name} 'self' {extra}")
+    return "; ".join(directives)
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("SECURE_COOKIES"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
@@ -41,8 +54,9 @@ def init_app(app: Flask) -> None:
         if own is None:
             nonce = g.get("csp_nonce")
             sources = "".join(f" {origin}" for origin in app.config.get("CSP_SCRIPT_SOURCES", ()))  # WeChat's
-            headers["Content-Security-Policy"] = POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else "",
-                                                               sources=sources)  # fmt: skip
+            policy = POLICY.format(nonce=f" 'nonce-{nonce}'" if nonce else "", sources=sources)
+            page_sources = request.environ.get("pingxuan.csp_sources") if has_request_context() else None
+            headers["Content-Security-Policy"] = _with_sources(policy, page_sources) if page_sources else policy
         elif "frame-ancestors" not in own:
             headers["Content-Security-Policy"] = own + "; frame-ancestors 'none'"
         headers["X-Frame-Options"] = "DENY"

@@ -83,7 +83,7 @@ def ask_for_captcha(_limit) -> object:
     elif request.accept_mimetypes.best == "application/json":
         response = jsonify({"message": message, "captcha": url_for("showcase.captcha_page", next=_back())})
     else:
-        page = render_template("voting/captcha.html", message=message, next=_back())
+        page = render_template("voting/captcha.html", message=message, next=_back(), captcha=captcha.page_settings())
         response = current_app.make_response(page)
     response.status_code = 429
     return response

@@ -17,6 +17,13 @@ the cookie: the cookie holds only its random id, the stored key binds it to the 
 and spending it is one atomic increment, so a pass copied to another client, another address or replayed after use
 is refused.
 
+An office in China may already have a cloud captcha: ``CAPTCHA_PROVIDER`` ``tencent`` (Tencent Cloud Captcha,
+DescribeCaptchaResult) or ``aliyun`` (Alibaba Cloud Captcha 2.0, VerifyIntelligentCaptcha) checks the provider's
+ticket through its official SDK instead (``CAPTCHA_ACCESS_KEY_ID``/``_SECRET``, ``CAPTCHA_APP_ID``/``_APP_SECRET``
+for Tencent, ``CAPTCHA_SCENE_ID``/``CAPTCHA_PREFIX`` for Alibaba, ``CAPTCHA_ENDPOINT`` for a private endpoint); the
+page then loads the provider's script from its CDN, which the Content-Security-Policy of that page allows
+(``CSP_SOURCES``). A ticket is burned like a payload, and earns the same single-use pass.
+
 Settings (Flask config, ``PINGXUAN_`` in the environment): ``CAPTCHA_ALGORITHM`` (a PBKDF2 or SHA algorithm the
 widget's bundled workers know), ``CAPTCHA_COST`` (the key derivation's iterations per try), ``CAPTCHA_MAX_NUMBER``
 (the secret counter is drawn between half of it and it: the number of tries), ``CAPTCHA_SECONDS`` (the expiry).
@@ -28,12 +35,13 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import time
 from typing import Any
 
 import altcha
-from flask import current_app, session
+from flask import current_app, request, session
 
 from pingxuan.extensions import limiter
 from pingxuan.net import client_address
@@ -43,7 +51,11 @@ PASS_KEY = "captcha_pass"
 PASS_SECONDS = 600
 MAX_PAYLOAD = 8192  # characters of base64; a genuine payload is under 2,000
 
+log = logging.getLogger(__name__)
+PROVIDERS = ("altcha", "tencent", "aliyun")
+CSP_SOURCES_KEY = "pingxuan.csp_sources"  # in the request's environ: extra sources of this page's CSP
 DEFAULTS: dict[str, Any] = {
+    "CAPTCHA_PROVIDER": "altcha",
     "CAPTCHA_ALGORITHM": "PBKDF2/SHA-256",
     "CAPTCHA_COST": 1000,
     "CAPTCHA_MAX_NUMBER": 10000,
@@ -55,7 +67,43 @@ ALGORITHMS = ("PBKDF2/SHA-256", "PBKDF2/SHA-384", "PBKDF2/SHA-512", "SHA-256", "
 
 def setting(name: str) -> Any:
     value = current_app.config.get(name) or DEFAULTS[name]
-    return value if name == "CAPTCHA_ALGORITHM" else int(value)
+    return value if name in ("CAPTCHA_ALGORITHM", "CAPTCHA_PROVIDER") else int(value)
+
+
+def provider() -> str:
+    name = str(setting("CAPTCHA_PROVIDER")).strip().lower()
+    if name not in PROVIDERS:
+        raise ValueError(f"CAPTCHA_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}")
+    return name
+
+
+# What each cloud captcha's page script loads, per the providers' integration guides (added to that page's CSP).
+CSP_SOURCES = {
+    "tencent": {
+        "script-src": "https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com",
+        "frame-src": "https://turing.captcha.qcloud.com",
+        "connect-src": "https://turing.captcha.qcloud.com",
+        "img-src": "https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com",
+    },
+    "aliyun": {
+        "script-src": "https://o.alicdn.com https://g.alicdn.com",
+        "connect-src": "https://*.captcha-open.aliyuncs.com",
+        "img-src": "https://*.alicdn.com https://*.captcha-open.aliyuncs.com",
+    },
+}
+
+
+def page_settings() -> dict[str, str]:
+    """What the captcha page needs to show the configured captcha; also opens its CSP to a cloud provider."""
+    name = provider()
+    if name in CSP_SOURCES:
+        request.environ[CSP_SOURCES_KEY] = CSP_SOURCES[name]  # this response's CSP (shell/headers.py)
+    return {
+        "provider": name,
+        "app_id": str(current_app.config.get("CAPTCHA_APP_ID") or ""),
+        "scene_id": str(current_app.config.get("CAPTCHA_SCENE_ID") or ""),
+        "prefix": str(current_app.config.get("CAPTCHA_PREFIX") or ""),
+    }
 
 
 def _key(purpose: str) -> bytes:
@@ -112,11 +160,7 @@ def _challenge_of(payload: str) -> dict[str, Any] | None:
         return None
 
 
-def solve(payload: str) -> bool:
-    """Check an ALTCHA payload (the widget's ``altcha`` field): a valid, unexpired, unused solution of a challenge
-    we signed earns a pass; anything else, or the same payload again, earns nothing."""
-    if not isinstance(payload, str) or not payload or len(payload) > MAX_PAYLOAD:
-        return False
+def _altcha_solved(payload: str) -> bool:
     result = altcha.verify_solution(payload, _key("challenge"), hmac_key_secret=_key("derived-key"))
     if not result.verified:
         return False
@@ -124,7 +168,92 @@ def solve(payload: str) -> bool:
     expires_at = (challenge or {}).get("parameters", {}).get("expiresAt")
     if challenge is None or not isinstance(expires_at, int):
         return False  # every challenge we sign expires
-    if not _burn(str(challenge["signature"]), expires_at):
+    return _burn(str(challenge["signature"]), expires_at)
+
+
+def _endpoint(default_host: str) -> tuple[str, str]:
+    """(scheme, host[:port]) of ``CAPTCHA_ENDPOINT`` (a host, or a URL for a private or test endpoint)."""
+    value = str(current_app.config.get("CAPTCHA_ENDPOINT") or default_host)
+    if "://" not in value:
+        return "https", value
+    scheme, _, rest = value.partition("://")
+    return scheme, rest.split("/", 1)[0]
+
+
+def _tencent_solved(payload: str) -> bool:
+    """Tencent Cloud Captcha: the page's callback gave ``{"ticket": ..., "randstr": ...}``; CaptchaCode 1 is a pass
+    (7 randstr mismatch, 8 expired, 9 reused, 15 forged, 16/100 wrong app or secret: refused)."""
+    from tencentcloud.captcha.v20190722 import captcha_client, models
+    from tencentcloud.common import credential
+    from tencentcloud.common.profile.client_profile import ClientProfile
+    from tencentcloud.common.profile.http_profile import HttpProfile
+
+    try:
+        answer = json.loads(payload)
+        ticket, randstr = str(answer["ticket"]), str(answer["randstr"])
+    except (ValueError, TypeError, KeyError):
+        return False
+    config = current_app.config
+    scheme, host = _endpoint("captcha.tencentcloudapi.com")
+    client = captcha_client.CaptchaClient(
+        credential.Credential(str(config.get("CAPTCHA_ACCESS_KEY_ID") or ""),
+                              str(config.get("CAPTCHA_ACCESS_KEY_SECRET") or "")),
+        "", ClientProfile(httpProfile=HttpProfile(protocol=scheme, endpoint=host, reqTimeout=5)),
+    )  # fmt: skip
+    request = models.DescribeCaptchaResultRequest()
+    request.CaptchaType, request.Ticket, request.Randstr = 9, ticket, randstr
+    request.UserIp = client_address()
+    request.CaptchaAppId = int(config.get("CAPTCHA_APP_ID") or 0)
+    request.AppSecretKey = str(config.get("CAPTCHA_APP_SECRET") or "")
+    try:
+        response = client.DescribeCaptchaResult(request)
+    except Exception as exc:  # noqa: BLE001  the SDK's errors and the network: no pass, said in the log
+        log.warning("Tencent Cloud Captcha could not check a ticket: %s", exc)
+        return False
+    if response.CaptchaCode != 1:
+        log.info("Tencent Cloud Captcha refused a ticket: %s %s", response.CaptchaCode, response.CaptchaMsg)
+        return False
+    return _burn(ticket, int(time.time()) + 300)  # a ticket lives 5 minutes
+
+
+def _aliyun_solved(payload: str) -> bool:
+    """Alibaba Cloud Captcha 2.0: the page's ``success`` callback gave the CaptchaVerifyParam; the verdict is
+    ``Result.VerifyResult`` (``VerifyCode`` T001 passed, F0xx why not)."""
+    from alibabacloud_captcha20230305.client import Client
+    from alibabacloud_captcha20230305.models import VerifyIntelligentCaptchaRequest
+    from alibabacloud_tea_openapi.models import Config
+    from alibabacloud_tea_util.models import RuntimeOptions
+
+    config = current_app.config
+    scheme, host = _endpoint("captcha.cn-shanghai.aliyuncs.com")
+    client = Client(Config(
+        access_key_id=str(config.get("CAPTCHA_ACCESS_KEY_ID") or ""),
+        access_key_secret=str(config.get("CAPTCHA_ACCESS_KEY_SECRET") or ""),
+        endpoint=host, protocol=scheme, region_id=str(config.get("CAPTCHA_REGION") or "cn-shanghai"),
+    ))  # fmt: skip
+    request = VerifyIntelligentCaptchaRequest(
+        captcha_verify_param=payload, scene_id=str(config.get("CAPTCHA_SCENE_ID") or "") or None
+    )
+    runtime = RuntimeOptions(autoretry=False, connect_timeout=3000, read_timeout=5000)
+    try:
+        body = client.verify_intelligent_captcha_with_options(request, runtime).body
+    except Exception as exc:  # noqa: BLE001  the SDK's errors and the network: no pass, said in the log
+        log.warning("Alibaba Cloud Captcha could not check a ticket: %s", exc)
+        return False
+    verdict = body.result
+    if not body.success or verdict is None or verdict.verify_result is not True:
+        log.info("Alibaba Cloud Captcha refused a ticket: %s %s", body.code, verdict and verdict.verify_code)
+        return False
+    return _burn(payload, int(time.time()) + 300)
+
+
+def solve(payload: str) -> bool:
+    """Check what the page's captcha gave (ALTCHA: the widget's ``altcha`` payload; a cloud captcha: its ticket):
+    a valid, unexpired, unused one earns a pass; anything else, or the same one again, earns nothing."""
+    if not isinstance(payload, str) or not payload or len(payload) > MAX_PAYLOAD:
+        return False
+    check = {"altcha": _altcha_solved, "tencent": _tencent_solved, "aliyun": _aliyun_solved}[provider()]
+    if not check(payload):
         return False
     storage = _storage()
     if storage is not None:

@@ -370,11 +370,12 @@ def captcha_page():
     next_page = _safe_next(url_for("showcase.gallery"))
     message = None
     if request.method == "POST":
-        if captcha.solve(request.form.get("altcha", "")):
+        if captcha.solve(request.form.get("altcha") or request.form.get("captcha", "")):
             flash(_("Thank you. You can go on voting."), "success")
             return redirect(next_page)
         message = _("The check did not succeed or has expired. Please try again.")
-    return render_template("voting/captcha.html", message=message, next=next_page), (422 if message else 200)
+    page = render_template("voting/captcha.html", message=message, next=next_page, captcha=captcha.page_settings())
+    return page, (422 if message else 200)
 
 
 @bp.get("/showcase/captcha/challenge")

@@ -241,7 +241,7 @@ def test_the_api_takes_the_payload_where_it_took_the_answer(app, make, easy):
     schema = client.get("/api/v1/openapi.json").get_json()
     operation = schema["paths"]["/api/v1/captcha"]["post"]
     assert "payload" in json.dumps(operation) or "CaptchaAnswer" in json.dumps(operation)
-    assert "ALTCHA" in json.dumps(schema["components"]["schemas"]["CaptchaAnswer"])
+    assert "altcha: the payload" in json.dumps(schema["components"]["schemas"]["CaptchaAnswer"])
     assert "signature" in schema["components"]["schemas"]["Captcha"]["properties"]
 
 
