@@ -13,10 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 
 from accounts.models import User
+from cases import dossier
 from cases.eligibility import open_duplicates
 from cases.models import Attachment, Case, DossierVersion
-from cases.operations import FIELD_LABELS, dossier_errors, visible_attachments
-from cases.versions import FIELDS, Diff, shown
+from cases.operations import dossier_errors, visible_attachments
+from cases.versions import Diff, fields_of, shown
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
@@ -90,27 +91,16 @@ def actions(case: Case, actor: User | None) -> list[dict[str, Any]]:
 
 def case_detail(case: Case, actor: User | None) -> dict[str, Any]:
     can_edit = has_permission(actor, case, EDIT)
+    form = dossier.form_of(case.campaign)
+    references = (dossier.CATEGORY, dossier.DOMAIN, dossier.ORGANIZATION)
+    values = {item.key: dossier.value(case, item) for item in form.value_fields if item.type not in references}
     return {
         **case_summary(case),
         "domain": _ref(case.domain),
         "recommending_org": _ref(case.recommending_org),
-        **{
-            name: getattr(case, name)
-            for name in (
-                "construction_unit",
-                "operating_unit",
-                "in_operation_since",
-                "investment",
-                "summary",
-                "description",
-                "innovation",
-                "effects",
-                "beneficiaries",
-                "public_url",
-                "app_name",
-                "created_at",
-            )
-        },  # fmt: skip
+        **values,
+        "dossier": {key: dossier.as_json(found) for key, found in values.items()},
+        "created_at": case.created_at,
         "attachments": [attachment(item) for item in visible_attachments(case, actor)],
         "can_edit": can_edit,
         "missing": dossier_errors(case) if can_edit else {},
@@ -148,8 +138,8 @@ def dossier_version(version: DossierVersion) -> dict[str, Any]:
         "actor": version.event.actor.name if version.event and version.event.actor else None,
         "created_at": version.created_at,
         "dossier": [
-            {"field": name, "label": str(FIELD_LABELS[name]), "value": shown(name, version.fields.get(name))}
-            for name in FIELDS
+            {"field": name, "label": label, "value": shown(version.case, name, version.fields.get(name))}
+            for name, label in fields_of(version.case, version)
         ],
         "attachments": list(version.attachments),
     }

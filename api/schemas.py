@@ -6,7 +6,7 @@ operations, which report all field errors at once. Response schemas dump plain d
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from api.fields import FileUpload, UtcDateTime
 from cases.versions import ATTACHMENT_CHANGES, DELETE, EQUAL, INSERT
@@ -158,7 +158,12 @@ class OrganizationSchema(Schema):
 
 
 class CaseInputSchema(Schema):
-    """Dossier fields; all optional. The operations check lengths, references, dates and amounts."""
+    """Dossier fields; all optional. The fields of the campaign's declared form (``GET /campaigns/{id}/dossier-form``,
+    JSON Schema) are accepted by their key; the operations check each against the form: lengths, ranges, dates,
+    choices, references. The fields listed here are the 2017 form's, documented for clients written for it."""
+
+    class Meta:
+        unknown = INCLUDE
 
     title = fields.String(allow_none=True)
     category_id = fields.Integer(allow_none=True)
@@ -263,6 +268,10 @@ class CaseSchema(CaseSummarySchema):
     beneficiaries = fields.String()
     public_url = fields.String()
     app_name = fields.String()
+    dossier = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "Every value of the campaign's declared dossier form, by field key (JSON values)"},
+    )
     created_at = UtcDateTime()
     attachments = fields.List(fields.Nested(AttachmentSchema))
     can_edit = fields.Boolean(metadata={"description": "Whether the caller may change the dossier now"})

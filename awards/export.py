@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from awards.organizations import conferred
 from awards.ranking import decided_ranking
 from campaigns.models import Campaign
+from cases import dossier
 from pingxuan.i18n import pick
 from pingxuan.spreadsheet import append_text_safe, csv_row
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
@@ -22,16 +23,28 @@ AWARDED = TRANSITION_BY_NAME["confirm_award"].dest
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _headers(full: bool) -> list[str]:
+def _dossier_fields(campaign: Campaign, full: bool) -> list[dossier.Field]:
+    """The declared fields after the fixed columns, one column each: all of them for organizers, the public ones
+    in the public file (title, category and recommending organization have their columns already)."""
+    skipped = (dossier.CATEGORY, dossier.DOMAIN, dossier.ORGANIZATION)
+    return [
+        item
+        for item in dossier.form_of(campaign).value_fields
+        if item.key != "title" and item.type not in skipped and (full or item.public)
+    ]
+
+
+def _headers(full: bool, fields: list[dossier.Field]) -> list[str]:
     head = [_("Category"), _("Rank"), _("Case number"), _("Title"), _("Applicant unit"), _("Recommending organization")]
     if full:
         head += [_("Expert score (normalized)"), _("Votes"), _("Vote score"), _("Final score"), _("State")]
-    return head
+    return head + [item.label for item in fields]
 
 
 def result_rows(campaign: Campaign, full: bool) -> list[list[object]]:
     """Header and rows: every decided finalist (``full``, for organizers) or the awarded cases only."""
-    rows: list[list[object]] = [_headers(full)]
+    fields = _dossier_fields(campaign, full)
+    rows: list[list[object]] = [_headers(full, fields)]
     for category in campaign.categories:
         for entry in decided_ranking(campaign, category):
             case = entry.case
@@ -44,6 +57,7 @@ def result_rows(campaign: Campaign, full: bool) -> list[list[object]]:
             if full:
                 row += [entry.expert_score, entry.votes, entry.vote_score, entry.final,
                         pick(STATE_BY_NAME[case.state], "title")]  # fmt: skip
+            row += [dossier.shown(item, dossier.value(case, item)) for item in fields]
             rows.append(row)
     return rows
 

@@ -37,7 +37,7 @@ from awards.models import (
 )
 from awards.ranking import decided_ranking
 from cases.models import Case
-from cases.operations import checked_upload
+from cases.operations import DOCUMENT_TYPES, checked_upload
 from cases.versions import current_number
 from pingxuan import storage
 from pingxuan.clock import today
@@ -106,7 +106,7 @@ def _store_files(objection: Objection, part: str, uploads: list[Upload]) -> None
     if len(uploads) > MAX_FILES:
         raise Invalid(_("Attach at most %(n)d files.", n=MAX_FILES), {"files": _("Too many files.")})
     for upload in uploads:
-        name, content_type = checked_upload("document", upload.filename, upload.data)
+        name, content_type = checked_upload(DOCUMENT_TYPES, upload.filename, upload.data)
         objection.files.append(ObjectionFile(part=part, filename=name, content_type=content_type,
                                              size=len(upload.data), sha256=storage.store(upload.data)))  # fmt: skip
 

@@ -28,7 +28,7 @@ from backoffice.base import StaffModelView
 from backoffice.security import actor
 from campaigns.models import Campaign, Category, Domain
 from cases.models import Case
-from cases.operations import FIELD_LABELS, REFERENCE_FIELDS, get_attachment, get_case, reclassify_case
+from cases.operations import REFERENCE_FIELDS, dossier_rows, get_attachment, get_case, reclassify_case
 from pingxuan import storage
 from pingxuan.db import commit
 from pingxuan.errors import DomainError
@@ -274,14 +274,7 @@ class CaseView(StaffModelView):
         return super().render(template, **kwargs)
 
     def _dossier(self, case: Case) -> dict[str, Any]:
-        fields = []
-        for name, label in FIELD_LABELS.items():
-            if name == "attachments":
-                continue
-            value = getattr(case, name[: -len("_id")] if name.endswith("_id") else name)
-            if name in ("category_id", "domain_id", "recommending_org_id"):
-                value = pick(value, "name") if value is not None else None
-            fields.append((label, value))
+        fields = [(label, value or None) for _name, label, value in dossier_rows(case)]
         events = timeline(case, actor()) or []
         case_options: list[Option] = options(case, actor())
         return {

@@ -24,8 +24,9 @@ from accounts.permissions import require_staff
 from awards.certificates import Progress, render_pdf, render_template, template_folder
 from books.models import FAILED, ISSUED, PENDING, PER_CATEGORY, PER_EXPERT, BookRun, MeetingBook
 from campaigns.models import Campaign
+from cases import dossier
 from cases.models import Case
-from cases.operations import dossier_rows
+from cases.operations import dossier_rows, form_of
 from pingxuan import storage
 from pingxuan.clock import today
 from pingxuan.db import utcnow
@@ -38,7 +39,6 @@ from workflow.definition import ANONYMOUS, REVIEW, REVIEWER, STAFF, VOTE, states
 
 KIND = "meeting_book"  # the folder under pdf_templates/
 SCOPES = (PER_CATEGORY, PER_EXPERT)
-NAMING_FIELDS = ("construction_unit", "operating_unit")  # left out of blind books: they name the applicant
 SHOWN_ABOVE = ("title", "category_id", "domain_id")  # in the dossier's heading already
 
 
@@ -103,7 +103,10 @@ def _photo(attachment: Any) -> str | None:
 
 
 def _dossier(case: Case, blind: bool) -> dict[str, Any]:
-    photos = [a for a in case.attachments if a.kind == "photo"]
+    form = form_of(case)
+    naming = {item.key for item in form.fields if item.names_applicant}  # left out of blind books
+    pictures = {slot.key for slot in form.file_slots if slot.kinds and set(slot.kinds) <= {"jpeg", "png"}}
+    photos = [a for a in case.attachments if a.kind in pictures]
     hide = _masker(case) if blind else (lambda text: text)
     return {
         "id": case.id, "number": case.number or "", "title": hide(case.title),
@@ -111,16 +114,17 @@ def _dossier(case: Case, blind: bool) -> dict[str, Any]:
         "category": pick(case.category, "name") if case.category else "",
         "domain": pick(case.domain, "name") if case.domain else "",
         "rows": [(label, hide(str(value))) for name, label, value in dossier_rows(case)
-                 if name not in SHOWN_ABOVE and not (blind and name in NAMING_FIELDS)],
+                 if name not in SHOWN_ABOVE and not (blind and name in naming)],
         "photos": [(hide(a.filename), uri) for a in photos if (uri := _photo(a))],
-        "documents": [(hide(a.filename), a.sha256, a.size) for a in case.attachments if a.kind != "photo"],
+        "documents": [(hide(a.filename), a.sha256, a.size) for a in case.attachments if a.kind not in pictures],
     }  # fmt: skip
 
 
 def _masker(case: Case) -> Callable[[str], str]:
     """Blind review: the applicant's and the builders' names are masked wherever the dossier's text names them."""
-    names = sorted({n.strip() for n in (case.unit.name, case.construction_unit, case.operating_unit)
-                    if n and len(n.strip()) >= 2}, key=len, reverse=True)  # fmt: skip
+    declared = [dossier.value(case, item) for item in form_of(case).value_fields if item.names_applicant]
+    names = sorted({n.strip() for n in (case.unit.name, *declared) if isinstance(n, str) and len(n.strip()) >= 2},
+                   key=len, reverse=True)  # fmt: skip
     if not names:
         return lambda text: text
     pattern = re.compile("|".join(re.escape(n) for n in names))

@@ -50,6 +50,7 @@ class Campaign(db.Model):
     blind_review: Mapped[bool] = mapped_column(default=False, server_default=false())  # experts' books omit units
     is_current: Mapped[bool] = mapped_column(default=False)
     vote_rule_settings: Mapped[dict | None] = mapped_column(JSON)  # parameters of voting.integrity's rules
+    dossier_form: Mapped[dict | None] = mapped_column(JSON)  # the declared dossier form (cases.dossier); empty: 2017's
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     categories: Mapped[list[Category]] = relationship(

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Unit, User
@@ -46,6 +47,8 @@ class Case(db.Model):
     beneficiaries: Mapped[str] = mapped_column(Text, default="")
     public_url: Mapped[str] = mapped_column(String(500), default="")
     app_name: Mapped[str] = mapped_column(String(200), default="")
+    # The values of the campaign's declared form (cases.dossier) that have no column above: key -> JSON value.
+    dossier: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict, server_default="{}")
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

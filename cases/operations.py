@@ -7,11 +7,8 @@ State changes are not here: they go through workflow.engine.fire().
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from typing import Any
-from urllib.parse import urlparse
 
 import filetype
 from flask import current_app
@@ -23,67 +20,23 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
 from campaigns.models import Campaign, Category, Domain, Organization
+from cases import dossier
 from cases.models import PRIVATE_FILE, PUBLIC_FILE, VISIBILITIES, Attachment, Case
 from pingxuan import storage
-from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.filenames import safe_filename
 from pingxuan.i18n import pick
-from pingxuan.text import hidden_character_error
 from workflow.definition import APPLICANT, EDIT, PRIVATE_FILES, STAFF, STATE_BY_NAME, VIEW
 from workflow.roles import global_roles, has_permission
 
-TEXT_FIELDS = {
-    "title": 200,
-    "construction_unit": 200,
-    "operating_unit": 200,
-    "summary": 500,
-    "description": 20000,
-    "innovation": 5000,
-    "effects": 5000,
-    "beneficiaries": 5000,
-    "public_url": 500,
-    "app_name": 200,
-}
-SINGLE_LINE_FIELDS = frozenset({"title", "construction_unit", "operating_unit", "public_url", "app_name"})
-REFERENCE_FIELDS = ("category_id", "domain_id", "recommending_org_id")
-OTHER_FIELDS = ("in_operation_since", "investment")
-EDITABLE_FIELDS = (*TEXT_FIELDS, *REFERENCE_FIELDS, *OTHER_FIELDS)
-
-# What submission needs; public_url and app_name are alternatives (one of them is enough).
-REQUIRED_FIELDS = (
-    "title", "category_id", "domain_id", "recommending_org_id", "construction_unit", "operating_unit",
-    "in_operation_since", "investment", "summary", "description", "innovation", "effects", "beneficiaries",
-)  # fmt: skip
-
-FIELD_LABELS = {
-    "title": _l("Title"),
-    "category_id": _l("Category"),
-    "domain_id": _l("Domain"),
-    "recommending_org_id": _l("Recommending organization"),
-    "construction_unit": _l("Construction unit"),
-    "operating_unit": _l("Operating unit"),
-    "in_operation_since": _l("In operation since"),
-    "investment": _l("Investment (CNY)"),
-    "summary": _l("Summary"),
-    "description": _l("Description"),
-    "innovation": _l("Innovation"),
-    "effects": _l("Effects"),
-    "beneficiaries": _l("Beneficiaries"),
-    "public_url": _l("Public URL"),
-    "app_name": _l("App name"),
-    "attachments": _l("Attachments"),
-}
+REFERENCE_FIELDS = ("category_id", "domain_id", "recommending_org_id")  # staff may correct these
+_REFERENCE_TYPES = frozenset({dossier.CATEGORY, dossier.DOMAIN, dossier.ORGANIZATION})
 
 VISIBILITY_LABELS = {PUBLIC_FILE: _l("Public"), PRIVATE_FILE: _l("Private")}
 IMAGES = frozenset({"image/jpeg", "image/png"})
-DEFAULT_VISIBILITY = {"photo": PUBLIC_FILE, "document": PRIVATE_FILE}
-ATTACHMENT_KINDS = {
-    "photo": {"image/jpeg", "image/png"},
-    "document": {"application/pdf", "image/jpeg", "image/png"},
-}
+DOCUMENT_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})  # objections' files
 
 
 # Reading ------------------------------------------------------------------------------------------------
@@ -155,52 +108,39 @@ def _claim(case: Case) -> None:
     set_committed_value(case, "version", case.version + 1)
 
 
+def form_of(case: Case) -> dossier.DossierForm:
+    """The dossier form the case's campaign declares."""
+    return dossier.form_of(case.campaign)
+
+
+def field_label(case: Case, key: str) -> str | None:
+    """A field's label in the page's language; None for anything the form does not declare."""
+    item = form_of(case).get(key)
+    return item.label if item is not None else None
+
+
 def _apply(case: Case, data: dict[str, Any]) -> None:
-    unknown = sorted(set(data) - set(EDITABLE_FIELDS))
-    if unknown:
-        raise Invalid(_("Unknown fields."), {name: _("Unknown field.") for name in unknown})
-    values, errors = _clean(case, data)
+    form = form_of(case)
+    unknown = sorted(key for key in data if (item := form.get(key)) is None or item.is_file)
+    values, errors = _clean(case, form, {key: found for key, found in data.items() if key not in unknown})
+    if unknown:  # every fault at once: the fields this campaign's form does not ask, and the values refused
+        raise Invalid(_("Unknown fields."), {**errors, **{name: _("Unknown field.") for name in unknown}})
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)
-    for name, value in values.items():
-        setattr(case, name, value)
+    for name, found in values.items():
+        dossier.store(case, form.by_key[name], found)
 
 
-def _clean(case: Case, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _clean(case: Case, form: dossier.DossierForm, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for name, limit in TEXT_FIELDS.items():
-        if name not in data:
+    for name, raw in data.items():
+        item = form.by_key[name]
+        if item.type in _REFERENCE_TYPES:
             continue
-        text = (data[name] or "").strip()
-        if message := hidden_character_error(text, multiline=name not in SINGLE_LINE_FIELDS):
+        values[name], message = dossier.clean(item, raw)
+        if message:
             errors[name] = message
-        elif len(text) > limit:
-            errors[name] = _("At most %(n)d characters.", n=limit)
-        elif name == "public_url" and text and urlparse(text).scheme not in ("http", "https"):
-            errors[name] = _("Enter a web address starting with http:// or https://.")
-        elif name == "public_url" and text and not urlparse(text).netloc:
-            errors[name] = _("Enter a complete web address.")
-        values[name] = text
-    if "in_operation_since" in data:
-        value = data["in_operation_since"]
-        if isinstance(value, str):
-            try:
-                value = date.fromisoformat(value) if value.strip() else None
-            except ValueError:
-                errors["in_operation_since"] = _("Enter a date as YYYY-MM-DD.")
-        if isinstance(value, date) and value > today():
-            errors["in_operation_since"] = _("The date lies in the future.")
-        values["in_operation_since"] = value
-    if "investment" in data:
-        value = data["investment"]
-        try:
-            value = None if value in (None, "") else Decimal(str(value))
-            if value is not None and (not value.is_finite() or value < 0 or value >= Decimal("1e14")):
-                errors["investment"] = _("Enter an amount in CNY of zero or more.")
-        except InvalidOperation:
-            errors["investment"] = _("Enter an amount in CNY of zero or more.")
-        values["investment"] = value
     campaign_id = case.campaign_id or (case.campaign.id if case.campaign else None)
     category_id = data.get("category_id", case.category_id)
     if "category_id" in data:
@@ -223,19 +163,15 @@ def _clean(case: Case, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 
 def dossier_errors(case: Case) -> dict[str, str]:
-    """Everything that stops the case from being submitted, per field, all at once."""
-    errors: dict[str, str] = {}
-    for name in REQUIRED_FIELDS:
-        value = getattr(case, name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            errors[name] = _("%(field)s is required.", field=FIELD_LABELS[name])
-    if not case.public_url and not case.app_name:
-        errors["public_url"] = _("Give a public URL or the name of the app.")
-    _values, invalid = _clean(case, {name: getattr(case, name) for name in EDITABLE_FIELDS if name != "category_id"})
+    """Everything that stops the case from being submitted, per field, all at once: each field the form requires
+    and the dossier lacks is named, and every value is checked again against the form's limits."""
+    form = form_of(case)
+    errors = dossier.missing(form, case, case.category.code if case.category else None)
+    _values, invalid = _clean(
+        case, form, {"domain_id": case.domain_id, "recommending_org_id": case.recommending_org_id}
+    )
     for name, message in invalid.items():
         errors.setdefault(name, message)
-    if not any(a.kind == "document" for a in case.attachments):
-        errors["attachments"] = _("Attach at least one document (PDF).")
     return errors
 
 
@@ -251,8 +187,15 @@ def attach_file(
     reviewers and the office); photos are public and documents private unless the unit says otherwise."""
     if not has_permission(actor, case, EDIT):
         raise Forbidden(_("This case cannot be edited in its current state."))
-    visibility = _checked_visibility(visibility or DEFAULT_VISIBILITY.get(kind, PRIVATE_FILE))
-    name, content_type = checked_upload(kind, filename, data)
+    slot = form_of(case).get(kind)
+    if slot is None or not slot.is_file:
+        raise Invalid(_("Unknown attachment kind."), {"kind": _("Choose one of the form's file slots.")})
+    if slot.max_count is not None and sum(1 for a in case.attachments if a.kind == kind) >= slot.max_count:
+        raise Invalid(_("This slot is full."), {"file": _("At most %(n)d files.", n=slot.max_count)})
+    if slot.max_mb is not None and len(data) > slot.max_mb * 1024 * 1024:
+        raise Invalid(_("The file is too large."), {"file": _("At most %(mb)d MB.", mb=slot.max_mb)})
+    visibility = _checked_visibility(visibility or (PUBLIC_FILE if slot.public else PRIVATE_FILE))
+    name, content_type = checked_upload(slot.content_types, filename, data)
     display = _display_copy(data, DISPLAY_WIDTH if kind == "photo" else SCAN_WIDTH) if content_type in IMAGES else None
     digest = storage.store(data)
     attachment = Attachment(
@@ -265,11 +208,9 @@ def attach_file(
     return attachment
 
 
-def checked_upload(kind: str, filename: str, data: bytes) -> tuple[str, str]:
+def checked_upload(allowed: frozenset[str], filename: str, data: bytes) -> tuple[str, str]:
     """The safe file name and the real type of an upload, read from its bytes, never from its name; shared by
-    dossier attachments and the files of objections and their answers."""
-    if kind not in ATTACHMENT_KINDS:
-        raise Invalid(_("Unknown attachment kind."), {"kind": _("Choose photo or document.")})
+    dossier attachments (``allowed``: the slot's types) and the files of objections and their answers."""
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
         raise Invalid(_("The file is empty."), {"file": _("The file is empty.")})
@@ -277,11 +218,11 @@ def checked_upload(kind: str, filename: str, data: bytes) -> tuple[str, str]:
         raise Invalid(_("The file is too large."), {"file": _("At most %(mb)d MB.", mb=limit // (1024 * 1024))})
     guessed = filetype.guess(data)
     content_type = guessed.mime if guessed else "application/octet-stream"
-    if content_type not in ATTACHMENT_KINDS[kind]:
-        allowed = "PDF, JPEG, PNG" if kind == "document" else "JPEG, PNG"
+    if content_type not in allowed:
+        names = ", ".join(name.upper() for name, kind in dossier.FILE_KINDS.items() if kind in allowed)
         raise Invalid(
             _("This file is not an allowed type."),
-            {"file": _("The file's content is not %(allowed)s.", allowed=allowed)},
+            {"file": _("The file's content is not %(allowed)s.", allowed=names)},
         )
     return safe_filename((filename or "").replace("\\", "/").rsplit("/", 1)[-1]), content_type
 
@@ -445,19 +386,20 @@ def reclassify_case(case: Case, actor: User, data: dict[str, Any], expected_vers
     return case
 
 
-def dossier_rows(case: Case) -> list[tuple[str, str, str]]:
-    """(field, label, value as shown) for every dossier field, in the form's order: pages and the meeting book."""
-    values = {
+def dossier_rows(case: Case, public_only: bool = False) -> list[tuple[str, str, str]]:
+    """(field, label, value as shown) for every field of the case's form that holds a value, in the form's order:
+    pages, the experts' view and the meeting book. ``public_only``: the fields the form shows the public."""
+    form = form_of(case)
+    code = case.category.code if case.category else None
+    named = {
         "category_id": pick(case.category, "name") if case.category else "",
         "domain_id": pick(case.domain, "name") if case.domain else "",
         "recommending_org_id": pick(case.recommending_org, "name") if case.recommending_org else "",
-        "in_operation_since": case.in_operation_since.isoformat() if case.in_operation_since else "",
-        "investment": f"{case.investment:,.2f}" if case.investment is not None else "",
     }
     rows = []
-    for name, label in FIELD_LABELS.items():
-        if name == "attachments":
+    for item in form.value_fields:
+        if not item.applies_to(code) or (public_only and not item.public):
             continue
-        value = values[name] if name in values else getattr(case, name)
-        rows.append((name, label, value or ""))
+        shown = named[item.key] if item.key in named else dossier.shown(item, dossier.value(case, item))
+        rows.append((item.key, item.label, shown or ""))
     return rows

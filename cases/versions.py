@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from difflib import SequenceMatcher
 from typing import Any
 
@@ -22,13 +21,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from campaigns.models import Category, Domain, Organization
+from cases import dossier
 from cases.models import Case, DossierVersion
-from cases.operations import FIELD_LABELS, TEXT_FIELDS
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 
-FIELDS: tuple[str, ...] = tuple(name for name in FIELD_LABELS if name != "attachments")  # the form's order
 _REFERENCES = {"category_id": Category, "domain_id": Domain, "recommending_org_id": Organization}
 _TOKEN = re.compile(r"[A-Za-z0-9_]+|.", re.DOTALL)  # an ASCII word or number, else one character
 MAX_CELLS = 4_000_000  # tokens × tokens compared character by character in one changed block; beyond: whole
@@ -41,23 +39,16 @@ ATTACHMENT_CHANGES = {ADDED: _l("Added"), REMOVED: _l("Removed"), REPLACED: _l("
 # Freezing and reading -----------------------------------------------------------------------------------
 
 
-def _frozen(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
 def freeze_version(case: Case, event_id: int | None = None) -> DossierVersion:
     """Keep the dossier as it is now as the case's next version (1, 2, …); the caller's transaction commits it.
     Runs inside ``fire()``, after its conditional UPDATE, so two submissions of one case never race here."""
+    form = dossier.form_of(case.campaign)
     last = db.session.scalar(select(func.max(DossierVersion.number)).where(DossierVersion.case_id == case.id))
     version = DossierVersion(
         case_id=case.id,
         number=(last or 0) + 1,
         event_id=event_id,
-        fields={name: _frozen(getattr(case, name)) for name in FIELDS},
+        fields={item.key: dossier.as_json(dossier.value(case, item)) for item in form.value_fields},
         attachments=[
             {"filename": a.filename, "kind": a.kind, "sha256": a.sha256, "size": a.size, "content_type": a.content_type}
             for a in case.attachments
@@ -99,16 +90,35 @@ def current_number(case: Case) -> int | None:
     return current_numbers([case.id]).get(case.id)
 
 
-def shown(name: str, value: Any) -> str:
-    """A frozen value as pages show it: names for references (in the page's language), amounts with separators."""
+def fields_of(case: Case, *frozen: DossierVersion) -> list[tuple[str, str]]:
+    """(key, label) of what versions show: the form's fields in its order, then any field a version holds that the
+    form no longer declares (named by its key), so nothing frozen is ever hidden."""
+    form = dossier.form_of(case.campaign)
+    found = [(item.key, item.label) for item in form.value_fields]
+    declared = {key for key, _label in found}
+    for version in frozen:
+        for key in version.fields:
+            if key not in declared:
+                declared.add(key)
+                found.append((key, key))
+    return found
+
+
+def shown(case: Case, name: str, value: Any) -> str:
+    """A frozen value as pages show it: names for references (in the page's language), amounts with separators,
+    choices by their label."""
     if value is None or value == "":
         return ""
     if name in _REFERENCES:
         found = db.session.get(_REFERENCES[name], value)
         return pick(found, "name") if found is not None else f"#{value}"
-    if name == "investment":
-        return f"{Decimal(value):,.2f}"
-    return str(value)
+    item = dossier.form_of(case.campaign).get(name)
+    if item is None:
+        return str(value)
+    try:
+        return dossier.shown(item, date.fromisoformat(value) if item.type == dossier.DATE else value)
+    except (TypeError, ValueError, ArithmeticError):  # a value frozen under an older form: as it was kept
+        return str(value)
 
 
 # Comparing ----------------------------------------------------------------------------------------------
@@ -206,15 +216,16 @@ def text_segments(old: str, new: str) -> tuple[Segment, ...]:
     return _merged(segments)
 
 
-def _field(name: str, old_value: Any, new_value: Any) -> FieldDiff:
-    old, new = shown(name, old_value), shown(name, new_value)
-    if name in TEXT_FIELDS:
+def _field(case: Case, name: str, label: str, old_value: Any, new_value: Any) -> FieldDiff:
+    old, new = shown(case, name, old_value), shown(case, name, new_value)
+    item = dossier.form_of(case.campaign).get(name)
+    if item is None or item.type in dossier.STRING_TYPES:
         segments = text_segments(old, new)
     elif old == new:
         segments = _merged([Segment(EQUAL, old)])
     else:  # a category, a date, an amount: one value for another
         segments = _merged(_replaced(old, new))
-    return FieldDiff(name, str(FIELD_LABELS[name]), old, new, segments)
+    return FieldDiff(name, label, old, new, segments)
 
 
 def _attachment_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[AttachmentChange]:
@@ -242,7 +253,11 @@ def _attachment_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
 
 def diff(old: DossierVersion, new: DossierVersion) -> Diff:
     """Field by field and attachment by attachment, what changed from ``old`` to ``new``."""
-    fields = tuple(_field(name, old.fields.get(name), new.fields.get(name)) for name in FIELDS)
+    case = new.case
+    fields = tuple(
+        _field(case, name, label, old.fields.get(name), new.fields.get(name))
+        for name, label in fields_of(case, old, new)
+    )
     return Diff(old, new, fields, tuple(_attachment_changes(old.attachments, new.attachments)))
 
 

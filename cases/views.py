@@ -5,16 +5,19 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from wtforms.fields import SelectChoice
 
 from campaigns.operations import organizations
 from cases import operations as ops
 from cases import versions as dossier_versions
+from cases.dossier import form_of as dossier_form
 from cases.models import PUBLIC_FILE, Case
 from forms import show_errors
 from forms.accounts import ConfirmForm
-from forms.cases import LONG_TEXT, AttachmentForm, CaseForm, TransitionForm
+from forms.cases import AttachmentForm, CaseForm, TransitionForm, case_form
 from notifications.operations import list_notifications, unread_count
 from pingxuan import storage
+from pingxuan.clock import today
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
@@ -30,6 +33,11 @@ bp = Blueprint("cases", __name__, template_folder="templates")
 @bp.app_template_global()
 def visibility_label(visibility: str) -> str:
     return str(ops.VISIBILITY_LABELS.get(visibility, visibility))
+
+
+@bp.app_template_global()
+def today_iso() -> str:
+    return today().isoformat()
 
 
 def _current_campaign():
@@ -114,16 +122,23 @@ def versions(case_id: int):
     )
 
 
+def _upload_form(case: Case, **kwargs) -> AttachmentForm:
+    """The upload form with the file slots the case's form declares."""
+    upload = AttachmentForm(**kwargs)
+    upload.kind.choices = [SelectChoice(slot.key, slot.label) for slot in ops.form_of(case).file_slots]
+    return upload
+
+
 def _form_page(form: CaseForm, case: Case | None, status: int = 200, upload: AttachmentForm | None = None):
     campaign = case.campaign if case is not None else ops.current_campaign()
     form.set_choices(campaign, organizations())
     return render_template(
         "cases/edit.html",
         form=form,
+        declaration=form.declaration,
         case=case,
         campaign=campaign,
-        long_text=LONG_TEXT,
-        upload=upload or AttachmentForm(formdata=None),
+        upload=(upload or _upload_form(case, formdata=None)) if case is not None else None,
         remove_form=ConfirmForm(formdata=None),
     ), status
 
@@ -139,7 +154,7 @@ def _refused(form, error: DomainError) -> None:
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 def new():
-    form = CaseForm()
+    form = case_form(dossier_form(ops.current_campaign()))
     if form.validate_on_submit():
         try:
             case = ops.create_case(current_user, form.dossier())
@@ -156,7 +171,7 @@ def new():
 @login_required
 def edit(case_id: int):
     case = _load(case_id, EDIT)
-    form = CaseForm()
+    form = case_form(ops.form_of(case))
     if form.validate_on_submit():
         try:
             ops.update_case(case, current_user, form.dossier(), form.expected_version())
@@ -175,7 +190,7 @@ def edit(case_id: int):
 @login_required
 def upload(case_id: int):
     case = _load(case_id, EDIT)
-    upload = AttachmentForm()
+    upload = _upload_form(case)
     if upload.validate_on_submit():
         uploaded = upload.file.data
         data = uploaded.read() if uploaded else b""
@@ -184,7 +199,7 @@ def upload(case_id: int):
                             upload.visibility.data or None)  # fmt: skip
         except DomainError as error:
             _refused(upload, error)
-            form = CaseForm(formdata=None)
+            form = case_form(ops.form_of(case), formdata=None)
             form.fill_from(case)
             return _form_page(form, case, error.status, upload)
         commit()

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from cases.operations import FIELD_LABELS, get_case
+from cases.operations import field_label, get_case
 from forms import int_or_none
 from forms.cases import TransitionForm
 from pingxuan.db import commit, rollback
@@ -61,7 +61,7 @@ def fire_transition(case_id: int, name: str):
             if reason != error.message:
                 flash(reason, "error")
         for field, message in error.field_errors.items():
-            label = FIELD_LABELS.get(field)
+            label = field_label(case, field)
             flash(f"{label}: {message}" if label and str(label) not in str(message) else str(message), "error")
         # After a conflict the page the person saw is stale: show the case as it is now.
         target = url_for("cases.detail", case_id=case_id) if isinstance(error, Conflict) else _back(case_id)

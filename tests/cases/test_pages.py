@@ -67,7 +67,7 @@ def test_incomplete_draft_then_submit_reports_every_missing_field(client, make):
         "Description is required.",
         "Investment (CNY) is required.",
         "Give a public URL or the name of the app.",
-        "Attach at least one document (PDF).",
+        "Document (PDF, JPEG, PNG): attach at least one file.",
     ):
         assert message in page, message
     db.session.expire_all()
