@@ -224,8 +224,10 @@ def create_user(email: str, name: str, password: str, role: str, unit: Unit | No
         errors["unit"] = _("An applicant belongs to a unit.")
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)
-    user = User(email=email, name=name.strip(), password_hash=_hash(password), role=role, unit=unit)
     with unique_or(lambda: _taken(_user_errors(email, name, password))):
+        # Made inside the savepoint: its opening flushes the session, and a new user already in the unit's
+        # ``members`` but not yet in the session would be skipped with a warning.
+        user = User(email=email, name=name.strip(), password_hash=_hash(password), role=role, unit=unit)
         db.session.add(user)
     return user
 

@@ -46,8 +46,30 @@ class StaffModelView(StaffOnly, ModelView):
     can_set_page_size = True
     page_size = 50
 
+    # The fields of the create and of the edit form when they differ (``form_columns`` then lists them all).
+    # Rather than Flask-Admin's form rules, which would drop the others from the form with a warning each
+    # time the application starts.
+    form_create_columns: tuple[str, ...] | None = None
+    form_edit_columns: tuple[str, ...] | None = None
+
     def __init__(self, model: type, **kwargs: Any):
         super().__init__(model, db, **kwargs)
+
+    def get_create_form(self):
+        return self._form_of(self.form_create_columns)
+
+    def get_edit_form(self):
+        return self._form_of(self.form_edit_columns)
+
+    def _form_of(self, columns: tuple[str, ...] | None):
+        if columns is None:
+            return self.scaffold_form()
+        every = self.form_columns
+        self.form_columns = columns  # read by scaffold_form (once, when the view is made)
+        try:
+            return self.scaffold_form()
+        finally:
+            self.form_columns = every
 
     def _get_filter_groups(self):
         # Filter options come from the database and the page's language: rebuild them for each list page.

@@ -172,8 +172,8 @@ class CategoryView(StaffModelView):
     column_filters = (IntEqualFilter(Category.campaign_id, _l("Campaign")),)
     column_default_sort = [("campaign_id", True), ("position", False)]
     form_columns = ("campaign", "position", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
-    form_create_rules = ("campaign", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
-    form_edit_rules = ("position", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
+    form_create_columns = ("campaign", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
+    form_edit_columns = ("position", "code", "abbr", "name_zh", "name_en", "award_zh", "award_en")
     column_formatters = {"campaign": lambda view, context, model, name: model.campaign.year}
 
     def save_new(self, form: Form) -> Category:
@@ -199,8 +199,8 @@ class DomainView(StaffModelView):
     column_filters = (IntEqualFilter(Domain.category_id, _l("Category")),)
     column_default_sort = [("category_id", False), ("position", False)]
     form_columns = ("category", "position", "name_zh", "name_en", "description")
-    form_create_rules = ("category", "name_zh", "name_en", "description")
-    form_edit_rules = ("position", "name_zh", "name_en", "description")
+    form_create_columns = ("category", "name_zh", "name_en", "description")
+    form_edit_columns = ("position", "name_zh", "name_en", "description")
 
     def save_new(self, form: Form) -> Domain:
         category = form.category.data

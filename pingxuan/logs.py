@@ -45,7 +45,12 @@ def handler(log_format: str) -> logging.Handler:
     return made
 
 
-def configure(log_format: str) -> None:
+# Libraries that log routine steps at INFO: the `transitions` state machine writes a line for every callback of
+# every case's transition. Their warnings and errors still come through; all of it when debugging.
+CHATTY = ("transitions",)
+
+
+def configure(log_format: str, debug: bool = False) -> None:
     """JSON: replace the root logger's handlers with one JSON handler; plain: as before (basicConfig)."""
     if log_format == "json":
         root = logging.getLogger()
@@ -53,6 +58,8 @@ def configure(log_format: str) -> None:
         root.setLevel(logging.INFO)
     else:
         logging.basicConfig(level=logging.INFO, format=PLAIN)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)
 
 
 def new_request_id(incoming: str | None) -> str:

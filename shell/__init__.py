@@ -34,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     if not app.config.get("STORAGE_URL"):  # the local folder backend
         Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
-    logs.configure(app.config["LOG_FORMAT"])
+    logs.configure(app.config["LOG_FORMAT"], debug=app.debug)
     logs.connect_celery(app.config["LOG_FORMAT"])
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per rendering step otherwise
 

@@ -56,3 +56,11 @@ def test_a_task_logs_with_the_request_id_that_queued_it(broker_app, tmp_path, po
         stop_worker(proc)
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert lines and any(entry["request_id"] == "req-from-the-web-7" for entry in lines)
+
+
+def test_case_transitions_do_not_fill_the_log_line_by_line(app, make, caplog):
+    """The state machine library logs each callback of each transition at INFO: kept out unless debugging."""
+    with caplog.at_level(logging.INFO):
+        case = make.case("expert_review")
+    assert case.state == "expert_review"
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("transitions")] == []
