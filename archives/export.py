@@ -51,6 +51,12 @@ def sign(manifest: bytes) -> str:
     return hmac.new(current_app.config["SECRET_KEY"].encode(), manifest, hashlib.sha256).hexdigest()
 
 
+def key_fingerprint() -> str:
+    """Which key signs this installation's archives, without revealing it: an installation that finds its own
+    fingerprint in a manifest holds the signing key, and then the signature decides (archives.verify)."""
+    return sign(b"pingxuan archive signing key")[:16]
+
+
 def _jsonl(rows: list[dict[str, Any]]) -> bytes:
     lines = (json.dumps({k: archive_rows.to_json(v) for k, v in row.items()}, ensure_ascii=False, sort_keys=True)
              for row in rows)  # fmt: skip
@@ -72,7 +78,7 @@ def write_archive(campaign: Campaign, target: Path) -> Written:
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "campaign": {"id": campaign.id, "year": campaign.year, "title_zh": campaign.title_zh,
                      "title_en": campaign.title_en},
-        "created_at": utcnow().isoformat(), "schema_revision": schema_revision(),
+        "created_at": utcnow().isoformat(), "schema_revision": schema_revision(), "key": key_fingerprint(),
         "tables": {}, "files": {}, "missing_files": [],
     }  # fmt: skip
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:

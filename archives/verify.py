@@ -17,11 +17,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from archives.export import key_fingerprint
 from archives.restore import Integrity, check_integrity, load_rows
 from awards.ranking import decided_ranking
 from campaigns.models import Campaign
 from cases.models import Case
 from pingxuan.extensions import db
+from pingxuan.signing import same_secret
 from reviewers.models import SUBMITTED_REVIEW, Assignment, Review
 from reviewers.scoring import weighted_total
 from voting.ballots import recount
@@ -45,16 +47,37 @@ class Report:
 def verify_archive(path: Path, manifest_sha256: str | None = None) -> Report:
     """Hashes and signature first; then, if every entry is intact, the recount in a scratch database.
 
-    Without this installation's secret key the signature cannot be checked; the manifest's published SHA-256,
-    given as ``manifest_sha256``, stands in for it.
+    With the signing key (``holds_signing_key``) the signature decides, and a published SHA-256 given as
+    ``manifest_sha256`` is one more check: a forger who sends their own manifest's hash with the archive gets
+    nothing from it. Only an installation without that key, which cannot check the signature, lets the published
+    hash stand in for it.
     """
     integrity = check_integrity(path)
-    if manifest_sha256 is not None:
-        integrity.signature_valid = manifest_sha256.strip().lower() == integrity.manifest_sha256
+    matches = manifest_sha256 is not None and manifest_sha256.strip().lower() == integrity.manifest_sha256
+    if holds_signing_key(integrity.manifest):
+        integrity.signature_valid = integrity.signature_valid and (manifest_sha256 is None or matches)
+    else:
+        integrity.signature_valid = matches
     report = Report(integrity)
     if integrity.intact:
         _recount(path, report)
     return report
+
+
+def holds_signing_key(manifest: dict) -> bool:
+    """Whether this installation holds the key the archive was signed with: the manifest names its fingerprint;
+    an archive without one (made before fingerprints, or with it removed) is this installation's if the campaign
+    it names is here."""
+    named = manifest.get("key")
+    if named:
+        return same_secret(str(named), key_fingerprint())
+    campaign = manifest.get("campaign") if isinstance(manifest.get("campaign"), dict) else {}
+    return (
+        db.session.scalar(
+            select(Campaign.id).where(Campaign.id == campaign.get("id"), Campaign.year == campaign.get("year"))
+        )
+        is not None
+    )
 
 
 def _recount(path: Path, report: Report) -> None:

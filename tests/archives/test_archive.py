@@ -252,3 +252,49 @@ def test_back_office_makes_the_archive_in_the_background(app, finished, client):
     path.write_bytes(download.data)
     assert check_integrity(path).manifest_sha256 == digest
     assert zipfile.ZipFile(io.BytesIO(download.data)).testzip() is None
+
+
+def _forge(source: Path, target: Path, drop_key: bool = False) -> str:
+    """The forger's archive: one more vote for a case, the table's hash rewritten in the manifest, signed with the
+    forger's own key; returns the forger's manifest SHA-256 (what they would publish alongside)."""
+    import hashlib
+    import hmac
+    import json
+
+    with zipfile.ZipFile(source) as original:
+        entries = {name: original.read(name) for name in original.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    name = "tables/vote_counts.jsonl"
+    lines = entries[name].decode().splitlines()
+    first = json.loads(lines[0])
+    first["valid"] += 1000
+    lines[0] = json.dumps(first, ensure_ascii=False, sort_keys=True)
+    entries[name] = ("\n".join(lines) + "\n").encode()
+    manifest["tables"]["vote_counts"]["sha256"] = hashlib.sha256(entries[name]).hexdigest()
+    if drop_key:
+        manifest.pop("key", None)
+    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    entries["manifest.json"] = body
+    entries["manifest.sig"] = hmac.new(b"the forger's key", body, hashlib.sha256).hexdigest().encode()
+    with zipfile.ZipFile(target, "w") as forged:
+        for entry, data in entries.items():
+            forged.writestr(entry, data)
+    return hashlib.sha256(body).hexdigest()
+
+
+def test_with_the_key_a_forger_s_manifest_hash_does_not_stand_in_for_the_signature(app, finished, tmp_path):
+    genuine, forged, stripped = tmp_path / "genuine.zip", tmp_path / "forged.zip", tmp_path / "stripped.zip"
+    written = write_archive(finished, genuine)
+    rollback()
+    forger_hash = _forge(genuine, forged)
+    report = verify_archive(forged, manifest_sha256=forger_hash)
+    assert not report.integrity.signature_valid and not report.valid
+    stripped_hash = _forge(genuine, stripped, drop_key=True)  # no fingerprint: the campaign here says whose it is
+    assert not verify_archive(stripped, manifest_sha256=stripped_hash).integrity.signature_valid
+    # the genuine archive's signature holds with its published hash; with another hash, the extra check fails
+    assert verify_archive(genuine, manifest_sha256=written.manifest_sha256).integrity.signature_valid
+    assert not verify_archive(genuine, manifest_sha256=forger_hash).integrity.signature_valid
+    done = app.test_cli_runner().invoke(
+        args=["pingxuan", "archive", "verify", str(forged), "--manifest-sha256", forger_hash]
+    )
+    assert done.exit_code == 1 and "NOT verified" in done.output and "Signature: valid" not in done.output
