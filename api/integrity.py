@@ -114,6 +114,21 @@ class CasePreviewSchema(Schema):
 class PreviewSchema(Schema):
     total = fields.Integer()
     cases = fields.List(fields.Nested(CasePreviewSchema))
+    ballot_ids = fields.List(fields.Integer(), metadata={"description": "The ballots it would strike"})
+    estimated_honest = fields.Float(
+        allow_none=True,
+        metadata={"description": "Honest ballots expected among them (coordinated groups: the category's baseline)"},
+    )
+
+
+class RecommendationSchema(Schema):
+    case_id = fields.Integer()
+    selection = fields.String(metadata={"description": "Preview or invalidate it with case_ids=[case_id]"})
+    preview = fields.Nested(PreviewSchema)
+
+
+class RecommendationListSchema(Schema):
+    recommendations = fields.List(fields.Nested(RecommendationSchema))
 
 
 class SelectionInvalidatedSchema(Schema):
@@ -197,12 +212,35 @@ def preview(data: dict[str, Any], campaign_id: int):
     """What invalidating a selection by rule would do, per case; nothing is written (staff only)."""
     actor = require_actor()
     result = integrity.preview(ops.staff_campaign(campaign_id, actor), actor, data["selection"], data["case_ids"])
+    return _preview(result)
+
+
+def _preview(result: integrity.Preview) -> dict:
     cases = [
         {"case_id": c.case.id, "selected": c.selected, "before": c.before, "after": c.after,
          "rank_before": c.rank_before, "rank_after": c.rank_after, "look_honest": c.look_honest}
         for c in result.cases
     ]  # fmt: skip
-    return {"total": result.total, "cases": cases}
+    return {
+        "total": result.total, "cases": cases, "ballot_ids": sorted(result.ballots),
+        "estimated_honest": result.estimated_honest,
+    }  # fmt: skip
+
+
+@blp.route("/campaigns/<int:campaign_id>/vote/integrity/recommendations", methods=["GET"])
+@blp.response(200, RecommendationListSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@secured(blp)
+def recommendations(campaign_id: int):
+    """For each case where the evidence concentrates, a selection scoped to it with the preview of what it would
+    strike; nothing is written (staff only)."""
+    actor = require_actor()
+    found = integrity.recommend(ops.staff_campaign(campaign_id, actor), actor)
+    return {
+        "recommendations": [
+            {"case_id": r.case.id, "selection": r.selection, "preview": _preview(r.preview)} for r in found
+        ]
+    }
 
 
 @blp.route("/campaigns/<int:campaign_id>/vote/integrity/invalidate", methods=["POST"])

@@ -1,17 +1,23 @@
-"""Vote integrity, measured: honest voters with realistic habits and five attack shapes, each against its own
-finalist, fed through the real vote operation; then the detection, the organizer's rule selection, and per
-attack the precision and recall of the flagged ballots, and the honest ballots struck overall.
+"""Vote integrity, measured: honest voters with realistic habits and eight attack shapes, each against its own
+finalist, fed through the real vote operation; then the integrity page's recommended selections, each previewed
+and invalidated as shown, and per attack the precision (the share of what its target's recommendation struck
+that are attack ballots) and the recall, and the honest ballots struck overall.
 
 Honest voters (seeded): a day's rhythm (quiet at night, peaks at lunch and in the evening), several categories
 and cases per voter with popular cases more popular, one session or two, a third voting once from a shared
 link; their addresses are shared office NATs (one address for a whole office), mobile-carrier CGNAT pools and
-home lines; a few honest voters use virtual-operator or IoT numbers.
+home lines; a few honest voters use virtual-operator or IoT numbers. Every voter has a number of its own (by
+construction, so 50,000 voters fit).
 
-Attacks: a burst from one /24; a slow drip from three /24s under every rate limit, all day; a farm spread over
-a /16; fresh voters on virtual numbers from residential proxies; a headless-browser script. Each attacker
-verifies a number moments before voting and votes once.
+Attacks of ``--attack`` voters each: a burst from one /24; a slow drip from three /24s under every rate limit,
+all day; a farm spread over a /16; fresh voters on virtual numbers from residential proxies; a headless-browser
+script (these verify a number moments before voting and vote once); and the camouflaged shape: residential
+addresses in the honest voters' own ranges, a different /16 each, a common browser, verified minutes before,
+the target first and then cover votes — two other finalists of its category within an hour (``camouflage``),
+the same spread over six hours (``camouflage_hours``), or five cover votes reaching other categories
+(``camouflage_heavy``).
 
-    .venv/bin/python bench/vote_integrity.py [--honest 2000] [--seed 7]
+    .venv/bin/python bench/vote_integrity.py [--honest 2000] [--attack 300] [--seed 7]
 
 Runs on SQLite in a temporary folder (what is measured is the detection, not throughput). The small fixed-seed
 run is tests/voting/test_integrity_generator.py.
@@ -20,11 +26,13 @@ run is tests/voting/test_integrity_generator.py.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,9 +42,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-ATTACKS = ("burst_24", "slow_drip", "farm_16", "virtual_numbers", "headless")
-# What an organizer would select after reading the report: every rule that names an attack shape on its own.
-SELECTION = "network_24,network_16,automation,virtual_numbers+fresh_voter,slow_drip"
+ATTACKS = (
+    "burst_24", "slow_drip", "farm_16", "virtual_numbers", "headless", "camouflage", "camouflage_hours",
+    "camouflage_heavy",
+)  # fmt: skip
+CAMOUFLAGED = {"camouflage": (1, 2), "camouflage_hours": (6, 2), "camouflage_heavy": (1, 5)}  # hours, cover votes
 UAS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
     "MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN",
@@ -79,13 +89,16 @@ def generate(seed: int, day: datetime, categories: list[list[int]], honest: int,
     t = Traffic()
     popularity = {case: 1 / (1 + rank) ** 0.8 for cases in categories for rank, case in enumerate(cases)}
     next_voter = iter(range(10**9))
+    serial = iter(range(10**8))
 
     def phone(kind: str = "") -> str:
+        """Distinct by construction: the n-th number's last eight digits are n times a number prime to 10^8
+        (mod 10^8), a bijection, so random-looking numbers never repeat whatever the prefix."""
         kind = kind or rnd.choices(["mobile", "virtual", "iot"], [95, 4, 1])[0]
         prefix = {"mobile": rnd.choice(["138", "139", "135", "186", "187", "150", "158", "133", "199"]),
                   "virtual": rnd.choice(["170", "171", "162", "165", "167"]),
                   "iot": rnd.choice(["144", "146", "148"])}[kind]  # fmt: skip
-        return prefix + f"{rnd.randrange(10**8):08d}"
+        return prefix + f"{(next(serial) * 48271 + 1234567) % 10**8:08d}"
 
     def moment(hours: tuple[int, ...] = HOURLY) -> datetime:
         hour = rnd.choices(range(24), hours)[0]
@@ -94,9 +107,14 @@ def generate(seed: int, day: datetime, categories: list[list[int]], honest: int,
     offices = [f"58.56.{rnd.randrange(256)}.{rnd.randrange(1, 255)}" for _ in range(max(3, honest // 70))]
     carriers = [(112, 224), (117, 136), (223, 104)]  # CGNAT pools: many people behind few addresses per /24
 
+    homes = [27, 36, 39, 60, 101, 113, 119, 120, 121]
+
     def residential() -> str:
-        first = rnd.choice([27, 36, 39, 60, 101, 113, 119, 120, 121])
-        return f"{first}.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+        return f"{rnd.choice(homes)}.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+
+    spare_16s = [(a, b) for a in homes for b in range(256)]  # the camouflaged attackers': a different /16 each
+    rnd.shuffle(spare_16s)
+    spare = itertools.cycle(spare_16s)
 
     def honest_address() -> str:
         kind = rnd.choices(["office", "carrier", "home"], [40, 35, 25])[0]
@@ -178,6 +196,28 @@ def generate(seed: int, day: datetime, categories: list[list[int]], honest: int,
     for _i in range(attack):  # a headless browser through residential proxies, over two hours
         address = residential()
         attacker("headless", start + timedelta(seconds=rnd.randrange(2 * 3600)), address, HEADLESS)
+    for label, (hours, cover) in CAMOUFLAGED.items():
+        # Residential proxies in the honest voters' own carrier ranges, a different /16 each, a common browser,
+        # verified minutes before; the target first, then cover votes: the category's other finalists (up to the
+        # daily limit) and, beyond it, finalists of other categories.
+        start = day + timedelta(hours=rnd.randrange(8, 22 - hours))
+        target = t.targets[label]
+        home = next(cases for cases in categories if target in cases)
+        for _i in range(attack):
+            voter = next(next_voter)
+            t.phones[voter] = phone("mobile")
+            at = start + timedelta(seconds=rnd.randrange(hours * 3600))
+            t.verified[voter] = at - timedelta(seconds=rnd.randrange(60, 600))
+            a, b = next(spare)
+            address = f"{a}.{b}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+            ua = rnd.choice(UAS)
+            referrer = rnd.choice(["https://mp.weixin.qq.com/s/x", "", "https://www.qingdao.gov.cn/"])
+            others = rnd.sample([c for c in home if c != target], 2)
+            elsewhere = [c for cases in categories if cases is not home for c in cases]
+            others += rnd.sample(elsewhere, max(0, cover - 2))
+            for case in [target, *others]:
+                t.votes.append(Vote(at, voter, case, address, ua, referrer, label))
+                at += timedelta(seconds=rnd.randrange(5, 60))
     t.votes.sort(key=lambda v: v.at)
     return t
 
@@ -197,48 +237,34 @@ def simulated_clock():
         ballots.utcnow, ballots.today = saved
 
 
-@dataclass
-class Outcome:
-    per_attack: dict[str, tuple[float, float, int]]  # attack -> (precision, recall, ballots)
-    honest: int
-    honest_struck: int
-    honest_by_rule: dict[str, int]  # honest ballots struck, by the rules that picked them
-    seconds_feed: float
-    seconds_detect: float
-
-    @property
-    def honest_struck_share(self) -> float:
-        return self.honest_struck / self.honest if self.honest else 0.0
-
-
-def run(campaign, organizer, finalists: list[list[int]], seed: int, honest: int, attack: int) -> Outcome:
-    """Feed the traffic through voting.ballots.cast_vote, detect, invalidate the selection, measure."""
+def feed(traffic: Traffic, keep: Callable[[str], bool] = lambda label: True) -> dict[int, str]:
+    """Write the voters as verification leaves them and cast the kept votes through voting.ballots.cast_vote at
+    their simulated moments; ballot id -> label."""
     from sqlalchemy import insert, select
 
     from pingxuan.db import commit, savepoint
     from pingxuan.errors import Conflict
     from pingxuan.extensions import db
-    from voting import integrity
-    from voting.ballots import cast_vote, recount
+    from voting.ballots import cast_vote
     from voting.evidence import phone_class
-    from voting.models import Ballot, Voter
+    from voting.models import Voter
     from voting.privacy import phone_hash
 
-    day = datetime.combine(datetime.now().date(), datetime.min.time()) - timedelta(hours=8)  # local midnight, UTC
-    traffic = generate(seed, day, finalists, honest, attack)
+    votes = [v for v in traffic.votes if keep(v.label)]
+    voters = {v.voter for v in votes}
     rows = [
         {"phone_hash": phone_hash(p), "phone_class": phone_class(p), "verified_at": traffic.verified[v],
          "created_at": traffic.verified[v]}
-        for v, p in traffic.phones.items()
+        for v, p in traffic.phones.items() if v in voters
     ]  # fmt: skip
-    db.session.execute(insert(Voter), rows)
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(Voter), rows[start : start + 5000])
     commit()
     ids = dict(db.session.execute(select(Voter.phone_hash, Voter.id)).all())
-    voter_ids = {v: ids[phone_hash(p)] for v, p in traffic.phones.items()}
+    voter_ids = {v: ids[phone_hash(p)] for v, p in traffic.phones.items() if v in voters}
     labels: dict[int, str] = {}
-    started = time.perf_counter()
     with simulated_clock() as now:
-        for n, vote in enumerate(traffic.votes):
+        for n, vote in enumerate(votes):
             now[0] = vote.at
             try:
                 with savepoint():  # committed in batches: the feed measures detection, not fsync
@@ -246,39 +272,86 @@ def run(campaign, organizer, finalists: list[list[int]], seed: int, honest: int,
                 labels[result.ballot_id] = vote.label
             except Conflict:  # a daily limit: the generator's voters may hit it like real ones
                 pass
-            if n % 200 == 199:
+            if n % 500 == 499:
                 commit()
         commit()
+    return labels
+
+
+@dataclass
+class Outcome:
+    per_attack: dict[str, tuple[float, float, int, str]]  # attack -> (precision, recall, ballots, selection)
+    honest: int
+    honest_struck: int
+    honest_by_rule: dict[str, int]  # honest ballots struck, by the recommended selection that struck them
+    seconds_feed: float
+    seconds_detect: float
+    recommendations: int = 0
+
+    @property
+    def honest_struck_share(self) -> float:
+        return self.honest_struck / self.honest if self.honest else 0.0
+
+
+def run(campaign, organizer, finalists: list[list[int]], seed: int, honest: int, attack: int) -> Outcome:
+    """Feed the traffic through voting.ballots.cast_vote, take every recommendation of the integrity page as
+    previewed, invalidate them, measure: per attack the precision of its target's recommendation (the share of
+    the ballots it struck that are attack ballots) and the recall (the share of its ballots struck)."""
+    from sqlalchemy import select
+
+    from pingxuan.db import commit
+    from pingxuan.extensions import db
+    from voting import integrity
+    from voting.ballots import recount
+    from voting.models import Ballot
+
+    day = datetime.combine(datetime.now().date(), datetime.min.time()) - timedelta(hours=8)  # local midnight, UTC
+    traffic = generate(seed, day, finalists, honest, attack)
+    started = time.perf_counter()
+    labels = feed(traffic)
     fed = time.perf_counter() - started
     started = time.perf_counter()
-    shown = integrity.preview(campaign, organizer, SELECTION)
-    struck = integrity.invalidate_selection(campaign, organizer, SELECTION, "benchmark", expected=shown.total)
+    # What the integrity page recommends, case by case, each previewed and then invalidated as shown.
+    recommended = integrity.recommend(campaign, organizer)
+    struck_by = {r.case.id: set(r.preview.ballots) for r in recommended}  # case -> what its preview showed
+    selections = {r.case.id: r.selection for r in recommended}
+    total = len(set().union(*struck_by.values()))
+    cases = [r.case.id for r in recommended]
+    struck = integrity.invalidate_recommended(campaign, organizer, cases, "benchmark", total) if cases else 0
     commit()
+    assert struck == total
     detected = time.perf_counter() - started
     assert recount(campaign) == [], "the counts must equal a recount after the invalidation"
     invalid = set(db.session.scalars(select(Ballot.id).where(Ballot.invalidated_at.is_not(None))))
-    assert len(invalid) == struck
-    case_of = dict(db.session.execute(select(Ballot.id, Ballot.case_id)).all())
+    assert invalid == set().union(*struck_by.values())
     per_attack = {}
+    attacks = {b for b, label in labels.items() if label != "honest"}
     for name in ATTACKS:
         target = traffic.targets[name]
         attack_ids = {b for b, label in labels.items() if label == name}
-        flagged = {b for b in invalid if case_of[b] == target}
-        hit = len(flagged & attack_ids)
-        per_attack[name] = (hit / len(flagged) if flagged else 0.0, hit / len(attack_ids), len(attack_ids))
+        flagged = struck_by.get(target, set())
+        hit = len(flagged & attacks)  # another shape's cover vote for this target is an attack ballot too
+        per_attack[name] = (
+            hit / len(flagged) if flagged else 0.0, len(invalid & attack_ids) / len(attack_ids), len(attack_ids),
+            selections.get(target, "-"),
+        )  # fmt: skip
     honest_ids = {b for b, label in labels.items() if label == "honest"}
-    by_rule = Counter("+".join(shown.ballots[b]) for b in honest_ids & invalid)
-    return Outcome(per_attack, len(honest_ids), len(honest_ids & invalid), dict(by_rule), fed, detected)
+    honest_struck = honest_ids & invalid
+    by_case = Counter(selections[c] for c, ids in struck_by.items() for b in ids & honest_struck)
+    return Outcome(per_attack, len(honest_ids), len(honest_struck), dict(by_case), fed, detected, len(recommended))
 
 
 def report(outcome: Outcome) -> str:
-    lines = [f"{'attack':<16} {'ballots':>7} {'precision':>9} {'recall':>7}"]
-    for name, (precision, recall, n) in outcome.per_attack.items():
-        lines.append(f"{name:<16} {n:>7} {precision:>9.3f} {recall:>7.3f}")
+    lines = [f"{'attack':<17} {'ballots':>7} {'precision':>9} {'recall':>7}  recommended for its target"]
+    for name, (precision, recall, n, selection) in outcome.per_attack.items():
+        lines.append(f"{name:<17} {n:>7} {precision:>9.3f} {recall:>7.3f}  {selection}")
     share = 100 * outcome.honest_struck_share
     lines.append(f"honest ballots struck: {outcome.honest_struck} of {outcome.honest} ({share:.2f} %)")
+    if outcome.honest_by_rule:
+        lines.append("  by selection: " + ", ".join(f"{k}: {v}" for k, v in sorted(outcome.honest_by_rule.items())))
     lines.append(
-        f"fed in {outcome.seconds_feed:.1f} s; detection, preview and invalidation in {outcome.seconds_detect:.1f} s"
+        f"{outcome.recommendations} cases with a recommended selection; fed in {outcome.seconds_feed:.1f} s; "
+        f"recommendation, previews and invalidations in {outcome.seconds_detect:.1f} s"
     )
     return "\n".join(lines)
 
@@ -286,7 +359,7 @@ def report(outcome: Outcome) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--honest", type=int, default=2000)
-    parser.add_argument("--attack", type=int, default=300, help="ballots per attack shape")
+    parser.add_argument("--attack", type=int, default=300, help="voters per attack shape")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     from flask_migrate import upgrade
@@ -309,8 +382,7 @@ def main() -> None:
             commit()
             finalists = [[make.case("public_vote", category_index=c).id for _ in range(5)] for c in range(4)]
             outcome = run(campaign, make.organizer(), finalists, args.seed, args.honest, args.attack)
-    print(f"vote integrity: {args.honest} honest voters, {args.attack} ballots per attack, seed {args.seed}")
-    print(f"selection: {SELECTION}")
+    print(f"vote integrity: {args.honest} honest voters, {args.attack} voters per attack, seed {args.seed}")
     print(report(outcome))
 
 

@@ -59,14 +59,25 @@ class Ballots:
     voter_ballots: Counter = field(default_factory=Counter)
     by_case: dict[int, list[Facts]] = field(default_factory=dict)
     case_category: dict[int, int] = field(default_factory=dict)
+    by_voter: dict[int, list[Facts]] = field(default_factory=dict)  # each voter's ballots, oldest first
+    memo: dict = field(default_factory=dict)  # what several rules and previews of one evaluation share
+
+    @property
+    def by_id(self) -> dict[int, Facts]:
+        if "by_id" not in self.memo:
+            self.memo["by_id"] = {b.id: b for b in self.items}
+        return self.memo["by_id"]
 
     def __post_init__(self) -> None:
         by_case: dict[int, list[Facts]] = defaultdict(list)
+        by_voter: dict[int, list[Facts]] = defaultdict(list)
         for b in self.items:
             self.voter_ballots[b.voter_id] += 1
             by_case[b.case_id].append(b)
+            by_voter[b.voter_id].append(b)
             self.case_category[b.case_id] = b.category_id
         self.by_case = dict(by_case)
+        self.by_voter = dict(by_voter)
 
     def fresh(self, b: Facts, seconds: float) -> bool:
         """Verified moments before this ballot and never voted again."""
@@ -101,6 +112,8 @@ class Rule:
     description: object
     defaults: dict[str, float]
     detect: Callable[[Ballots, dict[str, float]], Flags]
+    voter_wide: bool = False  # flags all of a voter's ballots: scoping to a case keeps the voter's other ones
+    window: bool = False  # flags every ballot of a time window: no evidence against one ballot ("look honest")
 
 
 def _share(n: int, total: int) -> str:
@@ -261,6 +274,213 @@ def slow_drip(ballots: Ballots, p: dict[str, float]) -> Flags:
     return flags
 
 
+# Coordinated voting: judged per case against its own category, so a popular case at a busy hour is not a signal
+# (campaign-wide ``burst`` is), while a few hundred voters who arrive together for one mid-table case are.
+
+
+def _excess(observed: float, expected: float, p: dict[str, float], least: str) -> bool:
+    """A count that stands out against its expectation: enough of it, a multiple of it, and beyond chance (a
+    Poisson count's spread is the square root of its mean)."""
+    return (
+        observed >= p[least]
+        and observed >= p["lift"] * expected
+        and observed - expected >= p["z"] * max(expected, 1.0) ** 0.5
+    )
+
+
+@dataclass
+class Group:
+    """Voters who verified within a window of each other and voted the same case first, more of them than the
+    category's traffic of that window predicts."""
+
+    case_id: int
+    voters: set[int]
+    expected: float  # honest voters of the same shape the category's baseline expects in the flagged windows
+    ballots_per_voter: float
+
+    @property
+    def expected_ballots(self) -> float:
+        return self.expected * self.ballots_per_voter
+
+
+def coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group]:
+    """Per case, the voters of its outstanding windows.
+
+    A candidate is a voter whose first ballot came at most ``seconds`` after verifying; its moment is the
+    verification, its shape (with ``alike``) the number of its ballots (6 or more counting as 6), since a
+    script's voters vote alike. For each case and shape, a window of ``window_minutes`` over the candidates'
+    moments holds
+    O voters who voted this case first; the category's candidates of that shape in the window, times the case's
+    share of the category's first votes, give the expected E. The share is measured twice, the second time
+    without the voters the first pass found, so an attack spread over hours does not raise its own baseline.
+    """
+    key = ("coordinated", tuple(sorted(p.items())))
+    if key not in ballots.memo:
+        ballots.memo[key] = _coordinated_groups(ballots, p)
+    return ballots.memo[key]
+
+
+def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group]:
+    seconds, width = p["seconds"], p["window_minutes"] * 60
+    candidates: list[tuple[float, int, int, int, int]] = []  # (verified, voter, case, category, shape)
+    for voter, items in ballots.by_voter.items():
+        first = items[0]
+        if first.seconds_since_verified is None or first.seconds_since_verified > seconds:
+            continue
+        shape = min(len(items), 6) if p["alike"] else 0
+        moment = first.created_at.timestamp() - first.seconds_since_verified
+        candidates.append((moment, voter, first.case_id, first.category_id, shape))
+    candidates.sort()
+    by_case: dict[tuple[int, int], list[tuple[float, int]]] = defaultdict(list)
+    by_category: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for moment, voter, case_id, category, shape in candidates:
+        by_case[(case_id, shape)].append((moment, voter))
+        by_category[(category, shape)].append(moment)
+    found: dict[int, Group] = {}
+    for _pass in range(2):
+        flagged = {v for g in found.values() for v in g.voters}
+        case_first: dict[int, list[float]] = defaultdict(list)  # the baseline's first votes, every shape
+        category_first: dict[int, list[float]] = defaultdict(list)
+        for moment, voter, case_id, category, _shape in candidates:
+            if voter not in flagged:
+                case_first[case_id].append(moment)
+                category_first[category].append(moment)
+        found = {}
+        for (case_id, shape), points in by_case.items():
+            category = ballots.case_category[case_id]
+            mine, theirs = case_first[case_id], category_first[category]
+            moments = [m for m, _v in points]
+            others = by_category[(category, shape)]
+            spans: list[list[float]] = []
+            shares: list[float] = []
+            for i, start in enumerate(moments):
+                end = start + width
+                j = bisect.bisect_right(moments, end)
+                in_category = bisect.bisect_right(others, end) - bisect.bisect_left(others, start)
+                # the case's share of its category's first votes outside this window: a group does not raise
+                # its own baseline
+                rest_mine = len(mine) - (bisect.bisect_right(mine, end) - bisect.bisect_left(mine, start))
+                rest_theirs = len(theirs) - (bisect.bisect_right(theirs, end) - bisect.bisect_left(theirs, start))
+                share = rest_mine / rest_theirs if rest_theirs > 0 else 1.0
+                # the honest voters of this case the rest of the category's voters of this window predict
+                expected = (in_category - (j - i)) * share / (1 - share) if share < 1 else float(in_category)
+                if _excess(j - i, expected, p, "min_voters"):
+                    shares.append(share)
+                    if spans and start <= spans[-1][1]:
+                        spans[-1][1] = max(spans[-1][1], moments[j - 1])
+                    else:
+                        spans.append([start, moments[j - 1]])
+            share = statistics.mean(shares) if shares else 0.0
+            if not spans:
+                continue
+            voters = {v for m, v in points if any(a <= m <= b for a, b in spans)}
+            expected = sum(
+                (bisect.bisect_right(others, b) - bisect.bisect_left(others, a) - sum(a <= m <= b for m in moments))
+                * share
+                / (1 - share)
+                if share < 1
+                else 0.0
+                for a, b in spans
+            )
+            per_voter = statistics.mean(ballots.voter_ballots[v] for v in voters)
+            group = found.setdefault(case_id, Group(case_id, set(), 0.0, 0.0))
+            total = len(group.voters) + len(voters)
+            group.ballots_per_voter = (group.ballots_per_voter * len(group.voters) + per_voter * len(voters)) / total
+            group.voters |= voters
+            group.expected += min(expected, len(voters))
+    return found
+
+
+def coordinated(ballots: Ballots, p: dict[str, float]) -> Flags:
+    flags: Flags = {}
+    for group in coordinated_groups(ballots, p).values():
+        reason = _(
+            "one of %(n)d voters who verified within %(w)d minutes of each other and voted this case first "
+            "(case %(case)d), against %(e)s expected from its category",
+            n=len(group.voters), w=int(p["window_minutes"]), case=group.case_id, e=f"{group.expected:.1f}",
+        )  # fmt: skip
+        flags.update({b.id: reason for v in group.voters for b in ballots.by_voter[v]})
+    return flags
+
+
+def case_burst(ballots: Ballots, p: dict[str, float]) -> Flags:
+    """A case's ballots of a window far above what the rest of its category's ballots of that window predict
+    (the case's share of the category outside the window): a busy hour lifts every case of a category alike."""
+    width = p["window_minutes"] * 60
+    category_times: dict[int, list[float]] = defaultdict(list)
+    for b in ballots.items:
+        category_times[b.category_id].append(b.created_at.timestamp())
+    flags: Flags = {}
+    for case_id, items in ballots.by_case.items():
+        everyone = category_times[ballots.case_category[case_id]]
+        times = [b.created_at.timestamp() for b in items]
+        spans: list[list] = []  # [start, end, observed, expected] of the strongest window, merged
+        for i, start in enumerate(times):
+            j = bisect.bisect_right(times, start + width)
+            observed = j - i
+            in_category = bisect.bisect_right(everyone, start + width) - bisect.bisect_left(everyone, start)
+            rest_case, rest_category = len(times) - observed, len(everyone) - in_category
+            share = rest_case / rest_category if rest_category else 0.0
+            expected = (in_category - observed) * share / (1 - share) if share < 1 else float(in_category)
+            if _excess(observed, expected, p, "min_votes"):
+                if spans and start <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], times[j - 1])
+                    if observed > spans[-1][2]:
+                        spans[-1][2:] = [observed, expected]
+                else:
+                    spans.append([start, times[j - 1], observed, expected])
+        if not spans:
+            continue
+        starts = [s[0] for s in spans]
+        for b, t in zip(items, times, strict=True):
+            k = bisect.bisect_right(starts, t) - 1
+            if k >= 0 and t <= spans[k][1]:
+                flags[b.id] = _(
+                    "%(n)d ballots within %(w)d minutes where the rest of the category predicts %(e)s",
+                    n=spans[k][2], w=int(p["window_minutes"]), e=f"{spans[k][3]:.1f}",
+                )  # fmt: skip
+    return flags
+
+
+def camouflage(ballots: Ballots, p: dict[str, float]) -> Flags:
+    """Voters who came fresh, voted this case first and then spread ``others`` or more votes over other cases in
+    the same sitting (votes that hide the one that matters), where such voters are far more common among this
+    case's first voters than among the rest of its category's."""
+    sitting = p["sitting_minutes"] * 60
+    thin: dict[int, list[int]] = defaultdict(list)  # case -> voters
+    first_voters: Counter = Counter()
+    for voter, items in ballots.by_voter.items():
+        first = items[0]
+        if first.seconds_since_verified is None or first.seconds_since_verified > p["seconds"]:
+            continue
+        first_voters[first.case_id] += 1
+        rest = items[1:]
+        if (
+            len({b.case_id for b in rest}) >= p["others"]
+            and (rest[-1].created_at - first.created_at).total_seconds() <= sitting
+        ):
+            thin[first.case_id].append(voter)
+    category_thin: Counter = Counter()
+    category_first: Counter = Counter()
+    for case_id, n in first_voters.items():
+        category_first[ballots.case_category[case_id]] += n
+        category_thin[ballots.case_category[case_id]] += len(thin.get(case_id, ()))
+    flags: Flags = {}
+    for case_id, voters in thin.items():
+        category = ballots.case_category[case_id]
+        rest_first = category_first[category] - first_voters[case_id]
+        rate = (category_thin[category] - len(voters)) / rest_first if rest_first else 0.0
+        expected = first_voters[case_id] * rate
+        if _excess(len(voters), expected, p, "min_voters"):
+            reason = _(
+                "%(n)d of this case's %(first)d first voters spread other votes in the same sitting, against "
+                "%(e)s expected from its category",
+                n=len(voters), first=first_voters[case_id], e=f"{expected:.1f}",
+            )  # fmt: skip
+            flags.update({b.id: reason for v in voters for b in ballots.by_voter[v]})
+    return flags
+
+
 BURST_DEFAULTS = {"window_minutes": 60, "mads": 8, "min_spread": 1.0, "min_votes": 8}
 RULES: dict[str, Rule] = {
     rule.name: rule
@@ -308,6 +528,27 @@ RULES: dict[str, Rule] = {
             _l("For hours in a row most of a case's ballots came from fresh voters of a few networks: stuffing kept "
                "under every rate limit."),
             {"seconds": 120, "networks": 5, "share": 0.3, "min_per_hour": 2, "hours": 3, "gap_hours": 1}, slow_drip,
+        ),
+        Rule(
+            "coordinated", _l("Coordinated voters"),
+            _l("Voters who verified within minutes of each other, cast as many ballots and voted the same case "
+               "first, far more of them than the case's share of its category's traffic of that time predicts; all "
+               "their ballots, the cover votes for other cases included."),
+            {"seconds": 900, "window_minutes": 60, "alike": 1, "min_voters": 10, "lift": 3.0, "z": 4.0}, coordinated,
+            voter_wide=True,
+        ),
+        Rule(
+            "case_burst", _l("Burst within the category"),
+            _l("A case's ballots of an hour far above what the other cases of its category received in that hour "
+               "predict: a busy hour lifts every case alike, a campaign for one case does not."),
+            {"window_minutes": 60, "min_votes": 20, "lift": 2.0, "z": 5.0}, case_burst, window=True,
+        ),
+        Rule(
+            "camouflage", _l("Camouflage votes"),
+            _l("Fresh voters who voted this case first and spread other votes in the same sitting, far more often "
+               "than the first voters of the category's other cases; all their ballots."),
+            {"seconds": 900, "sitting_minutes": 30, "others": 2, "min_voters": 10, "lift": 1.5, "z": 4.0},
+            camouflage, voter_wide=True,
         ),
     )
 }  # fmt: skip
@@ -403,6 +644,58 @@ def report(campaign: Campaign, actor: User) -> list[CaseIntegrity]:
     return sorted(rows, key=lambda r: (-r.evidence, -r.flagged, -r.total, r.case.id))
 
 
+# What an organizer may select per case without reading every rule: each term names an attack shape on its own
+# and strikes few honest ballots where it fires (measured by bench/vote_integrity.py).
+RECOMMENDED = ("network_24", "network_16", "automation", "virtual_numbers+fresh_voter", "slow_drip", "coordinated")
+RECOMMEND_MIN_BALLOTS = 10
+RECOMMEND_MIN_NEW = 0.25  # a term joins a case's selection when a quarter of what it picks there is new
+RECOMMEND_MIN_SHARE = 0.05  # ... and the selection strikes this share of the case's ballots, or moves its rank
+
+
+@dataclass
+class Recommendation:
+    case: Case
+    selection: str  # scoped to this case: preview and invalidate it with case_ids=[case.id]
+    preview: Preview
+
+
+def recommend(campaign: Campaign, actor: User) -> list[Recommendation]:
+    """For each case where the evidence concentrates, the selection scoped to that case that strikes it, with the
+    preview of what it would strike; most ballots first.
+
+    The terms of RECOMMENDED join a case's selection in order, each when it adds at least RECOMMEND_MIN_BALLOTS
+    ballots of the case (a voter-wide rule's ballots count for the case the voter voted first) and a quarter of
+    what it picks there: a term that mostly repeats an earlier one would add only its own collateral. A case is
+    recommended when the selection strikes at least 5 % of its ballots or changes its rank in its category.
+    """
+    require_staff(actor)
+    ballots = load_ballots(campaign.id)
+    flags = detect(campaign, ballots)
+    facts = ballots.by_id
+    terms: dict[int, list[str]] = defaultdict(list)
+    taken: dict[int, set[int]] = defaultdict(set)  # case -> ballots the terms chosen so far pick
+    for term in RECOMMENDED:  # a term joins a case's selection if it adds enough ballots to the earlier ones
+        combo = parse_selection(term)
+        voter_wide = all(RULES[name].voter_wide for name in combo[0])
+        per_case: dict[int, set[int]] = defaultdict(set)
+        for i in selected(flags, combo):
+            per_case[ballots.by_voter[facts[i].voter_id][0].case_id if voter_wide else facts[i].case_id].add(i)
+        for case_id, ids in per_case.items():
+            new = len(ids - taken[case_id])
+            if new >= RECOMMEND_MIN_BALLOTS and new >= RECOMMEND_MIN_NEW * len(ids):
+                terms[case_id].append(term)
+                taken[case_id] |= ids
+    found = []
+    for case_id, chosen in terms.items():
+        selection = ",".join(chosen)
+        shown = _preview(campaign, ballots, flags, parse_selection(selection), [case_id])
+        own = next((c for c in shown.cases if c.case.id == case_id), None)
+        if own is None or (own.selected < RECOMMEND_MIN_SHARE * own.before and own.rank_after == own.rank_before):
+            continue  # a few ballots of a case that they neither make nor move: no evidence concentrates there
+        found.append(Recommendation(own.case, selection, shown))
+    return sorted(found, key=lambda r: (-r.preview.total, r.case.id))
+
+
 @dataclass
 class CasePreview:
     case: Case
@@ -419,6 +712,7 @@ class Preview:
     selection: list[frozenset[str]]
     ballots: dict[int, list[str]]  # ballot id -> rules that select it
     cases: list[CasePreview]
+    estimated_honest: float | None = None  # honest ballots expected among them, where the rules can estimate it
 
     @property
     def total(self) -> int:
@@ -442,14 +736,35 @@ def preview(campaign: Campaign, actor: User, selection: str | list[str], case_id
     require_staff(actor)
     combos = parse_selection(selection)
     ballots = load_ballots(campaign.id)
-    flags = detect(campaign, ballots)
-    picked = selected(flags, combos)
-    facts = {b.id: b for b in ballots.items}
-    if case_ids:
-        wanted = set(case_ids)
-        picked = {i: names for i, names in picked.items() if facts[i].case_id in wanted}
+    return _preview(campaign, ballots, detect(campaign, ballots), combos, case_ids)
+
+
+def _scoped(
+    ballots: Ballots, flags: dict[str, Flags], picked: dict[int, list[str]], case_ids: list[int] | None
+) -> dict[int, list[str]]:
+    """The picked ballots of the chosen cases; a ballot a voter-wide rule picks belongs also to the case its voter
+    voted first (a coordinated voter's cover votes for other cases go with the vote for the case)."""
+    if not case_ids:
+        return picked
+    wanted = set(case_ids)
+    facts = ballots.by_id
+    voter_wide = {name for name, rule in RULES.items() if rule.voter_wide}
+    return {
+        i: names
+        for i, names in picked.items()
+        if facts[i].case_id in wanted
+        or (voter_wide.intersection(names) and ballots.by_voter[facts[i].voter_id][0].case_id in wanted)
+    }
+
+
+def _preview(
+    campaign: Campaign, ballots: Ballots, flags: dict[str, Flags], combos: list[frozenset[str]],
+    case_ids: list[int] | None,
+) -> Preview:  # fmt: skip
+    picked = _scoped(ballots, flags, selected(flags, combos), case_ids)
+    facts = ballots.by_id
     chosen = {name for c in combos for name in c}
-    others = [f for name, f in flags.items() if name not in chosen]
+    others = [f for name, f in flags.items() if name not in chosen and not RULES[name].window]
     fresh_seconds = parameters(campaign, "fresh_voter")["seconds"]
     before = {case_id: len(items) for case_id, items in ballots.by_case.items()}
     removed = Counter(facts[i].case_id for i in picked)
@@ -465,7 +780,20 @@ def preview(campaign: Campaign, actor: User, selection: str | list[str], case_id
         CasePreview(cases[c], before[c], after[c], rank_before[c], rank_after[c], removed[c], honest[c])
         for c in sorted(removed, key=lambda c: -removed[c])
     ]
-    return Preview(combos, picked, rows)
+    estimate = None
+    if all("coordinated" in combo for combo in combos):  # the groups' baseline says how many honest voters they hold
+        groups = coordinated_groups(ballots, parameters(campaign, "coordinated"))
+        scope = set(case_ids or groups)
+        estimate = sum(g.expected_ballots for case_id, g in groups.items() if case_id in scope)
+    return Preview(combos, picked, rows, estimate)
+
+
+def preview_ballots(result: Preview, limit: int = 200) -> list[tuple[Ballot, list[str]]]:
+    """The first ``limit`` ballots a preview holds (oldest first), each with the rules that select it: which
+    ballots an invalidation would strike, for the organizer to read before striking them."""
+    ids = sorted(result.ballots)[:limit]
+    rows = db.session.scalars(select(Ballot).where(Ballot.id.in_(ids or [-1])).order_by(Ballot.created_at, Ballot.id))
+    return [(b, result.ballots[b.id]) for b in rows]
 
 
 def invalidate_selection(
@@ -483,6 +811,29 @@ def invalidate_selection(
         raise Invalid(_("Say why the ballots are invalid."), {"reason": _("A reason is required.")})
     rules = " | ".join("+".join(sorted(c)) for c in result.selection)
     return invalidate(sorted(result.ballots), actor, f"{reason.strip()} [{rules}]")
+
+
+def invalidate_recommended(
+    campaign: Campaign, actor: User, case_ids: list[int], reason: str, expected: int | None = None
+) -> int:
+    """Invalidate what the recommendations for these cases showed, each ballot with the reason and the
+    recommended selection that struck it. ``expected`` (the previewed total) guards as in invalidate_selection."""
+    if not (reason or "").strip():
+        raise Invalid(_("Say why the ballots are invalid."), {"reason": _("A reason is required.")})
+    wanted = set(case_ids)
+    chosen = [r for r in recommend(campaign, actor) if r.case.id in wanted]
+    if not chosen:
+        raise Invalid(_("No recommendation for these cases."), {"case": _("Choose a case with a recommendation.")})
+    total = len({i for r in chosen for i in r.preview.ballots})
+    if expected is not None and expected != total:
+        raise Conflict(_("The selection now holds %(n)d ballots, not %(e)d: preview again.", n=total, e=expected))
+    done: set[int] = set()
+    n = 0
+    for r in chosen:
+        ids = sorted(set(r.preview.ballots) - done)
+        done.update(ids)
+        n += invalidate(ids, actor, f"{reason.strip()} [{r.selection} @ {r.case.number or r.case.id}]")
+    return n
 
 
 def ballot_flags(campaign: Campaign) -> dict[int, dict[str, str]]:

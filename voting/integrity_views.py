@@ -39,6 +39,7 @@ def integrity_report(campaign_id: int):
         "voting/integrity.html", campaign=campaign, rows=rows, rules=integrity.RULES,
         parameters={name: integrity.parameters(campaign, name) for name in integrity.RULES},
         live=counts([r.case.id for r in rows]), numbers=number_check(campaign.id),
+        recommendations=integrity.recommend(campaign, current_user),
     )  # fmt: skip
 
 
@@ -54,7 +55,7 @@ def integrity_preview(campaign_id: int):
         return redirect(url_for("vote_admin.integrity_report", campaign_id=campaign.id))
     return render_template(
         "voting/integrity_preview.html", campaign=campaign, result=result, selection=selection,
-        case_ids=_case_ids() or [], rules=integrity.RULES,
+        case_ids=_case_ids() or [], rules=integrity.RULES, shown=integrity.preview_ballots(result),
     )  # fmt: skip
 
 
