@@ -33,13 +33,14 @@ def parallel(count: int, work: Callable[[int], object]) -> list:
 
 
 @contextmanager
-def first_writes_together(table: str, count: int) -> Iterator[None]:
-    """Hold each thread's first UPDATE of ``table`` until ``count`` threads are there (the app's engine)."""
+def first_writes_together(table: str, count: int, inserts_into: tuple[str, ...] = ()) -> Iterator[None]:
+    """Hold each thread's first UPDATE of ``table`` (or INSERT into one of ``inserts_into``: the write a rule
+    checked by reading comes down to before its fix) until ``count`` threads are there (the app's engine)."""
     barrier, local = threading.Barrier(count, timeout=30), threading.local()
-    prefix = f"UPDATE {table.upper()} "
+    prefixes = (f"UPDATE {table.upper()} ", *(f"INSERT INTO {name.upper()} " for name in inserts_into))
 
     def hold(conn, cursor, statement, *args) -> None:
-        if statement.lstrip().upper().startswith(prefix) and not getattr(local, "held", False):
+        if statement.lstrip().upper().startswith(prefixes) and not getattr(local, "held", False):
             local.held = True
             barrier.wait()
 

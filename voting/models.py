@@ -21,6 +21,9 @@ class Voter(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_at: Mapped[datetime | None]  # the latest successful code check
     phone_class: Mapped[str] = mapped_column(String(10), default="", server_default="")  # voting.evidence
+    # The objections' daily cap (awards.objections), taken by a conditional UPDATE: the day and how many that day.
+    objections_on: Mapped[date | None]
+    objections_used: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class OtpChallenge(db.Model):

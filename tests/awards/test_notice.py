@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from awards import publication
 from awards.decisions import confirm_awards, confirm_proposed
@@ -181,3 +181,35 @@ def test_objections_refused_unverified_wrong_number_late_and_over_the_daily_limi
         lodge_objection(a, verified("13912345678"), "13912345678", "other", "公示期结束后的异议。")
     with pytest.raises(Conflict, match="not in public notice"):
         lodge_objection(cases["C"], voter, PHONE, "other", "对未获奖案例的异议。")
+
+
+def test_parallel_objections_from_one_number_stop_at_the_daily_cap(app, make):
+    """Ten objections from one number at once, each thread having read before any writes: five are lodged, five
+    refused (a count read first let six of ten through)."""
+    from awards.models import Objection
+    from cases.models import Case
+    from pingxuan.db import rollback
+    from tests.races import first_writes_together, parallel
+
+    cases, _organizer, _notice = proposed(make)
+    case_id, voter = cases["A"].id, verified()
+    db.session.remove()
+
+    def lodge(i: int):
+        with app.app_context(), force_locale("en"):
+            try:
+                objection = lodge_objection(db.session.get(Case, case_id), voter, PHONE, "other",
+                                            f"第{i + 1}条并发异议，理由充分详细。")  # fmt: skip
+                commit()
+                return objection.id
+            except Conflict as refused:
+                rollback()
+                return refused.message
+            finally:
+                db.session.remove()
+
+    with first_writes_together("voters", 10, inserts_into=("objections",)):
+        results = parallel(10, lodge)
+    assert sum(isinstance(r, int) for r in results) == 5, results
+    assert sum(isinstance(r, str) and "Try again tomorrow" in r for r in results) == 5, results
+    assert db.session.scalar(select(func.count()).select_from(Objection)) == 5
