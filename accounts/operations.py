@@ -322,19 +322,15 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.active:
         return
     token = _reset_serializer().dumps({"uid": user.id, "h": user.password_hash[-16:]})
-    mail(
-        user.email, "account.password_reset", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")},
-        secrets=(token,),
-    )  # fmt: skip
+    mail(user.email, "account.password_reset", user.locale, {"name": user.name},
+         secrets={"link": _link(f"/reset/{token}")})  # fmt: skip
 
 
 def send_welcome(user: User) -> None:
     """Invite someone whose account an organizer created (experts): the link lets them choose a password."""
     token = _reset_serializer("welcome").dumps({"uid": user.id, "h": user.password_hash[-16:]})
-    mail(
-        user.email, "account.welcome_expert", user.locale, {"name": user.name, "link": _link(f"/reset/{token}")},
-        secrets=(token,),
-    )  # fmt: skip
+    mail(user.email, "account.welcome_expert", user.locale, {"name": user.name},
+         secrets={"link": _link(f"/reset/{token}")})  # fmt: skip
 
 
 def reset_password(token: str, new: str) -> User:
@@ -400,9 +396,8 @@ def _invite(actor: User, email: str, role: str, unit: Unit | None) -> Invitation
     db.session.add(invitation)
     db.session.flush()
     where = unit.name if unit else _("pingxuan")
-    mail(email, "account.invitation", actor.locale, {
-        "inviter": actor.name, "where": where, "days": INVITATION_DAYS, "link": _link(f"/invitations/{token}"),
-    }, secrets=(token,))  # fmt: skip
+    mail(email, "account.invitation", actor.locale, {"inviter": actor.name, "where": where, "days": INVITATION_DAYS},
+         secrets={"link": _link(f"/invitations/{token}")})  # fmt: skip
     return invitation
 
 

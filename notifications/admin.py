@@ -13,7 +13,7 @@ from backoffice.security import StaffOnly, actor
 from notifications import wording
 from notifications.operations import case_values
 from pingxuan.db import commit, rollback
-from pingxuan.errors import Invalid
+from pingxuan.errors import Forbidden, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import ZH
 from workflow.models import WorkflowEvent
@@ -62,15 +62,16 @@ class MessagesView(StaffOnly, BaseView):
                     return redirect(url_for(".edit", key=key, locale=locale))
                 values, preview_title = _example_values(key)
                 preview = wording.preview(key, locale, subject, body, values)
-            except Invalid as error:
+            except (Invalid, Forbidden) as error:
                 rollback()
-                errors = error.field_errors
+                errors = getattr(error, "field_errors", {}) or {}
                 flash(str(error.message), "error")
         default_subject, default_body = wording.default(key, locale)
         return self.render(
             "notifications/admin/message.html", kind=kind, locale=locale, locales=wording.LOCALES, subject=subject,
             body=body, customized=row is not None, errors=errors, preview=preview, preview_title=preview_title,
             default_subject=default_subject, default_body=default_body, history=wording.history(key),
+            editable=wording.may_edit(kind, actor()),
         )  # fmt: skip
 
 

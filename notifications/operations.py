@@ -22,7 +22,6 @@ from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick
 from pingxuan.queue import enqueue
-from pingxuan.signing import redact
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 from workflow.models import WorkflowEvent
 
@@ -36,12 +35,15 @@ def _sealer() -> Fernet:
 
 
 def send_mail(
-    recipient: str, subject: str, body: str, html: str | None = None, secrets: tuple[str, ...] = ()
+    recipient: str, subject: str, body: str, html: str | None = None, outgoing: tuple[str, str | None] | None = None
 ) -> OutboxMail:
     """Send one mail (text, and HTML when given) and keep it in the outbox; the default backend only logs it.
 
-    ``secrets`` (reset and invitation links) go to the recipient and the server log only: the outbox, which
-    organizers read in the back office, keeps them redacted, or an organizer could reset an admin's password.
+    ``body`` and ``html`` are what the outbox keeps and organizers read in the back office. A mail that carries a
+    secret (a reset or invitation link) passes its text with the secret in place as ``outgoing`` (text, HTML):
+    that goes to the recipient (and the server log of the ``log`` backend) only. The wording never sees the
+    secret (``notifications.wording``), so the outbox holds the placeholder's name where the link goes, by
+    construction: an organizer could otherwise reset an administrator's password.
 
     With the ``smtp`` backend nothing talks to the mail server here: the outbox row is written (``sent_at``
     empty: queued) and a Celery task delivers it once the transaction commits, so a request never waits on SMTP
@@ -49,19 +51,16 @@ def send_mail(
     broker never holds a live link in clear); the others are read back from the outbox.
     """
     backend = current_app.config["MAIL_BACKEND"]
-    mail = OutboxMail(
-        recipient=recipient, subject=subject, body=redact(body, secrets), body_html=redact(html, secrets),
-        backend=backend,
-    )  # fmt: skip
+    mail = OutboxMail(recipient=recipient, subject=subject, body=body, body_html=html, backend=backend)
     db.session.add(mail)
     if backend == "smtp":
         db.session.flush()
         sealed = None
-        if any(secrets):
-            sealed = _sealer().encrypt(json.dumps({"text": body, "html": html}).encode()).decode()
+        if outgoing is not None:
+            sealed = _sealer().encrypt(json.dumps({"text": outgoing[0], "html": outgoing[1]}).encode()).decode()
         enqueue("notifications.deliver_mail", mail.id, sealed)
     else:
-        log.info("mail to %s: %s\n%s", recipient, subject, body)
+        log.info("mail to %s: %s\n%s", recipient, subject, outgoing[0] if outgoing is not None else body)
         mail.sent_at = utcnow()
         db.session.flush()
     return mail
@@ -100,11 +99,14 @@ def deliver_mail(mail_id: int, sealed: str | None = None) -> str | None:
     return mail.error
 
 
-def mail(recipient: str, key: str, locale: str, values: dict[str, object], secrets: tuple[str, ...] = ()) -> OutboxMail:
+def mail(
+    recipient: str, key: str, locale: str, values: dict[str, object], secrets: dict[str, str] | None = None
+) -> OutboxMail:
     """Send one of the declared messages (``notifications.wording``) in the recipient's language; ``secrets``
-    are kept out of the outbox (see ``send_mail``)."""
-    rendered = render(key, locale, values)
-    return send_mail(recipient, rendered.subject, rendered.text, rendered.html, secrets=secrets)
+    (the values of the kind's secret placeholders) reach the recipient only (see ``send_mail``)."""
+    rendered = render(key, locale, values, secrets)
+    outgoing = (rendered.outgoing_text, rendered.outgoing_html) if secrets else None
+    return send_mail(recipient, rendered.subject, rendered.text, rendered.html, outgoing=outgoing)
 
 
 def case_values(event: WorkflowEvent, link: str) -> dict[str, object]:

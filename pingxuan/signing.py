@@ -16,18 +16,6 @@ def same_secret(expected: str, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "surrogatepass"))
 
 
-REDACTED = "[…]"
-
-
-def redact(text: str | None, secrets: tuple[str, ...]) -> str | None:
-    """``text`` with each secret replaced by ``REDACTED``: what outboxes keep of a message that carried a live
-    secret (a one-time code, a reset or invitation link), so that reading a record never hands one over."""
-    for secret in secrets:
-        if text and secret:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
 def sealer(purpose: str) -> Fernet:
     """Symmetric sealing for a secret that must travel or wait (a broker message, a number kept until a reply):
     the key derives from the installation's secret key and the purpose, so one purpose's seal opens nothing else."""

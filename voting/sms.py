@@ -1,6 +1,6 @@
 """Texts to phones as operations with an outcome: queued in the outbox, delivered by a task after the commit.
 
-``send_sms`` writes the outbox row (the text with its one-time code redacted, the kind, the approved template)
+``send_sms`` writes the outbox row (the text with its one-time code left out ([code]), the kind, the approved template)
 and queues ``voting.deliver_sms`` once the transaction commits, so a request never waits on a provider. The
 number and the message's values travel to the task sealed with the secret key (the broker never holds a live code
 in clear). ``deliver`` calls the configured gateway (voting.gateways), keeps the outcome on the row (provider's
@@ -31,7 +31,7 @@ from pingxuan.errors import DomainError, Invalid, Unavailable
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, is_english
 from pingxuan.queue import enqueue
-from pingxuan.signing import redact, sealer
+from pingxuan.signing import sealer
 from voting import gateways
 from voting.models import SMS_FAILED, SMS_QUEUED, SMS_RETRYING, SMS_SENT, SmsMessage
 from voting.privacy import mask_phone, phone_hash
@@ -47,22 +47,30 @@ def _seal() -> object:
 
 
 def send_sms(
-    phone: str, kind: str, values: dict[str, object], secrets: tuple[str, ...] = (), campaign_id: int | None = None
+    phone: str,
+    kind: str,
+    values: dict[str, object],
+    secrets: dict[str, str] | None = None,
+    campaign_id: int | None = None,
 ) -> SmsMessage:
-    """Queue the text of ``kind`` (rendered from its wording with ``values``) to ``phone``; delivered after commit."""
-    text = render(kind, EN if is_english() else ZH, values).text
+    """Queue the text of ``kind`` (rendered from its wording with ``values``) to ``phone``; delivered after commit.
+
+    ``secrets`` (the one-time code) never pass through the wording staff can edit: the outbox keeps the text with
+    the placeholder's name where the code goes, and only the sealed text for the gateway holds the code."""
+    rendered = render(kind, EN if is_english() else ZH, values, secrets)
+    text = rendered.outgoing_text
     if campaign_id is None:  # a voter's code: the campaign whose vote is on (the office's costs per campaign)
         campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.is_current.is_(True)))
     config = current_app.config
     chosen = gateways.templates(config).get(kind) if _templated(config) else None
     message = SmsMessage(
-        phone_hash=phone_hash(phone), phone_masked=mask_phone(phone), body=redact(text, secrets), kind=kind,
+        phone_hash=phone_hash(phone), phone_masked=mask_phone(phone), body=rendered.text, kind=kind,
         backend=_provider_name(config), campaign_id=campaign_id, template_code=chosen.code if chosen else "",
         status=SMS_QUEUED, attempts=0,
     )  # fmt: skip
     db.session.add(message)
     db.session.flush()
-    payload = {"phone": phone, "values": {k: str(v) for k, v in values.items()}, "text": text}
+    payload = {"phone": phone, "values": {k: str(v) for k, v in {**values, **(secrets or {})}.items()}, "text": text}
     enqueue("voting.deliver_sms", message.id, _seal().encrypt(json.dumps(payload).encode()).decode())
     return message
 

@@ -105,8 +105,8 @@ def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int
     db.session.add(challenge)
     minutes = int(CODE_TTL.total_seconds() // 60)
     kind = f"{purpose if purpose in PURPOSES else VOTE}.code"
-    # the phone gets the code, the outbox keeps it redacted
-    return send_sms(phone, kind, {"code": code, "minutes": minutes}, secrets=(code,), campaign_id=campaign_id)
+    # the phone gets the code; the wording and the outbox never see it
+    return send_sms(phone, kind, {"minutes": minutes}, secrets={"code": code}, campaign_id=campaign_id)
 
 
 @dataclass
