@@ -6,17 +6,14 @@ final score; the public file lists the awarded cases only, without scores (exper
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask_babel import gettext as _
 
 from awards.organizations import conferred
 from awards.ranking import decided_ranking
+from awards.sheets import csv_bytes, xlsx_bytes
 from campaigns.models import Campaign
 from cases import dossier
 from pingxuan.i18n import pick
-from pingxuan.spreadsheet import append_text_safe, csv_row
 from workflow.definition import STATE_BY_NAME, TRANSITION_BY_NAME
 
 AWARDED = TRANSITION_BY_NAME["confirm_award"].dest
@@ -64,36 +61,6 @@ def result_rows(campaign: Campaign, full: bool) -> list[list[object]]:
 
 def organization_rows(campaign: Campaign) -> list[list[object]]:
     return [[_("Organization award")]] + [[pick(a.organization, "name")] for a in conferred(campaign)]
-
-
-def csv_bytes(rows: list[list[object]]) -> bytes:
-    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly; no cell can be a formula."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(csv_row(row) for row in rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def xlsx_bytes(rows: list[list[object]], organizations: list[list[object]]) -> bytes:
-    """The results and the organization awards as two sheets; every string is stored as a string, never a
-    formula (openpyxl would otherwise turn text starting with "=" into one)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Results")[:31]
-    for sheet_, data in ((sheet, rows), (book.create_sheet(_("Organization awards")[:31]), organizations)):
-        for values in data:
-            append_text_safe(sheet_, values)
-        for cell in sheet_[1]:
-            cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJK", (22, 6, 16, 40, 30, 24, 12, 8, 10, 10, 12), strict=False):
-        sheet.column_dimensions[letter].width = width
-    book.worksheets[1].column_dimensions["A"].width = 40
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def to_csv(campaign: Campaign, full: bool) -> bytes:

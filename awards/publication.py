@@ -34,6 +34,7 @@ from accounts.permissions import require_staff
 from awards import notice
 from awards.models import SUPERSEDED, Certificate, OrganizationAward, ResultRendering, ResultSnapshot
 from awards.ranking import results
+from awards.sheets import csv_bytes, xlsx_bytes
 from campaigns.models import Campaign, Organization
 from pingxuan.cache import RESULTS, bump
 from pingxuan.db import after_commit, locked
@@ -217,14 +218,12 @@ def render_page(campaign: Campaign | None, published: dict[str, Any] | None) -> 
 
 def public_files(published: dict[str, Any] | None, english: bool) -> tuple[bytes, bytes]:
     """The public CSV and XLSX of a publication (header only when nothing is published)."""
-    from awards import export  # export reads organization awards, which publish: imported when used
-
     published = published or {"categories": [], "organizations": []}
     lang = "en" if english else "zh"
     organizations = [[_("Organization award")]] + [[o.get(f"name_{lang}") or o["name_zh"]]
                                                    for o in published["organizations"]]  # fmt: skip
     rows = public_rows(published, english)
-    return export.csv_bytes(rows), export.xlsx_bytes(rows, organizations)
+    return csv_bytes(rows), xlsx_bytes(rows, organizations)
 
 
 def _render_files(snapshot: ResultSnapshot) -> None:
