@@ -452,12 +452,11 @@ def get_objection(objection_id: int):
 @blp.alt_response(404, "NOT_FOUND")
 @secured(blp)
 def objection_file(objection_id: int, file_id: int):
-    """A file of an objection (evidence or the unit's answer), for whoever may read the objection."""
-    objection = objections.visible_objection(objection_id, require_actor())
-    found = next((f for f in objection.files if f.id == file_id), None)
-    if found is None:
-        raise NotFound(_("No such file."))
-    return storage.send(found.sha256, found.content_type, found.filename)
+    """A file of an objection (evidence or the unit's answer), for whoever may read the objection: the office
+    as lodged, the unit a picture as a re-encoded copy without metadata (EXIF, GPS, XMP, comments)."""
+    actor = require_actor()
+    served = objections.served_file(objections.visible_objection(objection_id, actor), file_id, actor)
+    return storage.send(served.sha256, served.content_type, served.filename)
 
 
 @blp.route("/objections/<int:objection_id>/forward", methods=["POST"])

@@ -38,7 +38,7 @@ from awards.models import (
 )
 from awards.ranking import decided_ranking
 from cases.models import Case
-from cases.operations import DOCUMENT_TYPES, checked_upload
+from cases.operations import DOCUMENT_TYPES, IMAGES, ServedFile, checked_upload, picture_copy
 from cases.versions import current_number
 from pingxuan import storage
 from pingxuan.clock import today
@@ -200,6 +200,22 @@ def visible_objection(objection_id: int, actor: User | None) -> Objection:
     if objection is None or not may_read(objection, actor):
         raise NotFound(_("No such objection."))
     return objection
+
+
+def served_file(objection: Objection, file_id: int, actor: User) -> ServedFile:
+    """A file of an objection the actor may read: the office gets it as lodged; anyone else (the unit) gets a
+    picture as a re-encoded copy without its metadata, so an anonymous objector's photo does not tell the unit
+    where it was taken or with which phone."""
+    found = next((f for f in objection.files if f.id == file_id), None)
+    if found is None:
+        raise NotFound(_("No such file."))
+    if actor.role in STAFF or found.content_type not in IMAGES:
+        return ServedFile(found.sha256, found.content_type, found.filename)
+    digest = picture_copy(found.sha256)
+    if digest is None:
+        raise NotFound(_("No such file."))
+    stem = found.filename.rsplit(".", 1)[0] if "." in found.filename else found.filename
+    return ServedFile(digest, "image/jpeg", f"{stem}.jpg")
 
 
 def objector_shown(objection: Objection, actor: User) -> str | None:

@@ -284,8 +284,6 @@ def objection_action(objection_id: int, action: str):
 @bp.get("/objections/<int:objection_id>/files/<int:file_id>")
 @login_required
 def objection_file(objection_id: int, file_id: int):
-    objection = objections.visible_objection(objection_id, _actor())
-    found = next((f for f in objection.files if f.id == file_id), None)
-    if found is None:
-        raise NotFound(_("No such file."))
-    return send_file(BytesIO(storage.read(found.sha256)), mimetype=found.content_type, download_name=found.filename)
+    actor = _actor()
+    served = objections.served_file(objections.visible_objection(objection_id, actor), file_id, actor)
+    return send_file(BytesIO(storage.read(served.sha256)), mimetype=served.content_type, download_name=served.filename)

@@ -253,7 +253,9 @@ def _display_copy(data: bytes, width: int = DISPLAY_WIDTH) -> bytes | None:
                 height = max(1, round(image.height * width / image.width))
                 image = image.resize((width, height), Image.Resampling.LANCZOS)
             out = BytesIO()
-            image.save(out, "JPEG", quality=82, optimize=True, progressive=True)
+            # Only the pixels: no EXIF, XMP or ICC, and no comment (Pillow would copy the original's COM segment,
+            # where a camera app or the uploader may have written a position).
+            image.save(out, "JPEG", quality=82, optimize=True, progressive=True, comment=b"")
             return out.getvalue()
     except Image.DecompressionBombError as error:
         raise Invalid(_("This picture is too large."), {"file": _("The picture has too many pixels.")}) from error
@@ -336,9 +338,14 @@ def public_copy(attachment: Attachment) -> str | None:
     bytes that do not decode as a picture."""
     if attachment.display_sha256:
         return attachment.display_sha256
-    width = DISPLAY_WIDTH if attachment.kind == "photo" else SCAN_WIDTH
+    return picture_copy(attachment.sha256, DISPLAY_WIDTH if attachment.kind == "photo" else SCAN_WIDTH)
+
+
+def picture_copy(sha256: str, width: int = SCAN_WIDTH) -> str | None:
+    """The SHA-256 of a stored picture's re-encoded copy, upright, without any metadata (EXIF with its GPS
+    position and camera, XMP, comments), or None for bytes that do not decode as a picture."""
     try:
-        copy = _display_copy(storage.read(attachment.sha256), width)
+        copy = _display_copy(storage.read(sha256), width)
     except Invalid:
         return None
     return storage.store(copy) if copy else None
