@@ -67,9 +67,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     headers.init_app(app)
     from pingxuan import health
-    from voting import sms
+    from voting import captcha, sms
 
     health.register(app, "sms", sms.check_ready)
+    health.register(app, "captcha", captcha.check_ready)
     if app.config.get("WECHAT_APPID"):  # pages opened in WeChat load its JS-SDK from WeChat (voting/wechat.py)
         from voting.wechat import JSSDK_ORIGIN
 
@@ -77,6 +78,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         for problem in sms.configuration_problems():  # said at start, not first to a voter
             logging.getLogger("pingxuan.sms").error("SMS gateway not ready: %s", problem)
+        for problem in captcha.configuration_problems():
+            logging.getLogger("pingxuan.captcha").error("Captcha not ready: %s", problem)
     from shell import cli
 
     cli.register(app)

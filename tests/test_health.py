@@ -18,7 +18,8 @@ def test_ready_when_everything_answers(app, client):
     assert client.get("/healthz").data == b"ok"
     status, body = readyz(app)
     assert status == 200 and body == {"status": "ready", "checks": {"database": "ok", "redis": "not used",
-                                                                     "storage": "ok", "sms": "ok"}}  # fmt: skip
+                                                                     "storage": "ok", "sms": "ok",
+                                                                     "captcha": "ok"}}  # fmt: skip
 
 
 @pytest.mark.postgresql_only

@@ -49,7 +49,7 @@ from voting.privacy import keyed_hash
 
 PASS_KEY = "captcha_pass"
 PASS_SECONDS = 600
-MAX_PAYLOAD = 8192  # characters of base64; a genuine payload is under 2,000
+MAX_PAYLOAD = 16384  # characters: an ALTCHA payload is under 2,000, a cloud captcha's ticket a few thousand
 
 log = logging.getLogger(__name__)
 PROVIDERS = ("altcha", "tencent", "aliyun")
@@ -75,6 +75,37 @@ def provider() -> str:
     if name not in PROVIDERS:
         raise ValueError(f"CAPTCHA_PROVIDER must be one of {', '.join(PROVIDERS)}, not {name!r}")
     return name
+
+
+NEEDS = {
+    "altcha": (),
+    "tencent": ("CAPTCHA_ACCESS_KEY_ID", "CAPTCHA_ACCESS_KEY_SECRET", "CAPTCHA_APP_ID", "CAPTCHA_APP_SECRET"),
+    "aliyun": ("CAPTCHA_ACCESS_KEY_ID", "CAPTCHA_ACCESS_KEY_SECRET", "CAPTCHA_SCENE_ID", "CAPTCHA_PREFIX"),
+}
+
+
+def configuration_problems() -> list[str]:
+    """What stops the configured captcha from working: said at start and by ``/readyz``, not first to a voter
+    stopped by the per-address limit (who could then not vote from that address at all)."""
+    try:
+        name = provider()
+        if name == "altcha" and setting("CAPTCHA_ALGORITHM") not in ALGORITHMS:
+            return [f"PINGXUAN_CAPTCHA_ALGORITHM must be one of {', '.join(ALGORITHMS)}"]
+        for number in ("CAPTCHA_COST", "CAPTCHA_MAX_NUMBER", "CAPTCHA_SECONDS"):
+            if setting(number) < 1:
+                return [f"PINGXUAN_{number} must be a positive number"]
+    except ValueError as error:
+        return [str(error)]
+    missing = [f"PINGXUAN_{need}" for need in NEEDS[name] if not current_app.config.get(need)]
+    return [f"PINGXUAN_CAPTCHA_PROVIDER={name} needs {', '.join(missing)}"] if missing else []
+
+
+def check_ready() -> str:
+    """``/readyz``'s captcha check: the provider and its settings."""
+    problems = configuration_problems()
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    return "ok"
 
 
 # What each cloud captcha's page script loads, per the providers' integration guides (added to that page's CSP).

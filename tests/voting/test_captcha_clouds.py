@@ -92,3 +92,17 @@ def test_alibaba_cloud_captcha_passes_a_ticket_once(app, make, aliyun):
     app.config.update(CAPTCHA_ACCESS_KEY_ID="LTAI-someone-else")
     assert _answer(client, aliyun.ticket()) == 422  # the server refused the signature
     assert Ballot.query.count() == 3
+
+
+def test_readyz_names_a_cloud_captcha_without_its_keys(app, client):
+    assert client.get("/readyz").get_json()["checks"]["captcha"] == "ok"
+    app.config.update(CAPTCHA_PROVIDER="tencent", CAPTCHA_ACCESS_KEY_ID=KEY_ID)
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    problem = answer.get_json()["checks"]["captcha"]
+    assert "PINGXUAN_CAPTCHA_ACCESS_KEY_SECRET, PINGXUAN_CAPTCHA_APP_ID, PINGXUAN_CAPTCHA_APP_SECRET" in problem
+    app.config.update(CAPTCHA_PROVIDER="geetest")
+    assert (
+        "CAPTCHA_PROVIDER must be one of altcha, tencent, aliyun"
+        in client.get("/readyz").get_json()["checks"]["captcha"]
+    )
