@@ -1,6 +1,7 @@
 """The public side under load, in the production shape: gunicorn (2 sync workers) + PostgreSQL + Redis, and the
 same app behind Debian's nginx with docs/deploy/nginx.conf. Load from wrk only (a Lua script sends the votes
-of many distinct voters: their signed session cookies and CSRF tokens are made up front).
+of many distinct voters as the case page's script does: their signed session cookie and the voter token
+/showcase/voter gave them, made up front).
 
 Prints, for each endpoint, requests/s, p50, p99 and the share of /healthz's throughput measured in the same
 run, directly and through nginx; then /results with 256 connections through nginx; then the vote's check:
@@ -69,7 +70,7 @@ function request()
   if index % 20 == 0 and index > 10 then line = lines[index - 7] end
   local case, cookie, token = line:match("(%S+) (%S+) (%S+)")
   return wrk.format("POST", "/showcase/cases/" .. case .. "/vote",
-    {["Cookie"] = "session=" .. cookie, ["X-CSRFToken"] = token, ["Accept"] = "application/json",
+    {["Cookie"] = "session=" .. cookie, ["X-Voter-Token"] = token, ["Accept"] = "application/json",
      ["Content-Length"] = "0"}, "")
 end
 function response(status, headers, body)
@@ -92,9 +93,8 @@ def config(instance: Path) -> dict:
 
 def prepare(instance: Path) -> tuple[list[int], Path, int, int]:
     """7 categories × 20 finalists in the open vote; a past campaign with published results; the voters."""
-    from flask import g, session
+    from flask import session
     from flask_migrate import upgrade
-    from flask_wtf.csrf import generate_csrf
     from sqlalchemy import insert, select
 
     from awards import publication
@@ -105,6 +105,7 @@ def prepare(instance: Path) -> tuple[list[int], Path, int, int]:
     from shell import create_app
     from tests.factories import Factory
     from voting.models import Voter
+    from voting.operations import voter_token
     from workflow.definition import TRANSITION_BY_NAME
 
     app = create_app(config(instance))
@@ -140,9 +141,9 @@ def prepare(instance: Path) -> tuple[list[int], Path, int, int]:
         by_category = [case_ids[c * FINALISTS : (c + 1) * FINALISTS] for c in range(CATEGORIES)]
         for n, voter_id in enumerate(voter_ids):
             with app.test_request_context():
-                g.pop("csrf_token", None)
                 session["voter_id"] = voter_id
-                token = generate_csrf()
+                session.permanent = True  # as verify_check leaves it
+                token = voter_token(voter_id)  # what /showcase/voter hands the page's script
                 cookie = serializer.dumps(dict(session))
             for cases in by_category:  # three votes per category, the campaign's own limit
                 for k in range(PER_CATEGORY):

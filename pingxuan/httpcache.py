@@ -53,11 +53,17 @@ def private(response: Any) -> Any:
     return response
 
 
+VOTER_TOKEN_ENVIRON = "HTTP_X_VOTER_TOKEN"  # the X-Voter-Token header (voting.abuse.VOTER_HEADER)
+
+
 class PublicSessionInterface(SecureCookieSessionInterface):
-    """The signed-cookie session, not written (no Set-Cookie, no ``Vary: Cookie``) for public pages."""
+    """The signed-cookie session, not written (no Set-Cookie, no ``Vary: Cookie``) for public pages, nor merely
+    refreshed for a request authenticated by a voter token (a vote: re-signing the cookie is most of its cost)."""
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:
         if is_public():
+            return
+        if not session.modified and VOTER_TOKEN_ENVIRON in request.environ:
             return
         super().save_session(app, session, response)
 

@@ -17,7 +17,7 @@ from flask import current_app, jsonify, render_template, request, session, url_f
 from flask_babel import gettext as _
 from limits import parse_many
 
-from pingxuan.extensions import limiter
+from pingxuan.extensions import csrf, limiter
 from pingxuan.net import client_address
 from voting import captcha
 from voting.operations import voter_from_token
@@ -52,6 +52,25 @@ def current_voter_id() -> int | None:
         return voter_from_token(token)
     voter_id = session.get(VOTER_SESSION_KEY)
     return voter_id if isinstance(voter_id, int) else None
+
+
+def carries_voter_token() -> bool:
+    return VOTER_HEADER in request.headers
+
+
+def csrf_unless_voter_token(view):
+    """CSRF protection for a cookie-authenticated request; none for one carrying X-Voter-Token, whose credential
+    is that header (no other site can make a browser send it) and whose cookie session is neither trusted for the
+    voter nor refreshed (pingxuan.httpcache)."""
+    csrf.exempt(view)
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        if current_app.config.get("WTF_CSRF_ENABLED", True) and not carries_voter_token():
+            csrf.protect()  # what CSRFProtect's own check does for every other view
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def voter_key() -> str:

@@ -43,7 +43,7 @@
   function vote(state, button) {
     button.disabled = true;
     fetch(box.dataset.voteUrl, {method: "POST", credentials: "same-origin",
-      headers: {"Accept": "application/json", "X-CSRFToken": state.csrf_token}})
+      headers: {"Accept": "application/json", "X-Voter-Token": state.voter_token}})
       .then(function (r) { return r.json().then(function (body) { return {status: r.status, body: body}; }); })
       .then(function (res) {
         if (res.body.captcha) { window.location = res.body.captcha; return; }
