@@ -337,7 +337,12 @@ def run(campaign, organizer, finalists: list[list[int]], seed: int, honest: int,
         )  # fmt: skip
     honest_ids = {b for b, label in labels.items() if label == "honest"}
     honest_struck = honest_ids & invalid
-    by_case = Counter(selections[c] for c, ids in struck_by.items() for b in ids & honest_struck)
+    by_case: Counter = Counter()
+    counted: set[int] = set()
+    for c, ids in struck_by.items():  # a ballot two recommendations hold counts once, for the first
+        by_case[selections[c]] += len((ids & honest_struck) - counted)
+        counted |= ids
+    by_case = +by_case
     return Outcome(per_attack, len(honest_ids), len(honest_struck), dict(by_case), fed, detected, len(recommended))
 
 

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -629,11 +630,24 @@ class CaseIntegrity:
         return self.flagged / self.total if self.total else 0.0
 
 
-def report(campaign: Campaign, actor: User) -> list[CaseIntegrity]:
-    """The cases ranked by evidence (share of their ballots any rule flags), with each rule's count."""
+class Evaluation(NamedTuple):
+    """One reading of a campaign's valid ballots and every rule's flags, shared by the report and the
+    recommendations of one page (at 50,000 voters a reading takes seconds)."""
+
+    ballots: Ballots
+    flags: dict[str, Flags]
+
+
+def evaluate(campaign: Campaign, actor: User) -> Evaluation:
     require_staff(actor)
     ballots = load_ballots(campaign.id)
-    flags = detect(campaign, ballots)
+    return Evaluation(ballots, detect(campaign, ballots))
+
+
+def report(campaign: Campaign, actor: User, evaluation: Evaluation | None = None) -> list[CaseIntegrity]:
+    """The cases ranked by evidence (share of their ballots any rule flags), with each rule's count."""
+    require_staff(actor)
+    ballots, flags = evaluation or evaluate(campaign, actor)
     cases = {c.id: c for c in db.session.scalars(select(Case).where(Case.id.in_(ballots.by_case)))}
     rows = []
     for case_id, items in ballots.by_case.items():
@@ -648,7 +662,7 @@ def report(campaign: Campaign, actor: User) -> list[CaseIntegrity]:
 # and strikes few honest ballots where it fires (measured by bench/vote_integrity.py).
 RECOMMENDED = ("network_24", "network_16", "automation", "virtual_numbers+fresh_voter", "slow_drip", "coordinated")
 RECOMMEND_MIN_BALLOTS = 10
-RECOMMEND_MIN_NEW = 0.25  # a term joins a case's selection when a quarter of what it picks there is new
+RECOMMEND_MIN_NEW = 0.5  # a term joins a case's selection when half of what it picks there is new
 RECOMMEND_MIN_SHARE = 0.05  # ... and the selection strikes this share of the case's ballots, or moves its rank
 
 
@@ -659,18 +673,17 @@ class Recommendation:
     preview: Preview
 
 
-def recommend(campaign: Campaign, actor: User) -> list[Recommendation]:
+def recommend(campaign: Campaign, actor: User, evaluation: Evaluation | None = None) -> list[Recommendation]:
     """For each case where the evidence concentrates, the selection scoped to that case that strikes it, with the
     preview of what it would strike; most ballots first.
 
     The terms of RECOMMENDED join a case's selection in order, each when it adds at least RECOMMEND_MIN_BALLOTS
-    ballots of the case (a voter-wide rule's ballots count for the case the voter voted first) and a quarter of
+    ballots of the case (a voter-wide rule's ballots count for the case the voter voted first) and half of
     what it picks there: a term that mostly repeats an earlier one would add only its own collateral. A case is
     recommended when the selection strikes at least 5 % of its ballots or changes its rank in its category.
     """
     require_staff(actor)
-    ballots = load_ballots(campaign.id)
-    flags = detect(campaign, ballots)
+    ballots, flags = evaluation or evaluate(campaign, actor)
     facts = ballots.by_id
     terms: dict[int, list[str]] = defaultdict(list)
     taken: dict[int, set[int]] = defaultdict(set)  # case -> ballots the terms chosen so far pick

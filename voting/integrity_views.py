@@ -34,12 +34,13 @@ def _case_ids() -> list[int] | None:
 @login_required
 def integrity_report(campaign_id: int):
     campaign = ops.staff_campaign(campaign_id, current_user)
-    rows = integrity.report(campaign, current_user)
+    evaluation = integrity.evaluate(campaign, current_user)  # read once for the report and the recommendations
+    rows = integrity.report(campaign, current_user, evaluation)
     return render_template(
         "voting/integrity.html", campaign=campaign, rows=rows, rules=integrity.RULES,
         parameters={name: integrity.parameters(campaign, name) for name in integrity.RULES},
         live=counts([r.case.id for r in rows]), numbers=number_check(campaign.id),
-        recommendations=integrity.recommend(campaign, current_user),
+        recommendations=integrity.recommend(campaign, current_user, evaluation),
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from campaigns.models import VOTE_OPEN
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from pingxuan.paths import PROJECT_ROOT as ROOT
+from tests.api.conftest import bearer  # noqa: F401  (fixture)
 from tests.factories import login
 from voting import integrity
 from voting.ballots import counts, recount
@@ -82,8 +83,14 @@ def test_the_recommended_selection_strikes_the_camouflaged_attack_and_the_target
     assert kept.invalidated_at is not None and "刷票" in kept.invalid_reason and "coordinated" in kept.invalid_reason
 
 
-def test_the_page_recommends_previews_every_ballot_and_invalidates_with_a_reason(app, make, client):
+def test_the_page_recommends_previews_every_ballot_and_invalidates_with_a_reason(app, make, client, bearer):  # noqa: F811
     campaign, category, target, labels = camouflaged_campaign(make)
+    base = f"/api/v1/campaigns/{campaign.id}/vote/integrity"
+    assert client.get(base + "/recommendations", headers=bearer(make.applicant())).status_code == 403
+    found = client.get(base + "/recommendations", headers=bearer(make.organizer())).get_json()["recommendations"]
+    [api] = [r for r in found if r["case_id"] == target]
+    assert api["selection"] == "coordinated" and len(api["preview"]["ballot_ids"]) == api["preview"]["total"]
+    assert api["preview"]["estimated_honest"] is not None
     login(client, make.organizer())
     page = client.get(f"/vote-admin/{campaign.id}/integrity")
     assert page.status_code == 200 and 'id="recommendation-table"' in page.text
