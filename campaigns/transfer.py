@@ -79,8 +79,21 @@ class ImportReport:
     campaign: Campaign | None = None
 
 
+MAX_FILE_BYTES = 1024 * 1024  # a campaign file is a few kilobytes; the largest real one is far below this
+
+
 def parse_yaml(text: str | bytes) -> dict[str, Any]:
+    """The campaign file's data. Bounded: a file over ``MAX_FILE_BYTES`` and a file with YAML aliases (``*name``,
+    what a "billion laughs" bomb of a few hundred bytes expands with) are refused before anything is built."""
+    size = len(text.encode() if isinstance(text, str) else text)
+    if size > MAX_FILE_BYTES:
+        raise Invalid(_("The file is too large for a campaign file."),
+                      {"file": _("At most %(size)s KB.", size=MAX_FILE_BYTES // 1024)})  # fmt: skip
     try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                raise Invalid(_("This is not a campaign file."),
+                              {"file": _("YAML aliases (*name) are not accepted in a campaign file.")})  # fmt: skip
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise Invalid(_("This is not a valid YAML file."), {"file": str(error)}) from error
