@@ -8,11 +8,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
-from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.cases import _Parser
+from api.endpoints import found, refusals, staff
 from api.fields import FileUpload, UtcDateTime
 from awards import certificates, publication
 from awards.decisions import award_refusals, confirm_awards
@@ -20,11 +19,9 @@ from awards.models import Certificate, CertificateBatch
 from awards.organizations import confer, conferred, participation
 from awards.ranking import CONFIRM, PROPOSE, Ranked, category_ranking, decided_ranking
 from campaigns.models import Campaign, Category
-from cases.operations import current_campaign
+from campaigns.operations import campaign_of_year
 from pingxuan import storage
 from pingxuan.db import commit
-from pingxuan.errors import NotFound
-from pingxuan.extensions import db
 from pingxuan.httpcache import public
 from pingxuan.i18n import pick
 
@@ -251,43 +248,29 @@ def _publication(snapshot: Any, published_by: str, current: bool) -> dict[str, A
             "published_by": published_by, "published_at": snapshot.published_at, "current": current}  # fmt: skip
 
 
-def _load(model: type, ident: int, message: str) -> Any:
-    obj = db.session.get(model, ident)
-    if obj is None:
-        raise NotFound(message)
-    return obj
-
-
-def _staff() -> Any:
-    return require_staff(require_actor())
-
-
 # Ranking and awards -------------------------------------------------------------------------------------
 
 
 @blp.route("/categories/<int:category_id>/final-ranking", methods=["GET"])
 @blp.arguments(RankingQuerySchema, location="query")
 @blp.response(200, FinalRankingSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @secured(blp)
 def final_ranking(args: dict[str, Any], category_id: int):
     """The finalists of a category ranked with every component, the cut previewed at n (organizers)."""
-    _staff()
-    return _ranking(_load(Category, category_id, _("No such category.")), args.get("n"))
+    staff()
+    return _ranking(found(Category, category_id, _("No such category.")), args.get("n"))
 
 
 @blp.route("/categories/<int:category_id>/awards", methods=["POST"])
 @blp.arguments(ConfirmSchema)
 @blp.response(200, FinalRankingSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404, 422)
 @blp.alt_response(409, "CONFLICT", description="Already confirmed: a repeated request changes nothing")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def confirm(data: dict[str, Any], category_id: int):
     """Award the top N (the others are not awarded); refused while the public vote is open."""
-    category = _load(Category, category_id, _("No such category."))
+    category = found(Category, category_id, _("No such category."))
     confirm_awards(category.campaign, category, require_actor(), data.get("size"))
     commit()
     return _ranking(category, data.get("size"))
@@ -295,13 +278,12 @@ def confirm(data: dict[str, Any], category_id: int):
 
 @blp.route("/campaigns/<int:campaign_id>/organization-participation", methods=["GET"])
 @blp.response(200, ParticipationSchema(many=True))
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @secured(blp)
 def organization_participation(campaign_id: int):
     """Submitted, eligible, shortlisted and awarded cases per recommending organization (organizers)."""
-    _staff()
-    campaign = _load(Campaign, campaign_id, _("No such campaign."))
+    staff()
+    campaign = found(Campaign, campaign_id, _("No such campaign."))
     return [
         {"organization_id": p.organization.id, "organization": pick(p.organization, "name"), "submitted": p.submitted,
          "eligible": p.eligible, "shortlisted": p.shortlisted, "awarded": p.awarded, "conferred": p.conferred}
@@ -312,14 +294,12 @@ def organization_participation(campaign_id: int):
 @blp.route("/campaigns/<int:campaign_id>/organization-awards", methods=["POST"])
 @blp.arguments(ConferSchema)
 @blp.response(200, OrganizationAwardSchema(many=True))
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404, 422)
 @blp.alt_response(409, "CONFLICT", description="Already confirmed: a repeated request changes nothing")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def confer_awards(data: dict[str, Any], campaign_id: int):
     """Confer organization awards, at most the campaign's number in all; returns every conferred award."""
-    campaign = _load(Campaign, campaign_id, _("No such campaign."))
+    campaign = found(Campaign, campaign_id, _("No such campaign."))
     confer(campaign, require_actor(), data["organization_ids"])
     commit()
     return [{"id": a.id, "organization_id": a.organization_id, "organization": pick(a.organization, "name")}
@@ -328,28 +308,26 @@ def confer_awards(data: dict[str, Any], campaign_id: int):
 
 @blp.route("/campaigns/<int:campaign_id>/result-publications", methods=["GET"])
 @blp.response(200, PublicationSchema(many=True))
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @secured(blp)
 def result_publications(campaign_id: int):
     """Every published version of the campaign's results, newest first (organizers); none is ever changed."""
-    _staff()
-    history = publication.history(_load(Campaign, campaign_id, _("No such campaign.")))
+    staff()
+    history = publication.history(found(Campaign, campaign_id, _("No such campaign.")))
     return [_publication(snapshot, name, i == 0) for i, (snapshot, name) in enumerate(history)]
 
 
 @blp.route("/campaigns/<int:campaign_id>/result-publications", methods=["POST"])
 @blp.arguments(PublishSchema)
 @blp.response(201, PublicationSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @blp.alt_response(409, "CONFLICT", description="Nothing public has changed since the newest version")
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="No category's awards are decided yet")
 @secured(blp)
 def publish_results(data: dict[str, Any], campaign_id: int):
     """Publish the results now: the next version, which /results, its files and verification then show."""
     actor = require_actor()
-    snapshot = publication.publish_by_hand(_load(Campaign, campaign_id, _("No such campaign.")), actor, data["reason"])
+    snapshot = publication.publish_by_hand(found(Campaign, campaign_id, _("No such campaign.")), actor, data["reason"])
     commit()
     return _publication(snapshot, actor.name, True)
 
@@ -359,13 +337,11 @@ def publish_results(data: dict[str, Any], campaign_id: int):
 
 @blp.route("/campaigns/<int:campaign_id>/certificate-batches", methods=["POST"])
 @blp.response(201, BatchSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@refusals(blp, 403, 404, 422)
 @secured(blp)
 def start_batch(campaign_id: int):
     """Issue the campaign's missing certificates: one rendering task each; poll the batch for progress."""
-    campaign = _load(Campaign, campaign_id, _("No such campaign."))
+    campaign = found(Campaign, campaign_id, _("No such campaign."))
     batch = certificates.issue_batch(campaign, require_actor())
     commit()
     return _batch(batch)
@@ -373,36 +349,32 @@ def start_batch(campaign_id: int):
 
 @blp.route("/certificate-batches/<int:batch_id>", methods=["GET"])
 @blp.response(200, BatchSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @secured(blp)
 def batch_progress(batch_id: int):
     """A batch's progress and its certificates, failures with their error."""
-    _staff()
-    return _batch(_load(CertificateBatch, batch_id, _("No such batch.")))
+    staff()
+    return _batch(found(CertificateBatch, batch_id, _("No such batch.")))
 
 
 @blp.route("/certificate-batches/<int:batch_id>/zip", methods=["GET"])
+@refusals(blp, 403, 404)
 @blp.alt_response(200, schema=BINARY, content_type="application/zip", description="The PDFs", success=True)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
 @secured(blp)
 def batch_zip(batch_id: int):
     """Every issued certificate of the batch as one ZIP."""
-    _staff()
-    batch = _load(CertificateBatch, batch_id, _("No such batch."))
+    staff()
+    batch = found(CertificateBatch, batch_id, _("No such batch."))
     return storage.send(certificates.batch_zip(batch), "application/zip", f"certificates-batch-{batch.id}.zip")
 
 
 @blp.route("/certificates/<int:certificate_id>/retry", methods=["POST"])
 @blp.response(200, CertificateSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
-@blp.alt_response(409, "CONFLICT")
+@refusals(blp, 403, 404, 409)
 @secured(blp)
 def retry(certificate_id: int):
     """Queue a failed certificate again."""
-    actor = _staff()
+    actor = staff()
     certificate = certificates.retry(certificates.get_certificate(certificate_id, actor), actor)
     commit()
     return _certificate(certificate)
@@ -411,14 +383,11 @@ def retry(certificate_id: int):
 @blp.route("/certificates/<int:certificate_id>/reissue", methods=["POST"])
 @blp.arguments(ReissueSchema)
 @blp.response(201, CertificateSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
-@blp.alt_response(409, "CONFLICT")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@refusals(blp, 403, 404, 409, 422)
 @secured(blp)
 def reissue(data: dict[str, Any], certificate_id: int):
     """Correct an issued certificate: a new number and file; the old one is kept, superseded."""
-    actor = _staff()
+    actor = staff()
     replacement = certificates.reissue(certificates.get_certificate(certificate_id, actor), actor, data)
     commit()
     return _certificate(replacement)
@@ -464,12 +433,7 @@ def verify_upload(form: dict[str, Any]):
 @secured(blp, public=True)
 def public_results(args: dict[str, Any]):
     """The awarded cases of each category in rank order, and the organization awards."""
-    if "year" in args:
-        campaign = db.session.scalar(select(Campaign).where(Campaign.year == args["year"]))
-        if campaign is None:
-            raise NotFound(_("No such campaign."))
-    else:
-        campaign = current_campaign()
+    campaign = campaign_of_year(args.get("year"))
     published = publication.latest(campaign.id)
     data = published.data if published is not None else {"categories": [], "organizations": []}
     return {

@@ -13,9 +13,9 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from accounts.models import User
-from accounts.permissions import require_staff
 from api.auth import Unauthorized, api_blueprint, require_actor, secured
 from api.cases import _Parser
+from api.endpoints import found, refusals, staff
 from api.fields import FileUpload, UtcDateTime
 from api.present import paginate
 from api.schemas import PageInfoSchema, PageQuerySchema
@@ -23,11 +23,12 @@ from awards import notice, objections, publication
 from awards.decisions import confirm_proposed
 from awards.models import OBJECTION_DISMISSED, OBJECTION_UPHELD, Notice, Objection, ObjectionFile
 from campaigns.models import Campaign
+from campaigns.operations import campaign_of_year
 from cases.models import Case
-from cases.operations import current_campaign, get_case
+from cases.operations import get_case
 from pingxuan import storage
 from pingxuan.db import commit, rollback
-from pingxuan.errors import DomainError, Invalid, NotFound
+from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from voting import abuse
@@ -285,10 +286,7 @@ def _uploads(files: list) -> list[objections.Upload]:
 
 
 def _campaign(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(_("No such campaign."))
-    return campaign
+    return found(Campaign, campaign_id, _("No such campaign."))
 
 
 def _category(campaign: Campaign, category_id: int | None):
@@ -321,12 +319,7 @@ def _run(operation, *args, **kwargs):
 @secured(blp, public=True)
 def public_notice(args: dict[str, Any]):
     """The proposed awards in public notice, per category, with their dates and whether objections are accepted."""
-    if "year" in args:
-        campaign = db.session.scalar(select(Campaign).where(Campaign.year == args["year"]))
-        if campaign is None:
-            raise NotFound(_("No such campaign."))
-    else:
-        campaign = current_campaign()
+    campaign = campaign_of_year(args.get("year"))
     categories = []
     for category, entries in notice.notice_listing(campaign):
         if not entries:
@@ -351,10 +344,8 @@ def public_notice(args: dict[str, Any]):
 @blp.route("/cases/<int:case_id>/objections", methods=["POST"])
 @blp.arguments(LodgeSchema, location="form_and_files")
 @blp.response(201, LodgedSchema)
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 404, 422, 429)
 @blp.alt_response(409, "CONFLICT", description="Not in public notice, the notice is over, or today's limit reached")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
-@blp.alt_response(429, "TOO_MANY_REQUESTS")
 @blp.doc(parameters=[{"in": "header", "name": abuse.VOTER_HEADER, "required": True, "schema": {"type": "string"},
                       "description": "The voter token of a number verified with POST /voters/verify"}])  # fmt: skip
 @secured(blp, public=True)
@@ -377,27 +368,24 @@ def lodge(form: dict[str, Any], case_id: int):
 
 @blp.route("/campaigns/<int:campaign_id>/notices", methods=["GET"])
 @blp.response(200, NoticeSchema(many=True))
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @secured(blp)
 def list_notices(campaign_id: int):
     """The campaign's public notices, newest first, with the cases each lists (organizers)."""
-    require_staff(require_actor())
+    staff()
     return [_notice(n) for n in notice.notices(_campaign(campaign_id))]
 
 
 @blp.route("/campaigns/<int:campaign_id>/notices", methods=["POST"])
 @blp.arguments(PublishNoticeSchema)
 @blp.response(201, NoticeSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404, 422)
 @blp.alt_response(409, "CONFLICT", description="No proposed award is waiting for a notice here")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def publish(data: dict[str, Any], campaign_id: int):
     """Publish the proposed awards not yet on a notice, of a category or of the whole campaign, for the campaign's
     notice period in working days (organizers)."""
-    actor = require_staff(require_actor())
+    actor = staff()
     campaign = _campaign(campaign_id)
     published = _run(notice.publish_notice, campaign, actor, _category(campaign, data["category_id"]),
                      data["starts_on"])  # fmt: skip
@@ -407,12 +395,11 @@ def publish(data: dict[str, Any], campaign_id: int):
 @blp.route("/campaigns/<int:campaign_id>/objections", methods=["GET"])
 @blp.arguments(ObjectionQuerySchema, location="query")
 @blp.response(200, ObjectionPageSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @secured(blp)
 def list_objections(args: dict[str, Any], campaign_id: int):
     """The campaign's objections, newest first, by status or case (organizers)."""
-    actor = require_staff(require_actor())
+    actor = staff()
     campaign = _campaign(campaign_id)
     query = (select(Objection).join(Case, Case.id == Objection.case_id).where(Case.campaign_id == campaign.id)
              .order_by(Objection.id.desc()))  # fmt: skip
@@ -426,8 +413,7 @@ def list_objections(args: dict[str, Any], campaign_id: int):
 
 @blp.route("/cases/<int:case_id>/objections", methods=["GET"])
 @blp.response(200, ObjectionSchema(many=True))
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @secured(blp)
 def case_objections(case_id: int):
     """A case's objections: all of them for organizers, the ones forwarded to it for the case's unit."""
@@ -462,10 +448,8 @@ def objection_file(objection_id: int, file_id: int):
 @blp.route("/objections/<int:objection_id>/forward", methods=["POST"])
 @blp.arguments(ForwardSchema)
 @blp.response(200, ObjectionSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404, 422)
 @blp.alt_response(409, "CONFLICT", description="Already forwarded or decided")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def forward(data: dict[str, Any], objection_id: int):
     """Ask the case's unit to answer the objection by a due date (organizers)."""
@@ -478,10 +462,8 @@ def forward(data: dict[str, Any], objection_id: int):
 @blp.route("/objections/<int:objection_id>/answer", methods=["POST"])
 @blp.arguments(AnswerSchema, location="form_and_files")
 @blp.response(200, ObjectionSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404, 422)
 @blp.alt_response(409, "CONFLICT", description="Not waiting for the unit's answer")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def answer(form: dict[str, Any], objection_id: int):
     """The case's unit answers an objection forwarded to it, with attachments if it likes."""
@@ -494,10 +476,8 @@ def answer(form: dict[str, Any], objection_id: int):
 @blp.route("/objections/<int:objection_id>/decision", methods=["POST"])
 @blp.arguments(DecisionSchema)
 @blp.response(200, ObjectionSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404, 422)
 @blp.alt_response(409, "CONFLICT", description="Already decided, or no case can move up")
-@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def decide(data: dict[str, Any], objection_id: int):
     """Uphold (the proposed award is revoked; ``move_up`` proposes the next case of the ranking with a notice of
@@ -512,8 +492,7 @@ def decide(data: dict[str, Any], objection_id: int):
 @blp.route("/campaigns/<int:campaign_id>/proposed-awards/confirm", methods=["POST"])
 @blp.arguments(ConfirmProposedSchema)
 @blp.response(200, ConfirmedSchema)
-@blp.alt_response(403, "FORBIDDEN")
-@blp.alt_response(404, "NOT_FOUND")
+@refusals(blp, 403, 404)
 @blp.alt_response(409, "CONFLICT", description="No proposed award to confirm")
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY", description="None can be confirmed yet; reasons per case")
 @secured(blp)

@@ -16,8 +16,8 @@ from accounts.permissions import require_staff
 from awards import certificates, export, notice, objections, publication
 from awards.models import OBJECTION_FORWARDED, OBJECTION_OPEN, OBJECTION_PENDING, Objection
 from campaigns.models import Campaign
+from campaigns.operations import campaign_of_year
 from cases.models import Case
-from cases.operations import current_campaign
 from pingxuan import storage
 from pingxuan.cache import RESULTS, cached
 from pingxuan.db import commit, rollback
@@ -38,13 +38,7 @@ def _actor() -> User | None:
 
 
 def _campaign() -> Campaign:
-    year = request.args.get("year", type=int)
-    if year:
-        campaign = db.session.scalar(select(Campaign).where(Campaign.year == year))
-        if campaign is None:
-            raise NotFound(_("No such campaign."))
-        return campaign
-    return current_campaign()
+    return campaign_of_year(request.args.get("year", type=int))
 
 
 @bp.app_context_processor

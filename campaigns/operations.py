@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from campaigns.models import Campaign, Category, Domain, Organization
-from pingxuan.errors import Conflict, Invalid
+from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -71,6 +71,23 @@ def set_current_campaign(campaign: Campaign) -> Campaign:
     db.session.execute(update(Campaign).where(Campaign.id != campaign.id).values(is_current=False))
     campaign.is_current = True
     db.session.flush()
+    return campaign
+
+
+def current_campaign() -> Campaign:
+    campaign = db.session.scalar(select(Campaign).where(Campaign.is_current.is_(True)))
+    if campaign is None:
+        raise NotFound(_("No campaign is open."))
+    return campaign
+
+
+def campaign_of_year(year: int | None) -> Campaign:
+    """The campaign named by ``year``, else (no year given) the current one; a year without a campaign is not found."""
+    if year is None:
+        return current_campaign()
+    campaign = db.session.scalar(select(Campaign).where(Campaign.year == year))
+    if campaign is None:
+        raise NotFound(_("No such campaign."))
     return campaign
 
 

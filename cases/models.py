@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
@@ -15,9 +14,6 @@ from campaigns.models import Campaign, Category, Domain, Organization
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 from workflow.definition import INITIAL_STATE
-
-if TYPE_CHECKING:  # workflow.models builds on this module
-    from workflow.models import WorkflowEvent
 
 
 class Case(db.Model):
@@ -136,4 +132,4 @@ class DossierVersion(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship()
-    event: Mapped[WorkflowEvent | None] = relationship("WorkflowEvent")
+    # ``event`` (the WorkflowEvent of that submission) is declared in workflow.models, which builds on this one.

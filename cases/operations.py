@@ -15,11 +15,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import User
 from campaigns.models import Campaign, Category, Domain, Organization
+from campaigns.operations import current_campaign
 from cases import dossier
 from cases.models import PRIVATE_FILE, PUBLIC_FILE, VISIBILITIES, Attachment, Case
 from pingxuan import storage
@@ -50,13 +51,6 @@ def get_case(case_id: int, actor: User | None, permission: str = VIEW) -> Case:
     if permission != VIEW and not has_permission(actor, case, permission):
         raise Forbidden(_("You may not do this with the case in its current state."))
     return case
-
-
-def current_campaign() -> Campaign:
-    campaign = db.session.scalar(select(Campaign).where(Campaign.is_current.is_(True)))
-    if campaign is None:
-        raise NotFound(_("No campaign is open."))
-    return campaign
 
 
 # Writing ------------------------------------------------------------------------------------------------

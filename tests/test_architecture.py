@@ -172,6 +172,17 @@ def test_the_kernel_is_the_floor_and_the_shell_the_roof():
                 assert not (there and back), f"import circle between {first} and {second}"
 
 
+def test_the_models_build_on_each_other_without_a_circle():
+    """Across domains too: a model module that needs another's class is above it, never also below it (type
+    annotations included: a relationship is declared in the module above, where both classes are known)."""
+    graph = grimp.build_graph(*root_packages(), include_external_packages=False)
+    models = sorted(m for m in graph.modules if m.endswith(".models") or m == "workflow.definition")
+    for i, first in enumerate(models):
+        for second in models[i + 1 :]:
+            there, back = graph.chain_exists(first, second), graph.chain_exists(second, first)
+            assert not (there and back), f"import circle between {first} and {second}"
+
+
 @pytest.mark.parametrize("path", project_files(".py"), ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
 def test_layers_import_only_downwards(path):
     name = module_name(path)

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
-from cases.models import Case
+from cases.models import Case, DossierVersion
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
 
@@ -27,6 +27,11 @@ class WorkflowEvent(db.Model):
 
     case: Mapped[Case] = relationship()
     actor: Mapped[User | None] = relationship()
+
+
+# A frozen dossier names the submission that froze it. Declared here, where both classes are known, so that
+# cases.models needs nothing of this module: workflow builds on cases, not the other way round.
+DossierVersion.event = relationship(WorkflowEvent)
 
 
 class ImmutableEventError(RuntimeError):
