@@ -5,6 +5,7 @@ violation on the page, before and after the check."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -79,3 +80,54 @@ def test_the_captcha_page_has_no_serious_accessibility_violation(live_server, ch
         ]
         context.close()
     assert not found, "\n".join(found)
+
+
+# The providers' page scripts come from their CDNs, which a test cannot reach: these stand-ins are served at the
+# same addresses (so the page's CSP is the one a voter gets) and behave as the providers document their callbacks.
+FAKE_TENCENT_JS = """window.TencentCaptcha = function (appId, callback, options) {
+  this.show = function () { callback(appId === "%(app)s" ? {ret: 0, ticket: "%(ticket)s", randstr: "%(randstr)s"}
+                                                        : {ret: 2}); };
+};"""
+FAKE_ALIYUN_JS = """window.initAliyunCaptcha = function (options) {
+  var config = window.AliyunCaptchaConfig || {};
+  var ok = config.prefix === "px1a2b" && options.SceneId === "%(scene)s";
+  document.querySelector(options.button).addEventListener("click", function () {
+    if (ok) { options.success(%(param)s); }
+  });
+  options.getInstance({});
+};"""
+
+
+@pytest.mark.parametrize("name", ["tencent", "aliyun"])
+def test_a_cloud_captcha_page_sends_the_providers_ticket(live_server, chromium, name):  # noqa: F811
+    from tests.captcha_providers import APP_ID, APP_SECRET, SCENE_ID, FakeAliyunCaptcha, FakeTencentCaptcha
+    from tests.sms_providers import KEY_ID, KEY_SECRET
+
+    server = (FakeTencentCaptcha if name == "tencent" else FakeAliyunCaptcha)().start()
+    live_server.app.config.update(
+        CAPTCHA_PROVIDER=name, CAPTCHA_ENDPOINT=server.url, CAPTCHA_ACCESS_KEY_ID=KEY_ID,
+        CAPTCHA_ACCESS_KEY_SECRET=KEY_SECRET, CAPTCHA_APP_ID=str(APP_ID), CAPTCHA_APP_SECRET=APP_SECRET,
+        CAPTCHA_SCENE_ID=SCENE_ID, CAPTCHA_PREFIX="px1a2b",
+    )  # fmt: skip
+    if name == "tencent":
+        script, cdn = FAKE_TENCENT_JS % {"app": APP_ID, **server.ticket()}, "https://turing.captcha.qcloud.com/**"
+    else:
+        script, cdn = (
+            FAKE_ALIYUN_JS % {"scene": SCENE_ID, "param": json.dumps(server.ticket())},
+            "https://o.alicdn.com/**",
+        )
+    context = chromium.new_context(**PHONE, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.route(cdn, lambda route: route.fulfill(status=200, content_type="application/javascript", body=script))
+    try:
+        page.goto(f"{live_server.url}/showcase/captcha?next=/showcase")
+        page.get_by_role("button", name="开始验证").click()
+        page.wait_for_url(f"{live_server.url}/showcase")
+        assert "谢谢，您可以继续投票。" in page.locator(".flash").inner_text()  # the ticket passed: a pass earned
+        assert len(server.used) == 1 and not refused, refused
+    finally:
+        context.close()
+        server.stop()
