@@ -321,6 +321,44 @@ def replace_rubric(data: dict[str, Any], campaign_id: int):
     return _rubric(campaign, category)
 
 
+class DossierFormDeclarationSchema(Schema):
+    """The dossier form as data: ``sections`` of ``fields`` (key, type, label_zh/en, help_zh/en, required, limits,
+    public, categories) and ``one_of`` rules; the JSON Schema at ``GET /campaigns/{id}/dossier-form``."""
+
+    sections = fields.List(fields.Dict(), required=True)
+    one_of = fields.List(fields.Dict(), load_default=list)
+
+
+class DossierFormPutSchema(DossierFormDeclarationSchema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "Check only; change nothing"})
+
+
+@blp.route("/campaigns/<int:campaign_id>/dossier-form/declaration", methods=["GET"])
+@blp.response(200, DossierFormDeclarationSchema)
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def show_dossier_form(campaign_id: int):
+    """The campaign's dossier form as the declaration organizers edit (the 2017 form when it declares none)."""
+    return settings.dossier_form_data(_campaign(campaign_id))
+
+
+@blp.route("/campaigns/<int:campaign_id>/dossier-form/declaration", methods=["PUT"])
+@blp.arguments(DossierFormPutSchema)
+@blp.response(200, DossierFormDeclarationSchema)
+@blp.alt_response(404, "NOT_FOUND")
+@blp.alt_response(409, "CONFLICT", description="Cases were submitted: a change that could invalidate them")
+@secured(blp)
+def replace_dossier_form(data: dict[str, Any], campaign_id: int):
+    """Replace the dossier form (``dry_run``: check only). Once a case is submitted, removing a field, making one
+    required, changing a type or narrowing a limit is refused with the reasons; wording, order and new optional
+    fields are allowed. Audited like every setting."""
+    campaign = _campaign(campaign_id)
+    dry_run = data.pop("dry_run")
+    form = settings.set_dossier_form(campaign, data, require_actor(), dry_run=dry_run)
+    commit()
+    return settings.dossier_form_to_data(form)
+
+
 @blp.route("/campaigns/<int:campaign_id>/export", methods=["GET"])
 @blp.response(200, {"type": "object", "description": "The YAML mapping"}, content_type="application/yaml")
 @blp.alt_response(404, "NOT_FOUND")

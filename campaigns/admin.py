@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
 from flask import Blueprint, Flask, Response, flash, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_babel import gettext as _
@@ -15,8 +16,11 @@ from backoffice.base import report
 from backoffice.security import StaffOnly, actor
 from campaigns import settings, transfer
 from campaigns.models import Campaign, Category
+from campaigns.operations import organizations
+from cases import dossier
+from forms.cases import case_form
 from pingxuan.db import commit, rollback
-from pingxuan.errors import DomainError
+from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
 
 SETUP = _l("Set-up")
@@ -135,9 +139,53 @@ class ChangesView(StaffOnly, BaseView):
                            people=people)  # fmt: skip
 
 
+class DossierFormView(StaffOnly, BaseView):
+    """The campaign's dossier form: its fields at a glance, the declaration to edit (the campaign file's format:
+    add, reorder, relabel), a check without saving, and a preview as a unit sees the form."""
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        campaigns, campaign = chosen_campaign()
+        text = yaml.safe_dump(settings.dossier_form_data(campaign), allow_unicode=True, sort_keys=False)
+        errors: dict[str, str] = {}
+        declared = dossier.form_of(campaign)
+        if request.method == "POST":
+            text = request.form.get("declaration", "")
+            check_only = request.form.get("action") == "check"
+            try:
+                data = _yaml_mapping(text)
+                declared = settings.set_dossier_form(campaign, data, actor(), dry_run=check_only)
+                if check_only:
+                    rollback()
+                    flash(_("The dossier form can be saved as it is."), "success")
+                else:
+                    commit()
+                    flash(_("The dossier form is saved."), "success")
+                    return redirect(url_for(".index", campaign=campaign.id))
+            except DomainError as error:
+                rollback()
+                report(error)
+                errors = error.field_errors
+        preview = case_form(declared, formdata=None, meta={"csrf": False})
+        preview.set_choices(campaign, organizations())
+        return self.render(
+            "campaigns/admin/dossier_form.html", campaigns=campaigns, campaign=campaign, text=text, errors=errors,
+            declaration=declared, preview=preview, locked=settings.dossier_submitted(campaign),
+        )  # fmt: skip
+
+
+def _yaml_mapping(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise Invalid(_("The declaration is not valid YAML."), {"declaration": str(error)}) from error
+
+
 def register(app: Flask, admin: Admin) -> None:
     app.register_blueprint(Blueprint("campaign_setup", __name__, template_folder="templates"))
     admin.add_view(RubricView(name=_l("Rubric"), category=SETUP, endpoint="admin_rubric", url="/admin/rubric"))
+    admin.add_view(DossierFormView(name=_l("Dossier form"), category=SETUP, endpoint="admin_dossier_form",
+                                   url="/admin/dossier-form"))  # fmt: skip
     admin.add_view(CampaignFileView(name=_l("Campaign file and next edition"), category=SETUP,
                                     endpoint="admin_campaign_file", url="/admin/campaign-file"))  # fmt: skip
     admin.add_view(ChangesView(name=_l("Set-up changes"), category=SETUP, endpoint="admin_setup_changes",

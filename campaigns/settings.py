@@ -18,6 +18,7 @@ from sqlalchemy import exists, select
 from accounts.models import User
 from accounts.permissions import require_staff
 from campaigns.models import VOTE_IDENTITIES, Campaign, Category, Domain, SettingChange
+from cases import dossier
 from cases.models import Case
 from pingxuan.cache import SHOWCASE, bump
 from pingxuan.errors import Conflict, Invalid
@@ -462,3 +463,50 @@ def set_rubric(
     audit(campaign, actor, "rubric", category.id if category else None, "criteria", before or None, after or None)
     db.session.flush()
     return own_rubric(campaign, category)
+
+
+# Dossier form ---------------------------------------------------------------------------------------------------
+
+
+def dossier_form_data(campaign: Campaign) -> dict[str, Any]:
+    """The campaign's declared dossier form as data (the 2017 form when it declares none)."""
+    return dossier.to_data(dossier.form_of(campaign))
+
+
+def dossier_submitted(campaign: Campaign) -> bool:
+    """Whether a case of the campaign has been submitted: its dossier form then only takes safe changes."""
+    return bool(
+        db.session.scalar(select(exists().where(Case.campaign_id == campaign.id, Case.submitted_at.is_not(None))))
+    )
+
+
+def dossier_form_to_data(form: dossier.DossierForm) -> dict[str, Any]:
+    return dossier.to_data(form)
+
+
+def set_dossier_form(campaign: Campaign, data: Any, actor: User, dry_run: bool = False) -> dossier.DossierForm:
+    """Replace the campaign's dossier form, checked whole (every fault named by its place).
+
+    Once the first case is submitted, a change that could invalidate a submitted dossier (a field removed, made
+    required, of another type, with a narrower limit) is refused with the reasons; wording, help, order and new
+    optional fields stay allowed. Audited with the form before and after."""
+    require_staff(actor)
+    try:
+        form = dossier.parse(data)
+    except dossier.DeclarationError as error:
+        raise Invalid(_("The dossier form cannot be used as it is."), dict(error.errors),
+                      [f"{place}: {message}" for place, message in error.errors.items()]) from error  # fmt: skip
+    current = dossier.form_of(campaign)
+    before, after = dossier.to_data(current), dossier.to_data(form)
+    if before == after:
+        return current
+    if dossier_submitted(campaign):
+        reasons = dossier.invalidating_changes(current, form)
+        if reasons:
+            message = _("Cases have been submitted with this form: changes that could invalidate them are refused.")
+            raise Conflict(message, reasons=[message, *reasons])
+    if not dry_run:
+        campaign.dossier_form = after
+        audit(campaign, actor, "dossier_form", None, "form", before, after)
+        db.session.flush()
+    return form

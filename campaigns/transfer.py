@@ -55,6 +55,7 @@ def export_config(campaign: Campaign) -> dict[str, Any]:
         "campaign": settings.settings_of(campaign),
         "rubric": _criteria(campaign, None),
         "categories": categories,
+        "dossier_form": settings.dossier_form_data(campaign),
         "organizations": [
             {"zh": o.name_zh, "en": o.name_en, "kind": o.kind, "active": o.active} for o in organizations
         ],
@@ -165,6 +166,7 @@ def _import(data: dict[str, Any], actor: User, report: ImportReport) -> Campaign
             _import_category(campaign, item, actor, report)
         except DomainError as error:
             raise _prefixed(error, f"categories.{index}") from error
+    _import_dossier_form(campaign, data.get("dossier_form"), actor, report)
     for item in data.get("organizations") or []:
         name = (item or {}).get("zh")
         if name and db.session.scalar(select(Organization).where(Organization.name_zh == name)) is None:
@@ -249,6 +251,19 @@ def _import_rubric(
         where = category.code if category is not None else _("campaign")
         line = _("rubric of %(where)s: %(count)d criteria", where=where, count=len(after))
         (report.changed if before else report.created).append(line)
+
+
+def _import_dossier_form(campaign: Campaign, declared: Any, actor: User, report: ImportReport) -> None:
+    if declared is None:
+        return  # no form in the file: the campaign keeps its own (a new one asks the 2017 form)
+    before = settings.dossier_form_data(campaign)
+    try:
+        after = settings.dossier_form_to_data(settings.set_dossier_form(campaign, declared, actor))
+    except DomainError as error:
+        raise _prefixed(error, "dossier_form") from error
+    if before != after:
+        fields = sum(len(section["fields"]) for section in after["sections"])
+        report.changed.append(_("dossier form: %(count)d fields", count=fields))
 
 
 # Clone ---------------------------------------------------------------------------------------------------------

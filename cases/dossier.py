@@ -701,3 +701,90 @@ def _type_schema(item: Field) -> dict[str, Any]:
             schema["x-max-mb"] = item.max_mb
         return schema
     return {"type": ["integer", "null"], "x-reference": kind}  # category, domain, organization: an id
+
+
+# Changing a form once dossiers were submitted -----------------------------------------------------------------
+
+
+def _narrower(old: Field, new: Field) -> str | None:
+    """Why ``new`` would refuse a value ``old`` accepted, or None."""
+    if new.type != old.type:
+        return _("the type of “%(field)s” would change", field=old.label)
+    if new.required and not old.required:
+        return _("“%(field)s” would become required", field=old.label)
+    if old.max_length is not None and (new.max_length or 0) < old.max_length:
+        return _("“%(field)s” would accept fewer characters", field=old.label)
+    if (new.min is not None and (old.min is None or new.min > old.min)) or (
+        new.max is not None and (old.max is None or new.max < old.max)
+    ):
+        return _("the range of “%(field)s” would narrow", field=old.label)
+    if (new.min_date and new.min_date != old.min_date) or (new.max_date and new.max_date != old.max_date):
+        return _("the dates “%(field)s” accepts would change", field=old.label)
+    if {c.value for c in old.choices} - {c.value for c in new.choices}:
+        return _("an answer of “%(field)s” would be removed", field=old.label)
+    if set(old.kinds) - set(new.kinds) or (new.max_count or 10**9) < (old.max_count or 10**9):
+        return _("“%(field)s” would accept fewer files", field=old.label)
+    if (new.max_mb or 10**9) < (old.max_mb or 10**9):
+        return _("“%(field)s” would accept smaller files", field=old.label)
+    if (
+        new.categories
+        and set(old.categories or ()) != set(new.categories)
+        and not set(new.categories) >= set(old.categories or ())
+    ):
+        return _("“%(field)s” would apply to fewer categories", field=old.label)
+    return None
+
+
+def invalidating_changes(old: DossierForm, new: DossierForm) -> list[str]:
+    """What in ``new`` could invalidate a dossier submitted under ``old``: a field removed, made required, of
+    another type or with a narrower limit, a new required field, a new "one of" rule. Wording, help, order and new
+    optional fields are not among them."""
+    reasons: list[str] = []
+    for item in old.fields:
+        other = new.get(item.key)
+        if other is None:
+            reasons.append(_("“%(field)s” would be removed", field=item.label))
+        elif (why := _narrower(item, other)) is not None:
+            reasons.append(why)
+    for item in new.fields:
+        if item.key not in old.by_key and item.required:
+            reasons.append(_("the new field “%(field)s” would be required", field=item.label))
+    known = {frozenset(g.keys) for g in old.one_of}
+    for group in new.one_of:
+        if frozenset(group.keys) not in known:
+            reasons.append(_("a new rule would ask for one of %(fields)s", fields="、".join(group.keys)))
+    return reasons
+
+
+def to_data(form: DossierForm) -> dict[str, Any]:
+    """A form as declaration data again (what parse reads), for the campaign file and the editor."""
+    sections = []
+    for section in form.sections:
+        fields = []
+        for item in section.fields:
+            data: dict[str, Any] = {"key": item.key, "type": item.type, "label_zh": item.label_zh,
+                                    "label_en": item.label_en}  # fmt: skip
+            for name in ("help_zh", "help_en", "unit_zh", "unit_en", "min_date", "max_date"):
+                if getattr(item, name):
+                    data[name] = getattr(item, name)
+            for name in ("required", "public", "names_applicant"):
+                if getattr(item, name):
+                    data[name] = True
+            for name in ("max_length", "max_count", "max_mb"):
+                if getattr(item, name) is not None:
+                    data[name] = getattr(item, name)
+            for name in ("min", "max"):
+                if getattr(item, name) is not None:
+                    data[name] = str(getattr(item, name))
+            if item.choices:
+                data["choices"] = [{"value": c.value, "label_zh": c.label_zh, "label_en": c.label_en}
+                                   for c in item.choices]  # fmt: skip
+            if item.kinds:
+                data["kinds"] = list(item.kinds)
+            if item.categories:
+                data["categories"] = list(item.categories)
+            fields.append(data)
+        sections.append({"key": section.key, "title_zh": section.title_zh, "title_en": section.title_en,
+                         "fields": fields})  # fmt: skip
+    groups = [{"keys": list(g.keys), "message_zh": g.message_zh, "message_en": g.message_en} for g in form.one_of]
+    return {"sections": sections, "one_of": groups}
