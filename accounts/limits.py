@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable
 
 from flask import current_app, request
@@ -29,6 +30,8 @@ DEFAULTS = {
     # Registrations per address: an office behind one NAT registers a few units, a script registers thousands.
     "REGISTER_LIMIT_IP": "10 per hour;30 per day",
 }
+FREE_LOGIN_FAILURES = 3  # wrong passwords for one address before each further try waits
+MAX_LOGIN_DELAY = 60  # seconds: the longest wait, so an attacker cannot keep the owner out for long
 
 
 def setting(name: str) -> Callable[[], str]:
@@ -84,3 +87,40 @@ def registration_limits(view):
 def invitation_limits(view):
     return _limited(view, ("INVITE_LIMIT_IP", "invite-ip", client_address),
                     ("INVITE_LIMIT_EMAIL", "invite-email", email_key))  # fmt: skip
+
+
+# Failed logins per address named: a delay that doubles with each consecutive failure (1 s after the fourth, 2 s,
+# 4 s, … at most a minute), whatever the client's address, so many addresses guessing one account's password
+# gain nothing; not a lockout: the owner waits at most a minute, and a right password clears the count. Addresses
+# without an account are counted the same way, so the answers tell nothing about which exist.
+
+
+def _login_keys(email: str) -> tuple[str, str]:
+    hashed = _keyed("login", (email or "").strip().lower())
+    return f"login-failures:{hashed}", f"login-wait:{hashed}"
+
+
+def login_wait(email: str) -> int:
+    """Seconds until this address may be tried again (0: now)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return 0
+    _failures, wait = _login_keys(email)
+    storage = limiter.storage
+    if not storage.get(wait):
+        return 0
+    return max(1, int(storage.get_expiry(wait) - time.time() + 0.999))
+
+
+def login_failed(email: str) -> None:
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    failures, wait = _login_keys(email)
+    count = limiter.storage.incr(failures, 24 * 3600)
+    if count > FREE_LOGIN_FAILURES:
+        limiter.storage.incr(wait, min(2 ** (count - FREE_LOGIN_FAILURES - 1), MAX_LOGIN_DELAY))
+
+
+def login_succeeded(email: str) -> None:
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        for key in _login_keys(email):
+            limiter.storage.clear(key)

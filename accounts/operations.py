@@ -276,9 +276,25 @@ def _password_changed(user: User, keep_token_id: int | None = None) -> None:
     revoke_personal_tokens(user, keep_token_id)
 
 
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made like the accounts' ones, to check a password against when no account matches."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = _hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[method]
+
+
 def authenticate(email: str, password: str) -> User | None:
+    """The account of ``email`` if ``password`` is its password. An unknown or inactive address costs the same
+    password check (against a dummy hash), so the time of the answer does not tell whether an account exists."""
     user = db.session.scalar(select(User).where(User.email == _normalize_email(email)))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password or ""):
+    if user is None or not user.active:
+        check_password_hash(_dummy_hash(), password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
         return None
     return user
 

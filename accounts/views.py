@@ -54,10 +54,18 @@ def login():
         return redirect(url_for("dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = ops.authenticate(form.email.data or "", form.password.data or "")
+        email = form.email.data or ""
+        wait = limits.login_wait(email)
+        if wait:  # consecutive wrong passwords for this address: a growing delay, the same for any address
+            flash(_("Too many wrong passwords for this address. Try again in %(seconds)s seconds.", seconds=wait),
+                  "error")  # fmt: skip
+            return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(wait)}
+        user = ops.authenticate(email, form.password.data or "")
         if user is not None:
+            limits.login_succeeded(email)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
+        limits.login_failed(email)
         flash(_("The e-mail address or the password is wrong."), "error")
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)

@@ -4,6 +4,8 @@ cannot mint tokens, and no answer of /login or /register tells whether an addres
 from __future__ import annotations
 
 import re
+import statistics
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +14,7 @@ from accounts.models import ApiToken
 from accounts.operations import create_api_token
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from tests.factories import login
+from tests.factories import PASSWORD, login
 
 
 def _logged_in(client) -> bool:
@@ -51,3 +53,48 @@ def test_a_token_cannot_mint_tokens_that_would_outlive_it(app, client, make):
     login(client, user)  # a person logged in still makes them on the account page
     assert client.post("/tokens", data={"name": "spare"}).status_code == 200
     assert db.session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id)) == 2
+
+
+class TestLoginSaysNothingAboutAccounts:
+    @pytest.fixture
+    def app_config(self, app_config):  # the production hash, so its cost shows; limits off for the timing
+        return app_config | {"PASSWORD_HASH_METHOD": "scrypt", "RATELIMIT_ENABLED": False}
+
+    def test_an_unknown_address_takes_as_long_and_reads_the_same(self, client, make):
+        user = make.applicant()
+
+        def attempt(email: str) -> tuple[float, int, str]:
+            started = time.perf_counter()
+            answer = client.post("/login", data={"email": email, "password": "not-the-password"})
+            elapsed = time.perf_counter() - started
+            return elapsed, answer.status_code, _flash(answer.get_data(as_text=True))
+
+        known = [attempt(user.email) for _ in range(5)]
+        unknown = [attempt(f"nobody{i}@example.org") for i in range(5)]
+        assert {(status, words) for _t, status, words in known} == {(status, words) for _t, status, words in unknown}
+        fast, slow = statistics.median(t for t, *_ in unknown), statistics.median(t for t, *_ in known)
+        assert fast > slow / 3, (fast, slow)  # (it was 2–8 ms against 85–128 ms)
+
+
+def _flash(page: str) -> str:
+    return re.search(r'<div class="flash flash-error"[^>]*>([^<]*)</div>', page).group(1)
+
+
+def test_failed_logins_for_one_account_slow_down_whatever_the_address(client, make):
+    user = make.admin()
+
+    def attempt(email: str, password: str, n: int):
+        return client.post("/login", data={"email": email, "password": password},
+                           environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})  # fmt: skip
+
+    for email in (user.email, "nobody@example.org"):  # an account, and an address without one: the same
+        assert [attempt(email, "wrong", n).status_code for n in range(4)] == [401, 401, 401, 401]
+        waiting = attempt(email, PASSWORD, 9)  # even the right password waits now
+        assert waiting.status_code == 429 and waiting.headers["Retry-After"] == "1"
+        time.sleep(1.1)
+        assert attempt(email, "wrong", 10).status_code == 401
+        assert attempt(email, "wrong", 11).headers["Retry-After"] == "2"  # the delay grows
+    time.sleep(2.1)
+    assert attempt(user.email, PASSWORD, 12).status_code == 302  # not a lockout
+    client.post("/logout")
+    assert attempt(user.email, "wrong", 13).status_code == 401  # a success clears the count
