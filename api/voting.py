@@ -33,7 +33,7 @@ from voting.anomalies import CaseReport, campaign_report, case_report
 from voting.ballots import invalidate, recount, votable_states, voting_open
 from voting.showcase import public_case
 from voting.voters import PURPOSES, VOTE, request_code, verify_code
-from voting.window import close_vote, open_vote
+from voting.window import close_vote, open_vote, reopen_vote
 
 blp = api_blueprint("api_voting", __name__, "Public showcase and vote; organizers' vote controls")
 blp.register_error_handler(429, abuse.too_many)
@@ -173,6 +173,10 @@ class CampaignQuerySchema(Schema):
 class VoteStatusSchema(Schema):
     campaign_id = fields.Integer()
     vote_status = fields.String()
+
+
+class ReopenSchema(Schema):
+    reason = fields.String(required=True, metadata={"description": "Why the vote is reopened; kept in the audit."})
 
 
 class CaseReportSchema(Schema):
@@ -423,6 +427,22 @@ def close_campaign_vote(campaign_id: int):
     """Close the public vote of a campaign; its ballots are frozen (staff only)."""
     actor = require_actor()
     campaign = close_vote(ops.staff_campaign(campaign_id, actor), actor)
+    commit()
+    return {"campaign_id": campaign.id, "vote_status": campaign.vote_status}
+
+
+@blp.route("/campaigns/<int:campaign_id>/vote/reopen", methods=["POST"])
+@blp.arguments(ReopenSchema)
+@blp.response(200, VoteStatusSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(409, "CONFLICT")
+@blp.alt_response(422, "UNPROCESSABLE_ENTITY")
+@secured(blp)
+def reopen_campaign_vote(data: dict, campaign_id: int):
+    """Reopen a closed vote (closed by mistake or too early), with a reason kept in the audit; refused once awards
+    are proposed on its result or after its window has ended (staff only)."""
+    actor = require_actor()
+    campaign = reopen_vote(ops.staff_campaign(campaign_id, actor), actor, data["reason"])
     commit()
     return {"campaign_id": campaign.id, "vote_status": campaign.vote_status}
 

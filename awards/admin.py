@@ -25,6 +25,7 @@ from backoffice.security import StaffOnly, actor
 from campaigns.models import Campaign, Category
 from cases.eligibility import open_duplicates
 from pingxuan import storage
+from pingxuan.confirm import ask, confirmed
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
@@ -99,6 +100,13 @@ class RankingView(AwardsView):
     def confirm(self, category_id: int):
         category = _category(category_id)
         size = request.form.get("size", type=int)
+        if not confirmed():
+            total = len(category_ranking(category.campaign, category))
+            return ask(
+                _("Propose the top %(n)d of %(total)d finalists for award: they go on the public notice next, the "
+                  "others are not awarded. This cannot be undone.", n=min(size or 0, total), total=total),
+                cancel_url=url_for(".category_page", category_id=category.id, n=size),
+            )  # fmt: skip
         try:
             ranking = confirm_awards(category.campaign, category, actor(), size if size is not None else -1)
         except DomainError as error:
@@ -183,6 +191,10 @@ class CertificatesView(AwardsView):
     @expose("/start", methods=("POST",))
     def start(self):
         _campaigns, campaign = chosen_campaign()
+        if not confirmed():
+            return ask(_("Issue the missing certificates: each awarded case and conferred organization without one "
+                         "gets a certificate with its own number, which stays valid."),
+                       cancel_url=url_for(".index", campaign=campaign.id))  # fmt: skip
         try:
             batch = certificates.issue_batch(campaign, actor())
         except DomainError as error:

@@ -20,8 +20,10 @@ from campaigns.operations import campaign_of_year
 from cases.models import Case
 from pingxuan import storage
 from pingxuan.cache import RESULTS, cached
+from pingxuan.clock import today
+from pingxuan.confirm import ask, confirmed
 from pingxuan.db import commit, rollback
-from pingxuan.errors import DomainError, NotFound
+from pingxuan.errors import DomainError, Invalid, NotFound
 from pingxuan.extensions import csrf, db, limiter
 from pingxuan.httpcache import public
 from pingxuan.i18n import is_english
@@ -212,7 +214,15 @@ def objection_list():
                                .where(Case.campaign_id == campaign.id).order_by(Objection.id.desc())).all()  # fmt: skip
     return render_template("awards/objections.html", campaign=campaign, objections=found, grounds=objections.GROUNDS,
                            statuses=objections.STATUS_LABELS,
-                           unnoticed=notice.unnoticed_proposed(campaign), notices=notice.notices(campaign))  # fmt: skip
+                           unnoticed=notice.unnoticed_proposed(campaign), notices=notice.notices(campaign),
+                           period=notice.notice_period(campaign, today()))  # fmt: skip
+
+
+def _publish_message(campaign: Campaign, cases: list, first, last) -> str:
+    return _("Publish the public notice of %(n)d proposed awards: it runs from %(start)s to %(end)s (%(days)d "
+             "working days); anyone may object until it ends. A published notice cannot be withdrawn.",
+             n=len(cases), start=format_date(first), end=format_date(last),
+             days=campaign.notice_working_days)  # fmt: skip
 
 
 @bp.post("/notice/publish")
@@ -221,6 +231,11 @@ def publish_notice():
     campaign = _campaign()
     category_id = request.form.get("category", type=int)
     category = next((c for c in campaign.categories if c.id == category_id), None)
+    if not confirmed():
+        listed = notice.unnoticed_proposed(campaign, category)
+        first, last = notice.notice_period(campaign, today())
+        return ask(_publish_message(campaign, listed, first, last), [f"{c.number} {c.title}" for c in listed],
+                   url_for("awards.objection_list"))  # fmt: skip
     try:
         published = notice.publish_notice(campaign, _actor(), category)
         commit()
@@ -261,6 +276,18 @@ def objection_action(objection_id: int, action: str):
         elif action == "answer":
             objections.answer_objection(objection, actor, form.get("response", ""), _uploads())
         elif action == "decide":
+            outcome = form.get("outcome")
+            if outcome not in ("upheld", "dismissed"):  # no decision has a default outcome
+                raise Invalid(_("Please correct the marked fields."), {"outcome": _("Choose uphold or dismiss.")})
+            if form.get("reason", "").strip() and not confirmed():  # a missing reason is refused below
+                message = (
+                    _("Uphold the objection: the proposed award of %(case)s is revoked; the objector and the unit "
+                      "are told. This cannot be undone.", case=objection.case.title)
+                    if outcome == "upheld"
+                    else _("Dismiss the objection: the proposed award of %(case)s stands; the objector is told. "
+                           "This cannot be undone.", case=objection.case.title)
+                )  # fmt: skip
+                return ask(message, cancel_url=url_for("awards.objection_page", objection_id=objection.id))
             objections.decide_objection(objection, actor, form.get("outcome") == "upheld", form.get("reason", ""),
                                         move_up=bool(form.get("move_up")))  # fmt: skip
         else:

@@ -89,6 +89,8 @@ def save_review(
         raise Forbidden(_("This review is not yours."))
     if assignment.status not in OPEN:
         raise Conflict(_("This review is closed. An organizer can reopen it."))
+    if assignment.status == PENDING:  # scoring is for a review the expert has taken on
+        raise Conflict(_("Accept the review first: scoring starts once you have accepted it."))
     if not has_permission(actor, assignment.case, REVIEW):
         raise Conflict(_("The case is not under expert review any more."))
     criteria = rubric(assignment.case.campaign, assignment.case.category)

@@ -41,6 +41,7 @@ from forms.reviewers import (
     review_form,
     score_field_name,
 )
+from pingxuan.confirm import ask, confirmed
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
@@ -144,6 +145,16 @@ def bulk_approve_cases():
     if not cases:
         flash(_("Select the cases to approve."), "error")
         return redirect(url_for(".eligibility"), 303)
+    if not confirmed():
+        return ask(
+            _(
+                "Approve %(n)d cases as eligible: they go to expert review and their units are told. "
+                "This cannot be undone.",
+                n=len(cases),
+            ),
+            [str(case) for case in cases],
+            url_for(".eligibility"),
+        )
     approved, skipped = bulk_approve(cases, current_user, request.form.get("include_possible_duplicates") == "y")
     commit()
     flash(_("Approved %(n)d cases.", n=len(approved)), "success")
@@ -433,6 +444,16 @@ def apply(proposal_id: int):
     if not ConfirmForm().validate_on_submit():
         _expired()
         return redirect(url_for(".proposal", proposal_id=proposal_id), 303)
+    if not confirmed():
+        experts = len({pair[1] for pair in proposal.pairs})
+        return ask(
+            _(
+                "Apply the proposal: %(n)d assignments are made for %(m)d experts, who then accept or decline them.",
+                n=len(proposal.pairs),
+                m=experts,
+            ),
+            cancel_url=url_for(".proposal", proposal_id=proposal_id),
+        )
     try:
         created = assigning.apply_proposal(proposal, current_user)
     except DomainError as error:
@@ -564,6 +585,16 @@ def confirm_shortlist():
     if not form.validate_on_submit():
         flash(_("Enter a whole number of finalists."), "error")
         return redirect(url_for(".shortlist_page", category=category.id), 303)
+    if not confirmed():
+        return ask(
+            _(
+                "Shortlist the top %(n)d cases of %(category)s for the public vote; the others are not shortlisted. "
+                "Their units are told. This cannot be undone.",
+                n=form.size.data,
+                category=pick(category, "name"),
+            ),
+            cancel_url=url_for(".shortlist_page", category=category.id, size=form.size.data),
+        )
     try:
         result = shortlist.confirm(campaign, category, current_user, form.size.data)
     except DomainError as error:
@@ -589,7 +620,12 @@ def confirm_shortlist():
 @login_required
 def my_reviews():
     require_expert(current_user)
-    assignments = assigning.assignments_of(current_user)
+    try:
+        campaign = current_campaign()
+    except NotFound:
+        campaign = None
+    # this campaign only: what to accept, then what to score (soonest due first), then what is done
+    assignments = [a for a in assigning.assignments_of(current_user) if campaign and a.case.campaign_id == campaign.id]
     rows = []
     for a in assignments:
         criteria = len(scoring.rubric(a.case.campaign, a.case.category))
@@ -597,6 +633,10 @@ def my_reviews():
         rows.append((a, scored, criteria))
     return render_template(
         "reviewers/mine.html",
+        campaign=campaign,
+        to_accept=[r for r in rows if r[0].status == PENDING],
+        to_score=[r for r in rows if r[0].status in OPEN and r[0].status != PENDING],
+        done=[r for r in rows if r[0].status not in OPEN],
         rows=rows,
         dossier_versions=current_numbers([a.case_id for a in assignments]),
         status_labels=STATUS_LABELS,
@@ -637,6 +677,12 @@ def conflict(assignment_id: int):
     if not form.validate_on_submit():
         _expired()
         return redirect(url_for(".my_reviews"), 303)
+    if (form.reason.data or "").strip() and not confirmed():  # a missing reason is refused by the operation
+        return ask(
+            _("Declare a conflict of interest with %(case)s: the organizers are told and the case is given to another "
+              "expert (after you submitted, they decide). This cannot be undone by you.", case=assignment.case.title),
+            cancel_url=url_for(".my_reviews"),
+        )  # fmt: skip
     try:
         conflict = declare_conflict(current_user, assignment.case, form.reason.data)
     except DomainError as error:
@@ -686,6 +732,12 @@ def score(case_id: int):
     status = 200
     if not read_only and form.validate_on_submit():
         submit = bool(form.submit_review.data)
+        if submit and not confirmed():
+            return ask(
+                _("Submit your review of %(case)s: your scores count from now on and you can no longer change them; "
+                  "only an organizer can reopen the review.", case=case.title),
+                cancel_url=url_for(".score", case_id=case_id),
+            )  # fmt: skip
         try:
             scoring.save_review(mine, current_user, form.scores(criteria), form.comment.data or "", submit=submit)
         except DomainError as error:
@@ -718,4 +770,5 @@ def score(case_id: int):
         form=form,
         review=review,
         read_only=read_only,
+        pending=PENDING,
     ), status

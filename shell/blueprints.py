@@ -50,7 +50,7 @@ def register(app: Flask) -> None:
         if current_user.role == APPLICANT:
             return redirect(url_for("cases.my_cases"))
         if current_user.role == EXPERT:
-            return redirect(url_for("workflow_pages.worklists"))
+            return redirect(url_for("review_pages.my_reviews"))  # the expert's home
         return redirect(url_for("staff.home"))
 
     from api import init_api

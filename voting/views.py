@@ -33,6 +33,7 @@ from markupsafe import Markup
 
 from pingxuan.cache import SHOWCASE, cached
 from pingxuan.clock import today
+from pingxuan.confirm import ask, confirmed
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.httpcache import private, public
@@ -45,7 +46,7 @@ from voting.anomalies import campaign_report, case_report
 from voting.ballots import counts, counts_visible, invalidate, live_counts, recount, votable_states, voting_open
 from voting.showcase import public_case
 from voting.voters import VOTE, normalize_phone, request_code, verify_code
-from voting.window import close_vote, open_vote
+from voting.window import close_vote, decisions_after_vote, open_vote, reopen_vote, valid_ballots
 
 bp = Blueprint("showcase", __name__, template_folder="templates")
 admin_bp = Blueprint("vote_admin", __name__, template_folder="templates", url_prefix="/vote-admin")
@@ -395,7 +396,10 @@ def captcha_challenge():
 def overview():
     campaign = ops.staff_campaign(_int_arg("campaign"), current_user)
     reports = campaign_report(campaign.id)
-    return render_template("voting/admin.html", campaign=campaign, reports=reports, differences=None)
+    return render_template(
+        "voting/admin.html", campaign=campaign, reports=reports, differences=None, ballots=valid_ballots(campaign),
+        decided=decisions_after_vote(campaign), close_message=close_message(campaign),
+    )  # fmt: skip
 
 
 @admin_bp.post("/<int:campaign_id>/open")
@@ -406,11 +410,35 @@ def open_campaign_vote(campaign_id: int):
     return redirect(url_for("vote_admin.overview", campaign=campaign.id))
 
 
+def close_message(campaign) -> str:
+    return _(
+        "Close the vote: from now on no vote is accepted; %(n)s valid votes have been cast. It can be reopened, "
+        "with a reason, until awards are proposed.",
+        n=f"{valid_ballots(campaign):,}",
+    )
+
+
 @admin_bp.post("/<int:campaign_id>/close")
 @login_required
 def close_campaign_vote(campaign_id: int):
     campaign = ops.staff_campaign(campaign_id, current_user)
+    if not confirmed():
+        return ask(close_message(campaign), cancel_url=url_for("vote_admin.overview", campaign=campaign.id))
     _run(lambda: close_vote(campaign, current_user), _("The public vote is closed; its ballots are frozen."))
+    return redirect(url_for("vote_admin.overview", campaign=campaign.id))
+
+
+@admin_bp.post("/<int:campaign_id>/reopen")
+@login_required
+def reopen_campaign_vote(campaign_id: int):
+    campaign = ops.staff_campaign(campaign_id, current_user)
+    if not confirmed():
+        return ask(
+            _("Reopen the vote: votes are accepted again until it is closed; the reason is kept in the audit."),
+            cancel_url=url_for("vote_admin.overview", campaign=campaign.id),
+        )
+    reason = request.form.get("reason", "")
+    _run(lambda: reopen_vote(campaign, current_user, reason), _("The public vote is open again."))
     return redirect(url_for("vote_admin.overview", campaign=campaign.id))
 
 
@@ -421,8 +449,9 @@ def recount_campaign(campaign_id: int):
     differences = recount(campaign)
     rollback()  # a recount only reads
     return render_template(
-        "voting/admin.html", campaign=campaign, reports=campaign_report(campaign.id), differences=differences
-    )
+        "voting/admin.html", campaign=campaign, reports=campaign_report(campaign.id), differences=differences,
+        decided=decisions_after_vote(campaign), close_message=close_message(campaign),
+    )  # fmt: skip
 
 
 @admin_bp.get("/cases/<int:case_id>")
@@ -450,6 +479,11 @@ def invalidate_ballots(case_id: int):
     if not ids:
         flash(_("Select the ballots to invalidate."), "error")
         return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
+    if not confirmed():
+        return ask(
+            _("Invalidate %(n)d ballots: they no longer count for the case; the reason is kept.", n=len(ids)),
+            cancel_url=url_for("vote_admin.case_ballots", case_id=case.id),
+        )
     try:
         n = invalidate(ids, current_user, request.form.get("reason", ""))
         commit()
@@ -469,3 +503,5 @@ def _run(action, success: str) -> None:
     except DomainError as error:
         rollback()
         flash(error.message, "error")
+        for message in error.field_errors.values():
+            flash(str(message), "error")

@@ -6,16 +6,21 @@ from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from accounts.models import User
 from accounts.permissions import require_staff
 from campaigns.models import VOTE_CLOSED, VOTE_NOT_OPEN, VOTE_OPEN, Campaign
+from campaigns.settings import audit
+from cases.models import Case
 from pingxuan.cache import SHOWCASE, bump
 from pingxuan.clock import today
-from pingxuan.errors import Conflict
+from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from voting.models import Ballot
+from workflow.definition import TRANSITION_BY_NAME, TRANSITIONS
+
+AWARDED = TRANSITION_BY_NAME["confirm_award"].dest
 
 
 def open_vote(campaign: Campaign, actor: User) -> Campaign:
@@ -37,6 +42,59 @@ def close_vote(campaign: Campaign, actor: User | None) -> Campaign:
     if campaign.vote_status != VOTE_OPEN:
         raise Conflict(_("The public vote is not open."))
     campaign.vote_status = VOTE_CLOSED
+    audit(campaign, actor, "campaign", campaign.id, "vote_status", VOTE_OPEN, VOTE_CLOSED)
+    db.session.flush()
+    bump(SHOWCASE)
+    return campaign
+
+
+# Once a case has been proposed for an award (or not awarded) after the vote, its result is in use: the vote
+# stays closed. Read from the declaration: the destinations of the decisions that need a closed vote.
+DECIDED_AFTER_VOTE = tuple({t.dest for t in TRANSITIONS if "vote_closed" in t.guards} | {AWARDED})
+
+
+def decisions_after_vote(campaign: Campaign) -> int:
+    """How many cases of the campaign were decided on the vote's result (proposed, awarded or not awarded)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.campaign_id == campaign.id, Case.state.in_(DECIDED_AFTER_VOTE))
+        )
+        or 0
+    )
+
+
+def valid_ballots(campaign: Campaign) -> int:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Ballot)
+            .where(Ballot.campaign_id == campaign.id, Ballot.invalidated_at.is_(None))
+        )
+        or 0
+    )
+
+
+def reopen_vote(campaign: Campaign, actor: User, reason: str) -> Campaign:
+    """Undo closing the vote (by mistake or too early): audited with its reason, and only until a case has been
+    proposed for an award or not awarded on the vote's result, and while the vote's window has not ended."""
+    require_staff(actor)
+    reason = (reason or "").strip()
+    if campaign.vote_status != VOTE_CLOSED:
+        raise Conflict(_("The public vote is not closed."))
+    if not reason:
+        raise Invalid(_("Please correct the marked fields."), {"reason": _("Say why the vote is reopened.")})
+    if decisions_after_vote(campaign):
+        raise Conflict(_("Awards have been proposed on this vote's result: the vote cannot be reopened."))
+    if campaign.vote_closes is not None and campaign.vote_closes < today():
+        raise Conflict(
+            _("The vote's window ended on %(day)s: set a later closing day in the set-up first.",
+              day=campaign.vote_closes.isoformat())
+        )  # fmt: skip
+    campaign.vote_status = VOTE_OPEN
+    audit(campaign, actor, "campaign", campaign.id, "vote_status", VOTE_CLOSED, VOTE_OPEN)
+    audit(campaign, actor, "campaign", campaign.id, "vote_reopen_reason", None, reason)
     db.session.flush()
     bump(SHOWCASE)
     return campaign
@@ -73,4 +131,7 @@ def close_due_votes() -> list[Campaign]:
     return list(due)
 
 
-__all__ = ["VOTE_NOT_OPEN", "close_due_votes", "close_vote", "open_vote", "purge_user_agents"]
+__all__ = [
+    "VOTE_NOT_OPEN", "close_due_votes", "close_vote", "decisions_after_vote", "open_vote", "purge_user_agents",
+    "reopen_vote", "valid_ballots",
+]  # fmt: skip

@@ -1,6 +1,7 @@
 /* Behaviour that would otherwise sit in inline handlers, which the Content-Security-Policy blocks.
  * - <select data-autosubmit> submits its form when changed;
- * - <button data-confirm="text"> asks before it acts;
+ * - <button data-confirm="text"> asks before it acts, and sends confirmed=1 with its form once agreed
+ *   (pingxuan.confirm; data-count="name" puts the number of ticked "name" boxes in place of {n});
  * - Flask-Admin's templates still write onclick="…" handlers: the few it uses are bound here instead. */
 (function () {
   document.addEventListener("change", function (event) {
@@ -9,7 +10,18 @@
   });
   document.addEventListener("click", function (event) {
     var element = event.target && event.target.closest ? event.target.closest("[data-confirm]") : null;
-    if (element && !window.confirm(element.getAttribute("data-confirm"))) { event.preventDefault(); }
+    if (!element) { return; }
+    var message = element.getAttribute("data-confirm"), form = element.form;
+    if (form && element.hasAttribute("data-count")) {  // "{n}": how many boxes of that name are ticked
+      var ticked = form.querySelectorAll('input[type=checkbox][name="' + element.getAttribute("data-count") + '"]:checked');
+      message = message.split("{n}").join(String(ticked.length));
+    }
+    if (!window.confirm(message)) { event.preventDefault(); return; }
+    if (form && !form.querySelector('input[name="confirmed"]')) {  // the view acts only on a confirmed form
+      var yes = document.createElement("input");
+      yes.type = "hidden"; yes.name = "confirmed"; yes.value = "1";
+      form.appendChild(yes);
+    }
   });
   function quoted(code) {
     var match = /\(\s*(?:this\s*,\s*)?'((?:[^'\\]|\\.)*)'\s*\)/.exec(code);

@@ -219,6 +219,7 @@ def test_decline_reopen_progress_and_reminders(app, client, make, bearer):
     criteria = client.get("/api/v1/campaigns/current/rubric", headers=bearer(second)).get_json()
     url = f"/api/v1/assignments/{b['id']}/review"
     scores = {str(c["id"]): c["max_score"] for c in criteria}
+    client.post(f"/api/v1/assignments/{b['id']}/accept", headers=bearer(second))
     assert client.put(url, json={"scores": scores, "submit": True}, headers=bearer(second)).status_code == 200
     reopen = f"/api/v1/assignments/{b['id']}/reopen"
     assert client.post(reopen, json={"comment": "请复核"}, headers=bearer(second)).status_code == 403

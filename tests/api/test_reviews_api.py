@@ -137,6 +137,8 @@ def test_the_whole_review_flow_through_the_api(app, client, make, bearer):
     missing, rest = live[0], live[1:]
     for i, item in enumerate(rest):
         share = 0.5 + 0.1 * (i % 4) if item.expert_id != generalist.id else 0.3 + 0.1 * i
+        if item.status == "pending":  # scoring starts once the expert has accepted
+            client.post(f"/api/v1/assignments/{item.id}/accept", headers=bearer(item.expert))
         answer = client.put(
             f"/api/v1/assignments/{item.id}/review",
             json={"scores": _scores(criteria, share), "submit": True},
@@ -193,6 +195,9 @@ def test_an_applicant_never_learns_who_reviewed(app, client, make, bearer):
     assert assigned.status_code == 201, assigned.get_json()
     criteria = client.get("/api/v1/campaigns/current/rubric", headers=auth).get_json()
     review_url = f"/api/v1/assignments/{assigned.get_json()['id']}/review"
+    refused = client.put(review_url, json={"scores": _scores(criteria, 0.9), "submit": True}, headers=auth)
+    assert refused.status_code == 409  # not accepted yet: nothing is scored
+    client.post(f"/api/v1/assignments/{assigned.get_json()['id']}/accept", headers=auth)
     scored = client.put(
         review_url, json={"scores": _scores(criteria, 0.9), "comment": "十分出色", "submit": True}, headers=auth
     )

@@ -63,7 +63,10 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
     assert "objection_forwarded" not in public, "the public sees no timeline"
 
     login(client, organizer)
-    client.post(f"/objections/{objection.id}/decide", data={"outcome": "dismissed", "reason": "材料证明上线时间合规。"})
+    client.post(
+        f"/objections/{objection.id}/decide",
+        data={"outcome": "dismissed", "reason": "材料证明上线时间合规。", "confirmed": "1"},
+    )
     db.session.expire_all()
     assert objection.status == OBJECTION_DISMISSED
     outbox = db.session.scalars(select(SmsMessage.body).where(SmsMessage.phone_hash == phone_hash(PHONE))).all()

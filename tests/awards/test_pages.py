@@ -99,9 +99,9 @@ def test_ranking_page_shows_every_component_computed_by_hand(app, client, make):
     ]
     # the preview marks the cut at 2; the default cut is the campaign's awards_per_category
     assert html.count("table-success") == 2
-    assert "Confirm: award the top 2" in html
+    assert "Propose the top 2 for award" in html
     default = client.get(f"/admin/awards/ranking/{category.id}").get_data(as_text=True)
-    assert "Confirm: award the top 3" in default  # 10 per category, only 3 finalists
+    assert "Propose the top 3 for award" in default  # 10 per category, only 3 finalists
 
 
 def test_confirming_is_refused_while_the_vote_is_open_then_awards_the_top_n(app, client, make):
@@ -113,13 +113,17 @@ def test_confirming_is_refused_while_the_vote_is_open_then_awards_the_top_n(app,
     category = cases["A"].category
     page = client.get(f"/admin/awards/ranking/{category.id}").get_data(as_text=True)
     assert "The public vote is not closed yet." in page, "the reason is shown before pressing"
-    response = client.post(f"/admin/awards/ranking/{category.id}/confirm", data={"size": 2}, follow_redirects=True)
+    response = client.post(
+        f"/admin/awards/ranking/{category.id}/confirm", data={"size": 2, "confirmed": "1"}, follow_redirects=True
+    )
     assert "The public vote is not closed yet." in response.get_data(as_text=True)
     db.session.expire_all()
     assert {c.state for c in cases.values()} == {"public_vote"}
 
     close_vote(campaign)
-    response = client.post(f"/admin/awards/ranking/{category.id}/confirm", data={"size": 2}, follow_redirects=True)
+    response = client.post(
+        f"/admin/awards/ranking/{category.id}/confirm", data={"size": 2, "confirmed": "1"}, follow_redirects=True
+    )
     assert response.status_code == 200
     assert "2 cases proposed for award" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -138,7 +142,7 @@ def test_award_pages_are_for_staff_only(app, client, make):
     for url in ("/admin/awards/ranking/", "/admin/awards/organizations/", "/admin/awards/certificates/",
                 "/admin/dashboard/", "/admin/awards/ranking/export.xlsx"):  # fmt: skip
         assert client.get(url).status_code == 403, url
-    assert client.post("/admin/awards/certificates/start").status_code == 403
+    assert client.post("/admin/awards/certificates/start", data={"confirmed": "1"}).status_code == 403
     anonymous = app.test_client()
     assert anonymous.get("/admin/awards/ranking/").status_code == 302
 
@@ -175,7 +179,7 @@ def test_organization_awards_table_and_limit(app, client, make):
 def test_batch_progress_reaches_100_and_the_zip_holds_the_pdfs(app, client, make):
     cases, _organizer = awarded(make)
     staff_client(client, make)
-    response = client.post("/admin/awards/certificates/start")
+    response = client.post("/admin/awards/certificates/start", data={"confirmed": "1"})
     assert response.status_code == 302
     batch_url = response.headers["Location"]
     batch_id = int(batch_url.rstrip("/").split("/")[-1])
@@ -197,7 +201,7 @@ def test_a_failed_certificate_shows_its_error_and_can_be_retried(app, client, ma
     awarded(make, size=1)
     staff_client(client, make)
     monkeypatch.setattr(certificates, "TEMPLATES", tmp_path / "no-templates")  # the kind's folder is missing
-    batch_url = client.post("/admin/awards/certificates/start").headers["Location"]
+    batch_url = client.post("/admin/awards/certificates/start", data={"confirmed": "1"}).headers["Location"]
     certificate = db.session.scalar(select(Certificate))
     assert certificate.status == FAILED
     page = client.get(batch_url).get_data(as_text=True)
@@ -216,7 +220,7 @@ def test_a_failed_certificate_shows_its_error_and_can_be_retried(app, client, ma
 def test_reissue_with_a_correction_keeps_the_old_one_listed_as_superseded(app, client, make):
     awarded(make, size=1)
     staff_client(client, make)
-    client.post("/admin/awards/certificates/start")
+    client.post("/admin/awards/certificates/start", data={"confirmed": "1"})
     old = db.session.scalar(select(Certificate))
     form = client.get(f"/admin/awards/certificates/{old.id}/reissue").get_data(as_text=True)
     assert old.content["title"] in form

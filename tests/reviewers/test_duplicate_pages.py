@@ -23,10 +23,13 @@ def test_decide_on_the_check_page_and_the_bulk_choice(app, make):
     listing = client.get("/review/eligibility").get_data(as_text=True)
     assert "Also those whose only failed pre-check is a possible duplicate" in listing
 
-    client.post("/review/eligibility/bulk-approve", data={"case_ids": [second.id]})
+    client.post("/review/eligibility/bulk-approve", data={"confirmed": "1", "case_ids": [second.id]})
     db.session.expire_all()
     assert second.state == "submitted"  # skipped: its flag is open
-    client.post("/review/eligibility/bulk-approve", data={"case_ids": [second.id], "include_possible_duplicates": "y"})
+    client.post(
+        "/review/eligibility/bulk-approve",
+        data={"confirmed": "1", "case_ids": [second.id], "include_possible_duplicates": "y"},
+    )
     db.session.expire_all()
     assert second.state == "expert_review"
 

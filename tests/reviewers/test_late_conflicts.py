@@ -44,7 +44,7 @@ def reviewed_case(make, state: str):
     organizer = make.organizer()
     harsh, kind = make.pool_expert(), make.pool_expert()
     for expert, share in ((harsh, 0.5), (kind, 1.0)):
-        a = assigning.assign(case, expert, organizer)
+        a = assigning.respond(assigning.assign(case, expert, organizer), expert, accept=True)
         commit()
         scoring.save_review(a, expert, {c.id: c.max_score * share for c in criteria}, submit=True)
         commit()
@@ -103,8 +103,10 @@ def test_pages_let_the_expert_report_and_an_organizer_decide(app, client, make):
     client.get("/language/en")
     mine = client.get("/review/mine").get_data(as_text=True)
     assert "Report a conflict of interest" in mine
-    answer = client.post(f"/review/mine/{assignment.id}/conflict", data={"reason": "我曾为该项目提供咨询"},
-                         follow_redirects=True).get_data(as_text=True)  # fmt: skip
+    form = {"reason": "我曾为该项目提供咨询", "confirmed": "1"}
+    answer = client.post(f"/review/mine/{assignment.id}/conflict", data=form, follow_redirects=True).get_data(
+        as_text=True
+    )
     assert "Your report is recorded. The organizers decide" in answer
     assert raw_scores(campaign, case) == [50.0, 100.0]
     conflict = db.session.scalar(sa.select(Conflict).filter_by(case_id=case.id, expert_id=harsh.id))

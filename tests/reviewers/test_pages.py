@@ -38,11 +38,11 @@ def _text(response) -> str:
 def _score(client, case: Case, criteria, fraction: float, submit: bool = True, **extra):
     """Post the scoring form with every criterion at ``fraction`` of its maximum."""
     form = {f"score_{c.id}": f"{c.max_score * fraction:g}" for c in criteria}
-    form.update({"submit_review" if submit else "save_draft": "1", **extra})
+    form.update({"submit_review" if submit else "save_draft": "1", "confirmed": "1", **extra})
     return client.post(f"/review/cases/{case.id}/score", data=form)
 
 
-def _review_setup(make, cases: int = 3, experts: int = 2):
+def _review_setup(make, cases: int = 3, experts: int = 2, accept: bool = True):
     """Cases under review in one category, each assigned to the same experts, with the default rubric."""
     campaign = make.campaign()
     criteria = scoring.ensure_default_rubric(campaign)
@@ -50,6 +50,8 @@ def _review_setup(make, cases: int = 3, experts: int = 2):
     case_list = [make.case("expert_review") for _ in range(cases)]
     pool = [make.pool_expert() for _ in range(experts)]
     assignments = {(c.id, e.id): assigning.assign(c, e, organizer) for c in case_list for e in pool}
+    for assignment in assignments.values() if accept else ():
+        assigning.respond(assignment, assignment.expert, accept=True)  # scoring starts once accepted
     commit()
     return campaign, criteria, organizer, case_list, pool, assignments
 
@@ -131,7 +133,7 @@ def test_check_page_prechecks_catch_a_case_in_operation_after_the_cutoff(client,
     assert _fresh(Case, late.id).state == "eligibility_check"
 
     # Bulk approve: the good one goes through, the late one is skipped with the reason.
-    response = client.post("/review/eligibility/bulk-approve", data={"case_ids": [late.id, fine.id]})
+    response = client.post("/review/eligibility/bulk-approve", data={"confirmed": "1", "case_ids": [late.id, fine.id]})
     page = _text(client.get(response.headers["Location"]))
     assert "Approved 1 cases." in page
     assert "Skipped" in page and "after the cut-off" in page
@@ -219,7 +221,7 @@ def test_assignment_through_the_pages_avoids_conflicts_and_respects_load_limits(
     client.post(url, data={"case_id": pair[0], "expert_id": pair[1]})
     assert [pair[0], pair[1]] in [p[:2] for p in _fresh(Proposal, proposal.id).pairs]
 
-    response = client.post(f"/review/assignment/{proposal.id}/apply")
+    response = client.post(f"/review/assignment/{proposal.id}/apply", data={"confirmed": "1"})
     assert response.status_code == 303
     assert "6 new assignments" in _text(client.get(response.headers["Location"]))
     live = db.session.scalars(select(Assignment).where(Assignment.status.in_(LIVE))).all()
@@ -228,7 +230,7 @@ def test_assignment_through_the_pages_avoids_conflicts_and_respects_load_limits(
     for expert in (conflicted, *limited, generalist):
         limit = db.session.get(Expert, expert.id).max_load
         assert sum(a.expert_id == expert.id for a in live) <= limit
-    again = client.post(f"/review/assignment/{proposal.id}/apply", follow_redirects=True)
+    again = client.post(f"/review/assignment/{proposal.id}/apply", data={"confirmed": "1"}, follow_redirects=True)
     assert "applied already" in _text(again)
 
 
@@ -257,7 +259,10 @@ def test_expert_sees_only_assigned_cases_and_never_other_experts(client, make):
     login(client, me)
     response = client.post(f"/review/mine/{assignments[(theirs.id, me.id)].id}/conflict", data={"reason": ""})
     assert "A reason is required." in _text(client.get(response.headers["Location"]))
-    client.post(f"/review/mine/{assignments[(theirs.id, me.id)].id}/conflict", data={"reason": "我参与过该项目"})
+    client.post(
+        f"/review/mine/{assignments[(theirs.id, me.id)].id}/conflict",
+        data={"reason": "我参与过该项目", "confirmed": "1"},
+    )
     page = _text(client.get("/review/mine"))
     assert f'data-case="{mine.id}"' in page and f'data-case="{theirs.id}"' not in page
     assert db.session.scalar(select(Conflict).where(Conflict.expert_id == me.id)).source == "declared"
@@ -308,7 +313,7 @@ def test_expert_sees_only_assigned_cases_and_never_other_experts(client, make):
 
 
 def test_expert_accepts_and_declines_with_a_reason(client, make):
-    _campaign, _criteria, _organizer, cases, (me, _other), assignments = _review_setup(make, cases=2)
+    _campaign, _criteria, _organizer, cases, (me, _other), assignments = _review_setup(make, cases=2, accept=False)
     login(client, me)
     first, second = (assignments[(c.id, me.id)] for c in cases)
     page = _text(client.get("/review/mine"))
@@ -399,7 +404,7 @@ def test_shortlisting_is_refused_while_a_review_is_missing_and_works_after_waivi
     page = _text(client.get(f"/review/shortlist?category={category}"))
     assert "Not ready" in page and f'data-case="{cases[2].id}"' in page
     assert 'name="size"' in page and 'value="2"' in page
-    response = client.post("/review/shortlist", data={"category": category, "size": 2})
+    response = client.post("/review/shortlist", data={"confirmed": "1", "category": category, "size": 2})
     page = _text(client.get(response.headers["Location"]))
     assert "Shortlisting is not possible yet" in page and "not submitted yet" in page
     assert {_fresh(Case, c.id).state for c in cases} == {"expert_review"}
@@ -412,7 +417,7 @@ def test_shortlisting_is_refused_while_a_review_is_missing_and_works_after_waivi
 
     page = _text(client.get(f"/review/shortlist?category={category}&size=2"))
     assert "Not ready" not in page and page.count('class="finalist"') == 2 and page.count('class="other"') == 1
-    response = client.post("/review/shortlist", data={"category": category, "size": 2})
+    response = client.post("/review/shortlist", data={"confirmed": "1", "category": category, "size": 2})
     assert "Shortlisted 2 cases" in _text(client.get(response.headers["Location"]))
     states = sorted(_fresh(Case, c.id).state for c in cases)
     assert states == ["not_shortlisted", "public_vote", "public_vote"]

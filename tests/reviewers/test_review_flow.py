@@ -8,6 +8,7 @@ import pytest
 
 from cases.eligibility import bulk_approve, prechecks, return_for_revision
 from pingxuan.db import commit
+from pingxuan.errors import Conflict as Refused
 from pingxuan.errors import Forbidden, Invalid
 from reviewers import assignment as assigning
 from reviewers import scoring, shortlist
@@ -108,6 +109,9 @@ def test_only_the_assigned_expert_scores_and_the_range_is_checked(app, make):
     expert, other = make.pool_expert(), make.pool_expert()
     a = assigning.assign(case, expert, make.organizer())
     commit()
+    with pytest.raises(Refused):  # scoring starts once the expert has accepted the review
+        scoring.save_review(a, expert, {c.id: c.max_score for c in criteria}, submit=True)
+    assigning.respond(a, expert, accept=True)
     with pytest.raises(Forbidden):
         scoring.save_review(a, other, {})
     with pytest.raises(Invalid) as error:
@@ -135,7 +139,7 @@ def test_shortlisting_is_refused_while_a_review_is_missing(app, make):
     organizer = make.organizer()
     cases = [make.case("expert_review") for _ in range(3)]
     experts = [make.pool_expert() for _ in range(2)]
-    assignments = [assigning.assign(c, e, organizer) for c in cases for e in experts]
+    assignments = [assigning.respond(assigning.assign(c, e, organizer), e, accept=True) for c in cases for e in experts]
     commit()
     for i, a in enumerate(assignments[:-1]):
         scoring.save_review(a, a.expert, {c.id: (c.max_score * (i + 1)) // 6 for c in criteria}, submit=True)

@@ -387,7 +387,8 @@ def test_organizer_invalidates_ballots_the_count_follows_and_the_audit_keeps_the
     refused = client.post(f"/vote-admin/cases/{case.id}/invalidate", data={"ballot": ballot_ids[:2], "reason": ""})
     assert "A reason is required." in client.get(refused.headers["Location"]).get_data(as_text=True)
     done = client.post(
-        f"/vote-admin/cases/{case.id}/invalidate", data={"ballot": ballot_ids[:2], "reason": "批量注册的号码"},
+        f"/vote-admin/cases/{case.id}/invalidate",
+        data={"ballot": ballot_ids[:2], "reason": "批量注册的号码", "confirmed": "1"},
         follow_redirects=True,
     )  # fmt: skip
     html = done.get_data(as_text=True)
@@ -412,7 +413,7 @@ def test_organizer_opens_and_closes_the_vote_others_may_not(app, make):
     client.post(f"/vote-admin/{campaign.id}/open")
     db.session.refresh(campaign)
     assert campaign.vote_status == VOTE_OPEN
-    client.post(f"/vote-admin/{campaign.id}/close")
+    client.post(f"/vote-admin/{campaign.id}/close", data={"confirmed": "1"})
     db.session.refresh(campaign)
     assert campaign.vote_status == VOTE_CLOSED
     again = client.post(f"/vote-admin/{campaign.id}/open", follow_redirects=True).get_data(as_text=True)

@@ -26,7 +26,7 @@ def test_dashboard_sends_each_role_to_its_page(client, make):
     assert client.get("/dashboard").headers["Location"] == "/my-cases"
     client.post("/logout")
     login(client, make.expert())
-    assert client.get("/dashboard").headers["Location"] == "/worklists"
+    assert client.get("/dashboard").headers["Location"] == "/review/mine"
 
 
 def test_applicant_worklist_shows_only_own_drafts(client, make):
