@@ -19,7 +19,6 @@ WORKLIST_TOOLS = {
     "to_shortlist": ("review_pages.shortlist_page", {}),
     "to_award": ("admin_ranking.index", {"campaign": True}),
     "objections_to_handle": ("awards.objection_list", {}),
-    "ready_to_confirm": ("admin_ranking.index", {"campaign": True}),
 }
 
 

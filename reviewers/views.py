@@ -732,12 +732,6 @@ def score(case_id: int):
     status = 200
     if not read_only and form.validate_on_submit():
         submit = bool(form.submit_review.data)
-        if submit and not confirmed():
-            return ask(
-                _("Submit your review of %(case)s: your scores count from now on and you can no longer change them; "
-                  "only an organizer can reopen the review.", case=case.title),
-                cancel_url=url_for(".score", case_id=case_id),
-            )  # fmt: skip
         try:
             scoring.save_review(mine, current_user, form.scores(criteria), form.comment.data or "", submit=submit)
         except DomainError as error:
@@ -746,6 +740,13 @@ def score(case_id: int):
             mine = assigning.assignment_for(db.session.get(Case, case_id), current_user)
             case, review = mine.case, mine.review
         else:
+            if submit and not confirmed():  # the scores are valid: ask before they count for good
+                rollback()
+                return ask(
+                    _("Submit your review of %(case)s: your scores count from now on and you can no longer change "
+                      "them; only an organizer can reopen the review.", case=case.title),
+                    cancel_url=url_for(".score", case_id=case_id),
+                )  # fmt: skip
             commit()
             if submit:
                 flash(_("Your review is submitted."), "success")

@@ -81,6 +81,7 @@ def init_app(app: Flask) -> None:
             "pick": pick,
             "is_english": is_english,
             "state_title": lambda name: pick(STATE_BY_NAME[name], "title"),
+            "is_final_state": lambda name: STATE_BY_NAME[name].final,
             "languages": app.config["LANGUAGES"],
             "back_url": lambda: local_path(request.referrer) or url_for("index"),
         }

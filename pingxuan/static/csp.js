@@ -50,6 +50,10 @@
       }
       element.removeAttribute("onclick");  // bound above: the browser need not refuse it
     });
+    // Flask-Admin's row checkboxes have only a title: give them an accessible name (axe-core: label-title-only)
+    Array.prototype.forEach.call(document.querySelectorAll("input[title]:not([aria-label])"), function (box) {
+      if (!box.labels || !box.labels.length) { box.setAttribute("aria-label", box.getAttribute("title")); }
+    });
     Array.prototype.forEach.call(document.querySelectorAll('a[href^="javascript:"]'), function (link) {
       link.addEventListener("click", function (event) { event.preventDefault(); });  // placeholders
     });

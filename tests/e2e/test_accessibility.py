@@ -106,3 +106,35 @@ def test_each_roles_main_page(live_server, chromium):
             found += [f"{role}: {v}" for v in serious_violations(page, _with_lang(main, lang))]
         context.close()
     assert not found, "\n".join(found)
+
+
+def test_staff_pages_at_1280(live_server, chromium):
+    """Every staff tool (issue 20): the campaign home, the back office's lists and forms, worklists, eligibility,
+    assignment, the vote and its integrity, the objections, awards, certificates, in Chinese and English."""
+    _public_urls(live_server.app)  # finalists in the public vote
+    with live_server.app.app_context():
+        make = Factory()
+        make.case("eligibility_check")
+        campaign_id = make.campaign().id
+        email = make.organizer().email
+        db.session.remove()
+    urls = [
+        "/staff", "/admin/cases/", "/admin/users/", "/admin/users/new/", f"/admin/campaigns/edit/?id={campaign_id}",
+        "/admin/events/", "/admin/workflow/", "/admin/rubric/", "/worklists", "/review/eligibility",
+        "/review/assignment", "/review/progress", "/vote-admin/", f"/vote-admin/{campaign_id}/integrity",
+        "/notice/objections", "/admin/awards/ranking/", "/admin/awards/certificates/",
+    ]  # fmt: skip
+    found: list[str] = []
+    context = chromium.new_context(**DESKTOP, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    for lang in LANGUAGES:
+        for url in urls:
+            found += serious_violations(page, live_server.url + _with_lang(url, lang))
+    context.close()
+    assert not found, "\n".join(found)

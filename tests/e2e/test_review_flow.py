@@ -51,6 +51,7 @@ def test_organizer_assigns_and_expert_declares_a_conflict_and_scores(live_server
         a, b = to_approve.id, reviewed.id
         db.session.remove()
     page, base = browser_page, live_server.url
+    page.on("dialog", lambda dialog: dialog.accept())  # applying, declaring a conflict, submitting ask first
 
     # The organizer approves the case from its check page: every pre-check passes.
     _log_in(page, base, ids["org"], f"/review/eligibility/{a}")
@@ -85,7 +86,9 @@ def test_organizer_assigns_and_expert_declares_a_conflict_and_scores(live_server
     assert page.locator(f'section.assignment[data-case="{a}"]').count() == 0
     assert page.locator("section.assignment").count() == 1
 
-    # ... and scores the other one.
+    # ... accepts the other one, then scores it (scoring starts once accepted).
+    page.locator(f'section.assignment[data-case="{b}"] button.accept').click()
+    page.wait_for_url(f"{base}/review/mine")
     page.locator(f'section.assignment[data-case="{b}"] a.button').click()
     page.wait_for_url(f"{base}/review/cases/{b}/score")
     assert page.locator("#rubric .criterion").count() == len(criteria)
