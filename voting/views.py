@@ -432,7 +432,7 @@ def close_campaign_vote(campaign_id: int):
 @login_required
 def reopen_campaign_vote(campaign_id: int):
     campaign = ops.staff_campaign(campaign_id, current_user)
-    if not confirmed():
+    if request.form.get("reason", "").strip() and not confirmed():  # a missing reason is refused by the operation
         return ask(
             _("Reopen the vote: votes are accepted again until it is closed; the reason is kept in the audit."),
             cancel_url=url_for("vote_admin.overview", campaign=campaign.id),
@@ -479,7 +479,7 @@ def invalidate_ballots(case_id: int):
     if not ids:
         flash(_("Select the ballots to invalidate."), "error")
         return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
-    if not confirmed():
+    if request.form.get("reason", "").strip() and not confirmed():  # a missing reason is refused below
         return ask(
             _("Invalidate %(n)d ballots: they no longer count for the case; the reason is kept.", n=len(ids)),
             cancel_url=url_for("vote_admin.case_ballots", case_id=case.id),

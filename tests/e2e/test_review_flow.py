@@ -27,7 +27,7 @@ def _log_in(page, base: str, email: str, then: str) -> None:
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/(dashboard|admin/?|worklists|my-cases)$"))
+    page.wait_for_url(re.compile(r".*/(dashboard|admin/?|worklists|my-cases|staff|review/mine)$"))
     page.goto(f"{base}/language/en?next={then}")  # the msgids, whatever the Chinese catalogue holds
     page.wait_for_url(f"{base}{then}")
 
