@@ -3,7 +3,7 @@ with a real case, validation, reset to the shipped wording and the history of ch
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, request, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from pingxuan.db import commit, rollback
 from pingxuan.errors import Forbidden, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import ZH
+from voting.gateways import templated
 from workflow.models import WorkflowEvent
 
 
@@ -41,6 +42,8 @@ class MessagesView(StaffOnly, BaseView):
     @expose("/<key>/<locale>", methods=("GET", "POST"))
     def edit(self, key: str, locale: str):
         kind = wording.kind(key)
+        if kind.group == "sms" and templated(current_app.config):  # the provider's approved words, not ours
+            return redirect(url_for("admin_sms_templates.edit", key=key))
         if locale not in wording.LOCALES:
             locale = ZH
         subject, body, row = wording.current(key, locale)

@@ -1,14 +1,20 @@
-"""The back office's SMS outbox: every text with the outcome of its delivery, and what the texts cost per day and
-campaign (an office pays its SMS provider per text the provider accepts)."""
+"""The back office's SMS pages: the outbox (every text with the outcome of its delivery, and what the texts cost per
+day and campaign: an office pays its provider per text accepted) and the approved templates of a template gateway."""
 
 from __future__ import annotations
 
-from flask_admin import Admin
+from flask import current_app, flash, redirect, request, url_for
+from flask_admin import Admin, BaseView, expose
 from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from backoffice.base import ReadOnlyModelView
+from backoffice.security import StaffOnly, actor
 from campaigns.models import Campaign
+from notifications import wording
+from pingxuan.db import commit, rollback
+from pingxuan.errors import DomainError
 from pingxuan.extensions import db
 from voting import gateways, sms
 from voting.models import SMS_FAILED, SMS_QUEUED, SMS_RETRYING, SMS_SENT, SmsMessage
@@ -53,6 +59,48 @@ class SmsOutboxView(ReadOnlyModelView):
         return super().render(template, **kwargs)
 
 
+class SmsTemplatesView(StaffOnly, BaseView):
+    """Set-up → Messages for texts sent through a template gateway: the provider decides the words, so an
+    organizer names the approved template's code and what each of its parameters takes, and sees the history."""
+
+    @expose("/")
+    def index(self):
+        rows = [(wording.kind(kind), *sms.template_in_force(kind)) for kind in sms.KINDS]
+        templated = gateways.templated(current_app.config)
+        return self.render("voting/admin_sms_templates.html", rows=rows, templated=templated,
+                           gateway=current_app.config.get("SMS_BACKEND") or "log")  # fmt: skip
+
+    @expose("/<key>", methods=("GET", "POST"))
+    def edit(self, key: str):
+        kind = wording.kind(key)
+        template, row = sms.template_in_force(key)
+        code = template.code if template else ""
+        lines = "\n".join(f"{k} = {v}" for k, v in (template.params if template else {}).items())
+        errors: dict[str, str] = {}
+        if request.method == "POST":
+            code, lines = request.form.get("template_code", ""), request.form.get("params", "")
+            params = dict(_pair(line) for line in lines.splitlines() if line.strip())
+            try:
+                sms.set_template(key, code, params, actor())
+                commit()
+                flash(_("The template is saved: the next texts use it."), "success")
+                return redirect(url_for(".edit", key=key))
+            except DomainError as error:
+                rollback()
+                errors = error.field_errors
+                flash(error.message, "error")
+        return self.render("voting/admin_sms_template.html", kind=kind, code=code, lines=lines, errors=errors,
+                           row=row, history=sms.template_history(key), gateway=current_app.config.get("SMS_BACKEND"),
+                           templated=gateways.templated(current_app.config))  # fmt: skip
+
+
+def _pair(line: str) -> tuple[str, str]:
+    name, _sep, value = line.partition("=")
+    return name.strip(), value.strip()
+
+
 def register(admin: Admin, category: str) -> None:
     admin.add_view(SmsOutboxView(SmsMessage, name=_l("SMS outbox"), category=category, endpoint="admin_sms",
                                  url="/admin/sms"))  # fmt: skip
+    admin.add_view(SmsTemplatesView(name=_l("SMS templates"), category=_l("Set-up"), endpoint="admin_sms_templates",
+                                    url="/admin/sms-templates"))  # fmt: skip

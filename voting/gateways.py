@@ -249,16 +249,19 @@ def templates(config: Mapping[str, object]) -> dict[str, Template]:
     return found
 
 
-def configuration_problems(config: Mapping[str, object], kinds: tuple[str, ...]) -> list[str]:
-    """What stops the configured gateway from sending ``kinds``: missing settings, unparsable or missing templates.
-    Checked at start and by ``/readyz``, so an office learns it before the first voter does."""
+def configuration_problems(
+    config: Mapping[str, object], kinds: tuple[str, ...], chosen: Mapping[str, Template] | None = None
+) -> list[str]:
+    """What stops the configured gateway from sending ``kinds``: missing settings, unparsable or missing templates
+    (``chosen``: the organizers' templates over the configuration's). Checked at start and by ``/readyz``, so an
+    office learns it before the first voter does."""
     spec = str(config.get("SMS_BACKEND") or "log")
     gateway = BUILT_IN.get(spec)
     if gateway is None:
         return []
     problems = [f"{name} is not set" for name in _required(config, *gateway.needs)]
     try:
-        known = templates(config)
+        known = templates(config) | dict(chosen or {})
     except (ValueError, TypeError, AttributeError) as exc:
         return [*problems, f"PINGXUAN_SMS_TEMPLATES is not valid JSON of templates: {exc}"]
     for kind in kinds:
@@ -274,3 +277,8 @@ def gateway(config: Mapping[str, object]) -> Gateway:
     if spec in BUILT_IN:
         return BUILT_IN[spec](config)
     return FreeTextGateway(spec)
+
+
+def templated(config: Mapping[str, object]) -> bool:
+    """Whether the configured gateway sends approved templates (the words are then the provider's)."""
+    return str(config.get("SMS_BACKEND") or "log") in BUILT_IN

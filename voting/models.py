@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pingxuan.db import utcnow
 from pingxuan.extensions import db
@@ -64,6 +64,21 @@ class SmsMessage(db.Model):
     error: Mapped[str] = mapped_column(String(300), default="", server_default="")
     meaning: Mapped[str] = mapped_column(String(20), default="", server_default="")  # voting.gateways: BLOCKED, …
     sent_at: Mapped[datetime | None]
+
+
+class SmsTemplate(db.Model):
+    """The approved template an organizer names for a kind of text (Set-up → Messages), over the configuration's.
+    Append-only: the latest row of a kind is in force, the earlier ones are its history (who, when, what)."""
+
+    __tablename__ = "sms_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    template_code: Mapped[str] = mapped_column(String(64))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)  # the provider's parameter name → the value it takes
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by = relationship("User")
 
 
 class Ballot(db.Model):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,18 +23,22 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from accounts.models import User
+from accounts.permissions import require_staff
 from campaigns.models import Campaign
+from notifications import wording
 from notifications.wording import render
 from pingxuan import metrics
 from pingxuan.db import utcnow
-from pingxuan.errors import DomainError, Invalid, Unavailable
+from pingxuan.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, is_english
 from pingxuan.queue import enqueue
 from pingxuan.signing import sealer
 from voting import gateways
-from voting.models import SMS_FAILED, SMS_QUEUED, SMS_RETRYING, SMS_SENT, SmsMessage
+from voting.models import SMS_FAILED, SMS_QUEUED, SMS_RETRYING, SMS_SENT, SmsMessage, SmsTemplate
 from voting.privacy import mask_phone, phone_hash
 
 log = logging.getLogger("pingxuan.sms")
@@ -62,7 +67,7 @@ def send_sms(
     if campaign_id is None:  # a voter's code: the campaign whose vote is on (the office's costs per campaign)
         campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.is_current.is_(True)))
     config = current_app.config
-    chosen = gateways.templates(config).get(kind) if _templated(config) else None
+    chosen = approved_templates().get(kind) if gateways.templated(config) else None
     message = SmsMessage(
         phone_hash=phone_hash(phone), phone_masked=mask_phone(phone), body=rendered.text, kind=kind,
         backend=_provider_name(config), campaign_id=campaign_id, template_code=chosen.code if chosen else "",
@@ -73,10 +78,6 @@ def send_sms(
     payload = {"phone": phone, "values": {k: str(v) for k, v in {**values, **(secrets or {})}.items()}, "text": text}
     enqueue("voting.deliver_sms", message.id, _seal().encrypt(json.dumps(payload).encode()).decode())
     return message
-
-
-def _templated(config) -> bool:
-    return str(config.get("SMS_BACKEND") or "log") in gateways.BUILT_IN
 
 
 def _provider_name(config) -> str:
@@ -98,7 +99,7 @@ def deliver(message_id: int, sealed: str, final: bool) -> gateways.Refusal | Non
     config = current_app.config
     try:
         gateway = gateways.gateway(config)
-        template = gateways.templates(config).get(message.kind) if gateway.templated else None
+        template = approved_templates().get(message.kind) if gateway.templated else None
         if gateway.templated and not (template and template.code):
             raise gateways.Refusal("NoTemplate", f"no approved template for {message.kind}", gateways.UNAVAILABLE)
         outgoing = gateways.Outgoing(content["phone"], message.kind, content["values"], content["text"], template)
@@ -186,7 +187,70 @@ def by_ticket(value: str) -> SmsMessage | None:
 
 def configuration_problems() -> list[str]:
     """What stops the configured gateway from sending every kind of text (empty with the log backend)."""
-    return gateways.configuration_problems(current_app.config, KINDS)
+    return gateways.configuration_problems(current_app.config, KINDS, _chosen_templates())
+
+
+# The approved templates ---------------------------------------------------------------------------------------
+
+_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_PARAM = re.compile(r"[A-Za-z0-9_]{1,40}")
+
+
+def _chosen_templates() -> dict[str, gateways.Template]:
+    """The organizers' latest template per kind (none before the table exists: a fresh install at start)."""
+    latest = select(func.max(SmsTemplate.id)).group_by(SmsTemplate.kind)
+    try:
+        rows = db.session.scalars(select(SmsTemplate).where(SmsTemplate.id.in_(latest))).all()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return {}
+    return {row.kind: gateways.Template(row.template_code, dict(row.params or {})) for row in rows}
+
+
+def approved_templates() -> dict[str, gateways.Template]:
+    """Per kind of text, the approved template in force: the organizers' choice, else the configuration's."""
+    return gateways.templates(current_app.config) | _chosen_templates()
+
+
+def template_in_force(kind: str) -> tuple[gateways.Template | None, SmsTemplate | None]:
+    """(the template in force for ``kind``, the organizers' row it comes from, or None: the configuration's)."""
+    row = db.session.scalar(select(SmsTemplate).where(SmsTemplate.kind == kind).order_by(SmsTemplate.id.desc()))
+    if row is not None:
+        return gateways.Template(row.template_code, dict(row.params or {})), row
+    return gateways.templates(current_app.config).get(kind), None
+
+
+def set_template(kind: str, code: str, params: dict[str, str], actor: User) -> SmsTemplate:
+    """Name the approved template and its parameters for ``kind``; each value must be one of the kind's values."""
+    require_staff(actor)
+    if kind not in KINDS:
+        raise NotFound(_("No such message."))
+    placeholders = set(wording.kind(kind).names)
+    errors: dict[str, str] = {}
+    code = (code or "").strip()
+    if not _CODE.fullmatch(code):
+        errors["template_code"] = _("Enter the template code the provider approved (letters, digits, _ . -).")
+    wrong = sorted(f"{name} = {value}" for name, value in params.items()
+                   if not _PARAM.fullmatch(name) or value not in placeholders)  # fmt: skip
+    if wrong:
+        errors["params"] = _("Each line is a parameter of the template = one of %(names)s. Not understood: %(wrong)s",
+                             names=", ".join(sorted(placeholders)), wrong="; ".join(wrong))  # fmt: skip
+    elif not params:
+        errors["params"] = _("Map at least one parameter of the template.")
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+    current, _row = template_in_force(kind)
+    if current is not None and current.code == code and current.params == params:
+        raise Conflict(_("This template is already in force."))
+    row = SmsTemplate(kind=kind, template_code=code, params=dict(params), changed_by_id=actor.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def template_history(kind: str) -> list[SmsTemplate]:
+    return list(db.session.scalars(select(SmsTemplate).where(SmsTemplate.kind == kind)
+                                   .order_by(SmsTemplate.id.desc())))  # fmt: skip
 
 
 def check_ready() -> str:

@@ -64,7 +64,7 @@ def _error(provider, what: str) -> str:
 
 def _ask_code(client, phone: str):
     client.get("/showcase/verify?lang=en")
-    return client.post("/showcase/verify/code", data={"phone": phone, "next": "/showcase"})
+    return client.post("/showcase/verify/code?lang=en", data={"phone": phone, "next": "/showcase"})
 
 
 def _outbox(phone_masked_tail: str) -> SmsMessage:
@@ -112,7 +112,7 @@ def test_a_provider_refusal_is_the_persons_message_and_the_outbox_row(app, make,
 
     other = "blocked" if provider.name == "tencent" else "bad_number"
     provider.scripted["13900139002"] = [_error(provider, other)]
-    answer = client.post("/api/v1/voters/code", json={"phone": "13900139002"})
+    answer = client.post("/api/v1/voters/code", json={"phone": "13900139002"}, headers={"Accept-Language": "en"})
     assert answer.status_code == 422
     wanted = "block list" if other == "blocked" else "does not accept this number"
     assert wanted in answer.get_json()["errors"]["phone"]
@@ -172,3 +172,33 @@ def test_the_office_sees_each_texts_outcome_and_what_the_texts_cost(app, make, c
     row = re.search(r"<td>\d{4}-\d\d-\d\d</td><td>(\d{4})</td>\s*<td>(\d+)</td><td>(\d+)</td><td>([\d.]+)</td>", page)
     assert row is not None, page
     assert row.groups()[1:] == ("2", "1", "0.09")  # two accepted at the default 0.045 CNY, one refused (free)
+
+
+def test_organizers_name_the_approved_template_and_the_next_text_uses_it(app, make, client, provider):
+    make.campaign()
+    tencent = provider.name == "tencent"
+    provider.templates["2999" if tencent else "SMS_999"] = ["code", "minutes"] if tencent else ["code"]
+    app.config["SMS_TEMPLATES"] = {k: v for k, v in PROVIDERS[provider.name][2].items() if k != "objection.outcome"}
+    assert "objection.outcome" in client.get("/readyz").get_json()["checks"]["sms"]
+    login(client, make.organizer())
+    messages = client.get("/admin/messages/vote.code/zh_Hans_CN")
+    assert messages.status_code == 302 and messages.location.endswith("/admin/sms-templates/vote.code")
+    form = client.get("/admin/sms-templates/vote.code?lang=en").get_data(as_text=True)
+    assert "approved" in form and PROVIDERS[provider.name][2]["vote.code"]["template"] in form
+
+    wrong = client.post("/admin/sms-templates/vote.code?lang=en", data={"template_code": "SMS 999!",
+                                                                        "params": "code = phone"})  # fmt: skip
+    assert "Not understood: code = phone" in wrong.get_data(as_text=True)
+    mapping = "1 = code\n2 = minutes" if tencent else "code = code"
+    saved = client.post("/admin/sms-templates/vote.code", data={"template_code": "2999" if tencent else "SMS_999",
+                                                                "params": mapping})  # fmt: skip
+    assert saved.status_code == 302
+    outcome = "1 = case_title\n2 = outcome" if tencent else "title = case_title\nresult = outcome"
+    client.post("/admin/sms-templates/objection.outcome", data={"template_code": "2003" if tencent else "SMS_100003",
+                                                                "params": outcome})  # fmt: skip
+    assert client.get("/readyz").get_json()["checks"]["sms"] == "ok"
+
+    _ask_code(app.test_client(), "13800138021")
+    assert provider.received[-1].template == ("2999" if tencent else "SMS_999")
+    history = client.get("/admin/sms-templates/vote.code").get_data(as_text=True)
+    assert ("2999" if tencent else "SMS_999") in history
