@@ -225,7 +225,7 @@ def set_template(kind: str, code: str, params: dict[str, str], actor: User) -> S
     require_staff(actor)
     if kind not in KINDS:
         raise NotFound(_("No such message."))
-    placeholders = set(wording.kind(kind).names)
+    placeholders = set(wording.kind(kind).placeholders)  # the one-time code too: the provider puts it in
     errors: dict[str, str] = {}
     code = (code or "").strip()
     if not _CODE.fullmatch(code):

@@ -1,7 +1,7 @@
 """sms_templates: the approved template and parameters organizers name per kind of text (append-only history)
 
 Revision ID: c4e7a2b1d9f0
-Revises: a7d3c5e91f20
+Revises: b41e7c2d9a18
 Create Date: 2026-12-05 18:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4e7a2b1d9f0'
-down_revision = 'a7d3c5e91f20'
+down_revision = 'b41e7c2d9a18'
 branch_labels = None
 depends_on = None
 
