@@ -121,10 +121,15 @@ def from_json(column: sa.Column, value: Any) -> Any:
     return value
 
 
+HASH_NOT_A_FILE = frozenset({"result_renderings"})  # the row holds its bytes; its sha256 is their ETag, not storage
+
+
 def stored_files(rows: dict[str, list[dict[str, Any]]]) -> set[str]:
     """The SHA-256 of every stored file the rows name (columns called ``sha256`` or ``*_sha256``)."""
     found: set[str] = set()
-    for table_rows in rows.values():
+    for table, table_rows in rows.items():
+        if table in HASH_NOT_A_FILE:
+            continue
         for row in table_rows:
             for column, value in row.items():
                 if (column == "sha256" or column.endswith("_sha256")) and isinstance(value, str) and len(value) == 64:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from archives.export import key_fingerprint
 from archives.restore import Integrity, check_integrity, load_rows
+from awards.models import OBJECTION_UPHELD, Objection
 from awards.ranking import decided_ranking
 from campaigns.models import Campaign
 from cases.models import Case
@@ -126,12 +127,21 @@ def _reviews(campaign: Campaign) -> list[str]:
 
 
 def _awards(campaign: Campaign) -> list[str]:
-    """The awarded cases of each category are the top of the recomputed ranking, as many as were awarded."""
+    """The awarded cases of each category are the top of the recomputed ranking, as many as were awarded, once
+    the public notice's decisions are replayed: a case whose proposed award an upheld objection revoked leaves
+    the ranking, so the next one moves up into its place (or the category awards one fewer)."""
+    revoked = set(
+        db.session.scalars(
+            select(Objection.case_id).join(Case, Case.id == Objection.case_id)
+            .where(Case.campaign_id == campaign.id, Objection.status == OBJECTION_UPHELD)
+        )
+    )  # fmt: skip
     found = []
     for category in campaign.categories:
         ranking = decided_ranking(campaign, category)
         awarded = {r.case.id for r in ranking if r.case.state == AWARDED}
-        top = {r.case.id for r in ranking[: len(awarded)]}
+        standing = [r for r in ranking if r.case.id not in revoked]
+        top = {r.case.id for r in standing[: len(awarded)]}
         for case_id in sorted(awarded - top):
             found.append(_("Case %(case)d is awarded but not in the top %(n)d of the recomputed ranking.",
                            case=case_id, n=len(awarded)))  # fmt: skip

@@ -298,3 +298,50 @@ def test_with_the_key_a_forger_s_manifest_hash_does_not_stand_in_for_the_signatu
         args=["pingxuan", "archive", "verify", str(forged), "--manifest-sha256", forger_hash]
     )
     assert done.exit_code == 1 and "NOT verified" in done.output and "Signature: valid" not in done.output
+
+
+def test_a_campaign_with_an_upheld_objection_and_a_move_up_verifies(app, make, tmp_path):
+    """The notice's decisions are replayed by the recount: a proposed award is revoked by an upheld objection, the
+    next case moves up with its own notice, the awards are confirmed; the archive of that campaign verifies."""
+    from awards.models import Notice, Objection
+    from awards.objections import decide_objection, lodge_objection
+    from tests.awards.test_notice import PHONE, verified
+    from tests.awards.test_pages import close_vote as close
+    from tests.awards.test_pages import finalists
+
+    cases = finalists(make, spec={"B": (90, 0), "A": (80, 0), "C": (70, 0)})  # ranked by the experts: B, A, C
+    campaign, organizer = cases["A"].campaign, make.organizer()
+    close(campaign)
+    confirm_awards(campaign, cases["A"].category, organizer, size=2)  # B and A proposed, C not awarded
+    notice = publish_notice(campaign, organizer, cases["A"].category)
+    notice.starts_on, notice.ends_on = today(), today() + timedelta(days=7)  # running today, whatever the weekday
+    commit()
+    top = decided_ranking_ids(campaign, cases["A"].category)
+    objection = lodge_objection(cases["B"], verified(), PHONE, "copied", "申报材料抄袭了另一城市的案例，证据见附件。")
+    commit()
+    decide_objection(objection, organizer, upheld=True, reason="抄袭属实。", move_up=True)
+    commit()
+    assert db.session.get(Objection, objection.id).moved_up_case_id == cases["C"].id
+    ended = today() - timedelta(days=1)
+    for each in db.session.scalars(select(Notice).where(Notice.campaign_id == campaign.id)):
+        each.starts_on, each.ends_on = ended - timedelta(days=7), ended
+    commit()
+    confirm_proposed(campaign, organizer)
+    commit()
+    assert {cases["A"].state, cases["C"].state, cases["B"].state} == {"awarded", "not_awarded"}
+    assert cases["B"].state == "not_awarded" and top[0] == cases["B"].id
+
+    archive = tmp_path / "campaign.zip"
+    write_archive(campaign, archive)
+    rollback()
+    report = verify_archive(archive)
+    assert report.integrity.intact, report.integrity.problems
+    assert not report.differences and report.valid, report.differences
+    done = app.test_cli_runner().invoke(args=["pingxuan", "archive", "verify", str(archive)])
+    assert done.exit_code == 0 and "difference" not in done.output, done.output
+
+
+def decided_ranking_ids(campaign, category) -> list[int]:
+    from awards.ranking import decided_ranking
+
+    return [r.case.id for r in decided_ranking(campaign, category)]
