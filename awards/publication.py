@@ -267,7 +267,9 @@ def served(kind: str, lang: str, year: int | None) -> Served | None:
     key = (kind, lang, year or None)
     entry = store.get(key)
     now = time.monotonic()
-    if entry is not None and now - entry.checked < current_app.config.get("RESULTS_RECHECK_SECONDS", RECHECK_SECONDS):
+    configured = current_app.config.get("RESULTS_RECHECK_SECONDS")
+    recheck = RECHECK_SECONDS if configured in (None, "") else float(configured)
+    if entry is not None and now - entry.checked < recheck:
         return entry
     which = Campaign.year == year if year else Campaign.is_current.is_(True)
     newest = (select(ResultSnapshot.id).join(Campaign, Campaign.id == ResultSnapshot.campaign_id).where(which)

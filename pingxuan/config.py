@@ -106,6 +106,8 @@ def load(instance_path: str) -> dict:
         "CODE_LIMIT_IP": _env("CODE_LIMIT_IP"),
         "CODE_LIMIT_PHONE": _env("CODE_LIMIT_PHONE"),
         "OBJECTION_LIMIT_IP": _env("OBJECTION_LIMIT_IP"),
+        # awards/publication.py: how long a process serves published results' bytes before asking the database
+        "RESULTS_RECHECK_SECONDS": _env("RESULTS_RECHECK_SECONDS"),
         # voting/captcha.py: the ALTCHA proof of work asked when an address votes past VOTE_LIMIT_IP
         "CAPTCHA_ALGORITHM": _env("CAPTCHA_ALGORITHM"),
         "CAPTCHA_COST": _env("CAPTCHA_COST"),
