@@ -31,7 +31,7 @@ from cases.models import Case
 from cases.operations import REFERENCE_FIELDS, dossier_rows, get_attachment, get_case, reclassify_case
 from pingxuan import storage
 from pingxuan.db import commit
-from pingxuan.errors import DomainError
+from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from pingxuan.spreadsheet import csv_row
@@ -187,7 +187,9 @@ class CaseView(StaffModelView):
         for name in REFERENCE_FIELDS:
             chosen = form[name[: -len("_id")]].data
             data[name] = chosen.id if chosen is not None else None
-        version = form.version.data
+        version = str(form.version.data or "").strip()
+        if version and not (version.isascii() and version.isdigit() and int(version) < 2**31):
+            raise Invalid(_("Please correct the marked fields."), {"version": _("Not a valid version.")})
         reclassify_case(model, actor(), data, expected_version=int(version) if version else None)
 
     def save_new(self, form: Form) -> Any:  # pragma: no cover - can_create is False

@@ -85,6 +85,8 @@ def campaign_of_year(year: int | None) -> Campaign:
     """The campaign named by ``year``, else (no year given) the current one; a year without a campaign is not found."""
     if year is None:
         return current_campaign()
+    if not 0 < year <= 9999:  # beyond any campaign's year, and beyond PostgreSQL's integer: not found, not a 500
+        raise NotFound(_("No such campaign."))
     campaign = db.session.scalar(select(Campaign).where(Campaign.year == year))
     if campaign is None:
         raise NotFound(_("No such campaign."))

@@ -83,6 +83,7 @@ def load(instance_path: str) -> dict:
         "WTF_CSRF_ENABLED": _flag("CSRF_ENABLED", True),
         "SERVER_NAME_FOR_MAIL": _env("PUBLIC_URL", "http://127.0.0.1:5000"),
         "PROXY_COUNT": int(_env("PROXY_COUNT", "0")),
+        "METRICS_TOKEN": _env("METRICS_TOKEN", ""),
         # Raw user agents of a campaign's ballots are emptied this many days after its vote closed (voting.window).
         "VOTE_UA_RETENTION_DAYS": int(_env("VOTE_UA_RETENTION_DAYS", "30")),
         # Behind HTTPS: cookies only over HTTPS and Strict-Transport-Security (shell.headers).

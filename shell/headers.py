@@ -42,6 +42,11 @@ def _with_sources(policy: str, sources: dict[str, str]) -> str:
     return "; ".join(directives)
 
 
+# No page uses these: a script that got in (or a framed page) cannot ask for them.
+PERMISSIONS = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
+               "magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()")  # fmt: skip
+
+
 def init_app(app: Flask) -> None:
     if app.config.get("SECURE_COOKIES"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
@@ -62,6 +67,7 @@ def init_app(app: Flask) -> None:
         headers["X-Frame-Options"] = "DENY"
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        headers.setdefault("Permissions-Policy", PERMISSIONS)
         if app.config.get("SECURE_COOKIES"):
             headers["Strict-Transport-Security"] = HSTS
         return response

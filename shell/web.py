@@ -17,6 +17,7 @@ from pingxuan.extensions import login_manager
 from pingxuan.httpcache import is_public
 from pingxuan.i18n import is_english, pick
 from pingxuan.net import local_path, safe_next, warn_about_untrusted_forwarding
+from pingxuan.signing import same_secret
 from workflow.definition import STATE_BY_NAME
 
 PUBLIC_ENDPOINTS = frozenset({
@@ -119,7 +120,14 @@ def init_app(app: Flask) -> None:
 
     @app.get("/metrics")
     def prometheus_metrics():
-        """Prometheus scrape endpoint (restrict it to the monitoring network at the reverse proxy)."""
+        """Prometheus scrape endpoint: with ``PINGXUAN_METRICS_TOKEN`` set, only for ``Authorization: Bearer
+        <token>``; restrict it to the monitoring network at the reverse proxy in any case."""
+        expected = app.config.get("METRICS_TOKEN") or ""
+        if expected:
+            scheme, _sep, given = (request.headers.get("Authorization") or "").partition(" ")
+            if scheme.lower() != "bearer" or not same_secret(expected, given.strip()):
+                return Response("metrics need the scrape token\n", 401, {"WWW-Authenticate": "Bearer",
+                                                                          "Cache-Control": "no-store"})  # fmt: skip
         body, content_type = metrics.exposition()
         return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
