@@ -177,6 +177,11 @@ class Field:
         return self.key in CORE
 
     @property
+    def eligibility_date(self) -> bool:
+        """The date the eligibility guard compares with the campaign's cut-off."""
+        return self.key == "in_operation_since"
+
+    @property
     def is_file(self) -> bool:
         return self.type == FILE
 

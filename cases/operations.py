@@ -63,6 +63,7 @@ def create_case(actor: User, data: dict[str, Any] | None = None, campaign: Campa
     campaign = campaign or current_campaign()
     case = Case(campaign=campaign, unit_id=actor.unit_id, created_by=actor)
     _apply(case, data or {})
+    _titled(case)
     db.session.add(case)
     db.session.flush()
     return case
@@ -74,9 +75,16 @@ def update_case(case: Case, actor: User, data: dict[str, Any], expected_version:
         raise Forbidden(_("This case cannot be edited in its current state."))
     _check_version(case, expected_version)
     _apply(case, data)
+    _titled(case)
     _claim(case)
     db.session.flush()
     return case
+
+
+def _titled(case: Case) -> None:
+    """A draft always has a title: it is how the unit finds it again in its list."""
+    if not (case.title or "").strip():
+        raise Invalid(_("A draft needs a title."), {"title": _("Give the case a title to save it.")})
 
 
 def _check_version(case: Case, expected_version: int | None) -> None:

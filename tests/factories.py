@@ -144,7 +144,8 @@ class Factory:
     ) -> Case:
         campaign = self.campaign()
         owner = owner or self.applicant()
-        data = {**(self.dossier(campaign, category_index) if complete else {}), **fields}
+        draft = {"title": f"草稿 {next(_seq)}"}  # a draft always has a title
+        data = {**(self.dossier(campaign, category_index) if complete else draft), **fields}
         case = create_case(owner, data, campaign)
         if complete:
             attach_file(case, owner, "document", "申报书.pdf", PDF)

@@ -70,12 +70,12 @@ def test_submission_with_five_problems_reports_all_and_changes_nothing(app, clie
     assert client.delete(f"/api/v1/cases/{case.id}/attachments/{document}", headers=auth).status_code == 204
     blanked = client.patch(
         f"/api/v1/cases/{case.id}",
-        json={"title": "", "summary": "", "effects": "  ", "beneficiaries": None},
+        json={"summary": "", "effects": "  ", "beneficiaries": None},
         headers=auth,
     )
     assert blanked.status_code == 200
     before = blanked.get_json()
-    assert set(before["missing"]) == {"title", "summary", "effects", "beneficiaries", "document"}
+    assert set(before["missing"]) == {"summary", "effects", "beneficiaries", "document"}
     events = WorkflowEvent.query.filter_by(case_id=case.id).count()
 
     response = client.post(
@@ -83,7 +83,7 @@ def test_submission_with_five_problems_reports_all_and_changes_nothing(app, clie
     )
     assert response.status_code == 422
     body = response.get_json()
-    assert set(body["errors"]) == {"title", "summary", "effects", "beneficiaries", "document"}
+    assert set(body["errors"]) == {"summary", "effects", "beneficiaries", "document"}
     assert body["reasons"] and body["message"]
 
     after = client.get(f"/api/v1/cases/{case.id}", headers=auth).get_json()

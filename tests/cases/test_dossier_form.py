@@ -205,3 +205,19 @@ def test_the_in_operation_date_keeps_its_rule_whatever_the_label(app, client, ma
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"in_operation_since": "The date lies in the future."}
     assert date.fromisoformat(future) > today()
+
+
+def test_no_draft_without_a_title(app, client, make):
+    make.campaign()
+    owner = make.applicant()
+    auth = {**bearer(owner), "Accept-Language": "en"}
+    refused = client.post("/api/v1/cases", json={"summary": "只有摘要"}, headers=auth)
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"title"}
+    login(client, owner)
+    page = client.post("/cases/new?lang=en", data={"title": "  ", "summary": "只有摘要"})
+    assert page.status_code == 422 and "Give the case a title to save it." in page.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Case)) == 0
+
+    created = client.post("/api/v1/cases", json={"title": "智慧停车"}, headers=auth).get_json()
+    blanked = client.patch(f"/api/v1/cases/{created['id']}", json={"title": ""}, headers=auth)
+    assert blanked.status_code == 422 and set(blanked.get_json()["errors"]) == {"title"}

@@ -1,0 +1,48 @@
+"""In a real browser, the unit's dossier form: required fields are marked, the in-operation date is checked
+against the cut-off as it is typed, and leaving the edited form asks first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+
+from tests.factories import PASSWORD, Factory
+
+pytestmark = pytest.mark.browser
+
+
+def test_required_marks_cut_off_as_typed_and_leaving_warns(live_server, browser_page):
+    with live_server.app.app_context():
+        make = Factory()
+        campaign = make.campaign()
+        cutoff = campaign.in_operation_before
+        owner = make.applicant()
+        case = make.case(owner=owner, complete=False, title="半成品")
+        email, case_id = owner.email, case.id
+    page, base = browser_page, live_server.url
+    page.goto(f"{base}/login?lang=en")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+
+    page.goto(f"{base}/cases/{case_id}/edit?lang=en")
+    assert page.locator('[data-field="summary"] .required-mark').count() == 1
+    assert page.locator('[data-field="public_url"] .required-mark').count() == 0
+    assert page.locator("#summary").get_attribute("aria-required") == "true"
+
+    late = (cutoff + timedelta(days=1)).isoformat()
+    page.fill("#in_operation_since", late)
+    note = page.locator("#in_operation_since-cutoff")
+    assert note.is_visible() and cutoff.isoformat() in note.inner_text()
+    page.fill("#in_operation_since", cutoff.isoformat())
+    assert not note.is_visible()
+
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.fill("#summary", "改了一半")
+    with pytest.raises(PlaywrightError, match="ERR_ABORTED"):  # dismissed: the browser stays on the form
+        page.goto(f"{base}/my-cases?lang=en")
+    assert asked == ["beforeunload"] and "/edit" in page.url
