@@ -664,7 +664,7 @@ RECOMMENDED = ("network_24", "network_16", "automation", "virtual_numbers+fresh_
 RECOMMEND_MIN_BALLOTS = 10
 RECOMMEND_MIN_NEW = 0.5  # a term joins a case's selection when half of what it picks there is new
 RECOMMEND_MIN_SHARE = 0.05  # ... and the selection strikes this share of the case's ballots, or moves its rank,
-RECOMMEND_ENOUGH = 50  # ... or this many of them (a 300-ballot attack on a 7,000-ballot case is 4 %)
+RECOMMEND_ENOUGH = 50  # ... or this many by rules other than coordinated (300 ballots of a 7,000-ballot case: 4 %)
 
 
 @dataclass
@@ -681,7 +681,8 @@ def recommend(campaign: Campaign, actor: User, evaluation: Evaluation | None = N
     The terms of RECOMMENDED join a case's selection in order, each when it adds at least RECOMMEND_MIN_BALLOTS
     ballots of the case (a voter-wide rule's ballots count for the case the voter voted first) and half of
     what it picks there: a term that mostly repeats an earlier one would add only its own collateral. A case is
-    recommended when the selection strikes at least 5 % of its ballots (or 50 of them) or changes its rank.
+    recommended when the selection strikes at least 5 % of its ballots (or 50 of them, unless only voter-wide
+    rules pick them) or changes its rank.
     """
     require_staff(actor)
     ballots, flags = evaluation or evaluate(campaign, actor)
@@ -704,8 +705,10 @@ def recommend(campaign: Campaign, actor: User, evaluation: Evaluation | None = N
         selection = ",".join(chosen)
         shown = _preview(campaign, ballots, flags, parse_selection(selection), [case_id])
         own = next((c for c in shown.cases if c.case.id == case_id), None)
+        # a rule that judges each ballot by itself (not a group's) may stand on its count alone
+        enough = RECOMMEND_ENOUGH if any(not RULES[n].voter_wide for t in chosen for n in t.split("+")) else own.before
         if own is None or (
-            own.selected < min(RECOMMEND_MIN_SHARE * own.before, RECOMMEND_ENOUGH) and own.rank_after == own.rank_before
+            own.selected < min(RECOMMEND_MIN_SHARE * own.before, enough) and own.rank_after == own.rank_before
         ):
             continue  # a few ballots of a case that they neither make nor move: no evidence concentrates there
         found.append(Recommendation(own.case, selection, shown))
