@@ -66,11 +66,30 @@ def send_mail(
     return mail
 
 
+UNDELIVERABLE = "undeliverable: "  # an error no retry can mend: the outbox row says so and the task stops
+
+
+def undeliverable(error: str | None) -> bool:
+    return bool(error) and error.startswith(UNDELIVERABLE)
+
+
+def _message(mail: OutboxMail, text: str, html: str | None) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_SENDER"]
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
+    message.as_bytes()  # what smtplib will do: a header that cannot be written fails here, not at the server
+    return message
+
+
 def deliver_mail(mail_id: int, sealed: str | None = None) -> str | None:
     """Hand one queued outbox mail to the SMTP server (the ``notifications.deliver_mail`` task); returns the error
     kept on the row, or None once it is sent (a mail sent already is not sent again)."""
     mail = db.session.get(OutboxMail, mail_id)
-    if mail is None or mail.sent_at is not None:
+    if mail is None or mail.sent_at is not None or undeliverable(mail.error):
         return None
     text, html = mail.body, mail.body_html
     if sealed:
@@ -81,13 +100,13 @@ def deliver_mail(mail_id: int, sealed: str | None = None) -> str | None:
             db.session.flush()
             return mail.error
         text, html = content["text"], content.get("html")
-    message = EmailMessage()
-    message["From"] = current_app.config["MAIL_SENDER"]
-    message["To"] = mail.recipient
-    message["Subject"] = mail.subject
-    message.set_content(text)
-    if html:
-        message.add_alternative(html, subtype="html")
+    try:
+        message = _message(mail, text, html)
+    except (ValueError, TypeError) as exc:  # a header no mail server would take (a line separator in a subject…)
+        mail.error = f"{UNDELIVERABLE}{exc}"
+        log.error("mail %d to %s cannot be sent: %s", mail.id, mail.recipient, exc)
+        db.session.flush()
+        return mail.error
     try:
         with smtplib.SMTP(current_app.config["SMTP_HOST"], current_app.config["SMTP_PORT"], timeout=30) as smtp:
             smtp.send_message(message)

@@ -6,6 +6,7 @@ from celery import shared_task
 
 from notifications.operations import deliver_mail as _deliver
 from notifications.operations import notify_case_event as _notify
+from notifications.operations import undeliverable
 from pingxuan.db import commit
 
 
@@ -18,9 +19,12 @@ def notify_case_event(event_id: int) -> int:
 
 @shared_task(name="notifications.deliver_mail", bind=True, max_retries=6)
 def deliver_mail(self, mail_id: int, sealed: str | None = None) -> bool:
-    """SMTP delivery of one outbox mail; a failure is kept on the row and retried later (1, 2, 4, … minutes)."""
+    """SMTP delivery of one outbox mail; a failure is kept on the row and retried later (1, 2, 4, … minutes),
+    except one no retry can mend (a header the mail server would refuse), kept as undeliverable."""
     error = _deliver(mail_id, sealed)
     commit()
-    if error is not None and not self.request.is_eager:  # embedded (no broker): the error stays on the row
+    if (
+        error is not None and not undeliverable(error) and not self.request.is_eager
+    ):  # embedded (no broker): the error stays on the row
         raise self.retry(countdown=60 * 2**self.request.retries)
     return error is None

@@ -3,6 +3,10 @@ behind a token when one is set, a Permissions-Policy on every answer."""
 
 from __future__ import annotations
 
+from notifications.models import OutboxMail
+from notifications.operations import deliver_mail, send_mail
+from pingxuan.db import commit
+from pingxuan.extensions import db
 from tests.factories import login
 
 
@@ -33,3 +37,13 @@ def test_metrics_need_the_token_when_one_is_set(app, client):
 def test_every_answer_has_a_permissions_policy(client):
     policy = client.get("/").headers.get("Permissions-Policy", "")
     assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+
+
+def test_a_mail_that_cannot_be_written_is_marked_failed_with_its_reason(app):
+    app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=9)  # never reached
+    mail = send_mail("wang@example.org", "[pingxuan] 青岛\u2028云帆 registered", "Body")
+    commit()  # the delivery task runs (eagerly here) once the transaction commits
+    db.session.expire_all()
+    kept = db.session.get(OutboxMail, mail.id)
+    assert kept.sent_at is None and kept.error.startswith("undeliverable: ") and "linefeed" in kept.error
+    assert deliver_mail(mail.id) is None  # given up: not tried again, the reason stays
