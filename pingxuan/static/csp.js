@@ -8,6 +8,12 @@
     var field = event.target;
     if (field && field.hasAttribute && field.hasAttribute("data-autosubmit") && field.form) { field.form.submit(); }
   });
+  document.addEventListener("click", function (event) {  // <button data-tick="name">: tick the passing boxes
+    var tick = event.target && event.target.closest ? event.target.closest("[data-tick]") : null;
+    if (!tick || !tick.form) { return; }
+    var boxes = tick.form.querySelectorAll('input[type=checkbox][data-passing][name="' + tick.getAttribute("data-tick") + '"]');
+    Array.prototype.forEach.call(boxes, function (box) { box.checked = true; });
+  });
   document.addEventListener("click", function (event) {
     var element = event.target && event.target.closest ? event.target.closest("[data-confirm]") : null;
     if (!element) { return; }

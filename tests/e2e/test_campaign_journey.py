@@ -65,7 +65,7 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
     def tool(name: str) -> None:
         """Click a tool in the staff navigation."""
         page.locator(".staff-nav").get_by_role("link", name=name, exact=True).click()
-        page.wait_for_load_state()
+        page.wait_for_load_state("networkidle")
 
     # Log in: the campaign home, with the eligibility check to do.
     log_in(page, base, email)
@@ -78,9 +78,10 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
     assert page.url.endswith("/review/eligibility")
     box = page.locator(f'input[name="case_ids"][value="{ids["waiting"]}"]')
     assert not box.is_checked()
-    box.check()
+    page.click("#tick-passing")  # the cases whose pre-checks all pass, ticked on request
+    assert box.is_checked()
     page.click("#approve-selected")
-    page.wait_for_load_state()
+    page.wait_for_selector(".flash-success")
     assert "1" in asked[-1] and state(Case, ids["waiting"], "state") == "expert_review"
 
     # Assignment: compute a proposal, apply it (asked with the number of assignments).
@@ -116,7 +117,7 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
     page.locator("#n").press("Enter")
     page.wait_for_url(re.compile(r".*\?n=2$"))
     page.click("#propose-awards")
-    page.wait_for_load_state()
+    page.wait_for_load_state("networkidle")
     assert "拟授予" in asked[-1]
     assert sorted(state(Case, i, "state") for i in finalist_ids) == ["not_awarded", "proposed", "proposed"]
 
@@ -124,7 +125,7 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
     tool("公示与异议")
     assert page.locator("#notice-dates").is_visible()
     page.click("#publish-notice")
-    page.wait_for_load_state()
+    page.wait_for_load_state("networkidle")
     assert "公示" in asked[-1]
     with live_server.app.app_context():  # whatever the weekday, the notice runs today; a member of the public objects
         notice = db.session.scalar(select(Notice))
@@ -142,7 +143,7 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
     page.check('input[name="outcome"][value="dismissed"]')
     page.fill("#reason", "材料证明上线时间合规。")
     page.click("#decide")
-    page.wait_for_load_state()
+    page.wait_for_load_state("networkidle")
     assert state(Objection, objection_id, "status") == "dismissed"
     with live_server.app.app_context():  # the notice's days pass
         notice = db.session.scalar(select(Notice))
@@ -155,7 +156,7 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
     page.click('li[data-worklist="ready_to_confirm"] a')
     while page.locator("form.option-confirm_award button").count():
         page.locator("form.option-confirm_award button").first.click()
-        page.wait_for_load_state()
+        page.wait_for_load_state("networkidle")
         tool("活动首页")
         if not page.locator('li[data-worklist="ready_to_confirm"] a').count():
             break
