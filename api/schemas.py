@@ -6,7 +6,7 @@ operations, which report all field errors at once. Response schemas dump plain d
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.fields import FileUpload, UtcDateTime
 from cases.versions import ATTACHMENT_CHANGES, DELETE, EQUAL, INSERT
@@ -180,6 +180,18 @@ class CaseInputSchema(Schema):
     beneficiaries = fields.String(allow_none=True)
     public_url = fields.String(allow_none=True)
     app_name = fields.String(allow_none=True)
+
+    # The case's own record, never a dossier field: sent by a client, it is refused by name (not silently dropped).
+    READ_ONLY = ("id", "state", "number", "unit_id", "campaign_id", "created_at", "submitted_at")
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _refuse_read_only(self, data, original, **kwargs) -> None:
+        wrong = [name for name in self.READ_ONLY if isinstance(original, dict) and name in original]
+        if "state" in wrong:
+            raise ValidationError({"state": "The state changes only through the workflow's transitions (POST "
+                                            "/cases/{id}/transitions/{name}), not by editing the case."})  # fmt: skip
+        if wrong:
+            raise ValidationError({name: "Read-only." for name in wrong})
 
 
 class CasePatchSchema(CaseInputSchema):
