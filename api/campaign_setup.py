@@ -59,6 +59,11 @@ class SettingsSchema(Schema):
     show_live_counts = fields.Boolean()
     organization_awards = fields.Integer()
     blind_review = fields.Boolean()
+    notice_working_days = fields.Integer(metadata={"description": "Length of the public notice (公示期), 1 to 60"})
+    notice_holidays = fields.List(
+        fields.String(), metadata={"description": "Days off (YYYY-MM-DD) the notice does not count as working days"}
+    )
+    notice_contact = fields.String(metadata={"description": "Who to contact about the notice, shown on it"})
 
 
 class CampaignSettingsSchema(SettingsSchema):

@@ -6,7 +6,7 @@ from flask import request
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import Form, PasswordField
+from wtforms import Form, PasswordField, TextAreaField
 from wtforms.validators import InputRequired
 
 from accounts.models import UNIT_KINDS, Unit, User
@@ -63,6 +63,20 @@ def _label(labels: dict, attr: str):
 # Set-up ---------------------------------------------------------------------------------------------------
 
 
+class DayListField(TextAreaField):
+    """Days as text, one per line (or separated by commas); campaigns.settings checks each is a date."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        if valuelist:
+            self.data = valuelist[0].replace(",", " ").split()
+
+    def _value(self) -> str:
+        return "\n".join(str(day) for day in self.data or [])
+
+    def populate_obj(self, obj: object, name: str) -> None:
+        setattr(obj, name, list(self.data or []))
+
+
 class CampaignView(StaffModelView):
     column_list = ("year", "title_zh", "submission_opens", "submission_closes", "vote_status", "is_current")
     column_labels = {
@@ -86,6 +100,9 @@ class CampaignView(StaffModelView):
         "show_live_counts": _l("Show vote counts while the vote is open"),
         "organization_awards": _l("Organization awards"),
         "blind_review": _l("Blind review (experts' books omit the units)"),
+        "notice_working_days": _l("Public notice: working days"),
+        "notice_holidays": _l("Public notice: days off (YYYY-MM-DD, one per line)"),
+        "notice_contact": _l("Public notice: contact"),
         "is_current": _l("Current campaign"),
         "created_at": _l("Created"),
     }
@@ -98,8 +115,9 @@ class CampaignView(StaffModelView):
         "submission_opens", "submission_closes", "review_opens", "review_closes", "vote_opens", "vote_closes",
         "awards_per_category", "shortlist_per_category", "reviewers_per_case", "expert_weight", "public_weight",
         "votes_per_category_per_day", "vote_identity", "show_live_counts", "organization_awards", "blind_review",
-        "is_current",
+        "notice_working_days", "notice_holidays", "notice_contact", "is_current",
     )  # fmt: skip
+    form_overrides = {"notice_holidays": DayListField}
     form_choices = {"vote_identity": [
         ("sms", _l("A verified mobile number (SMS code)")),
         ("wechat", _l("A WeChat user of the official account (in WeChat only)")),

@@ -28,6 +28,8 @@ from workflow.definition import STEP_BY_NAME, TRANSITION_BY_NAME
 from workflow.models import WorkflowEvent
 
 TEXT, DAY, OPTIONAL_DAY, NUMBER, OPTIONAL_NUMBER, FLAG = "text", "date", "date?", "int", "int?", "bool"
+DAYS = "dates"  # a list of days, kept as sorted ISO strings; from a list or from text (commas, spaces, lines)
+MAX_NOTICE_WORKING_DAYS = 60
 
 # Every setting of a campaign staff may edit, with its kind. vote_status (the vote module opens and closes the
 # vote) and is_current (set_current_campaign) are not settings.
@@ -54,6 +56,9 @@ CAMPAIGN_FIELDS: dict[str, str] = {
     "show_live_counts": FLAG,
     "organization_awards": NUMBER,
     "blind_review": FLAG,
+    "notice_working_days": NUMBER,
+    "notice_holidays": DAYS,
+    "notice_contact": TEXT,
 }
 WINDOWS = ("submission", "review", "vote")
 CATEGORY_FIELDS = {"code": TEXT, "abbr": TEXT, "name_zh": TEXT, "name_en": TEXT, "award_zh": TEXT, "award_en": TEXT}
@@ -133,6 +138,8 @@ def _coerce(kind: str, value: Any) -> tuple[Any, str | None]:
             if value in ("", None) or isinstance(value, bool):
                 return None, _("Enter a whole number.")
             return int(value), None
+        if kind == DAYS:
+            return _days(value)
         if kind == FLAG:
             if isinstance(value, bool):
                 return value, None
@@ -145,6 +152,17 @@ def _coerce(kind: str, value: Any) -> tuple[Any, str | None]:
     except (TypeError, ValueError):
         pass
     return None, _("Enter a date as YYYY-MM-DD.") if kind in (DAY, OPTIONAL_DAY) else _("Enter a whole number.")
+
+
+def _days(value: Any) -> tuple[list[str] | None, str | None]:
+    items = value.replace(",", " ").split() if isinstance(value, str) else list(value or [])
+    days = set()
+    for item in items:
+        try:
+            days.add(item if isinstance(item, date) else date.fromisoformat(str(item).strip()))
+        except (TypeError, ValueError):
+            return None, _("Enter dates as YYYY-MM-DD: %(value)s is not one.", value=item)
+    return [day.isoformat() for day in sorted(days)], None
 
 
 def campaign_errors(values: dict[str, Any]) -> dict[str, str]:
@@ -173,6 +191,11 @@ def campaign_errors(values: dict[str, Any]) -> dict[str, str]:
             errors[name] = _("At least 1.")
     if "vote_identity" in values and values["vote_identity"] not in VOTE_IDENTITIES:
         errors["vote_identity"] = _("Choose sms, wechat or either.")
+    days = values.get("notice_working_days")
+    if "notice_working_days" in values and (days is None or not 1 <= days <= MAX_NOTICE_WORKING_DAYS):
+        errors["notice_working_days"] = _("Between 1 and %(n)d working days.", n=MAX_NOTICE_WORKING_DAYS)
+    if "notice_holidays" in values and _days(values["notice_holidays"])[1]:
+        errors["notice_holidays"] = _days(values["notice_holidays"])[1]
     if (values.get("organization_awards") or 0) < 0:
         errors["organization_awards"] = _("Zero or more.")
     shortlist, awards = values.get("shortlist_per_category"), values.get("awards_per_category") or 0

@@ -293,6 +293,7 @@ def clone_campaign(
     for name, kind in settings.CAMPAIGN_FIELDS.items():
         if kind in (settings.DAY, settings.OPTIONAL_DAY):
             head[name] = _shift(head[name], delta)
+    head["notice_holidays"] = []  # this year's days off are not next year's
     for name in ("title_zh", "title_en"):
         head[name] = head[name].replace(str(campaign.year), str(year))
     for item in data["categories"]:  # "2017智慧城市运行十佳典型案例" is next year's "2018…"

@@ -180,3 +180,56 @@ def test_clone_takes_the_dates_it_is_given(app, client, make, bearer):
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert (body["year"], body["submission_opens"], body["in_operation_before"]) == (2030, "2030-04-01", "2030-03-31")
+
+
+NOTICE = {"notice_working_days": 7, "notice_holidays": ["2017-10-02", "2017-10-01"], "notice_contact": "0532-12345"}
+
+
+def test_public_notice_settings_through_the_api_audited_and_on_the_notice_page(app, client, make, bearer):
+    campaign, organizer = make.campaign(), make.organizer()
+    url = f"/api/v1/campaigns/{campaign.id}/settings"
+    response = client.patch(url, json=NOTICE, headers=bearer(organizer))
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["notice_working_days"], body["notice_holidays"]) == (7, ["2017-10-01", "2017-10-02"])
+    changes = {c["field"]: c for c in client.get(f"/api/v1/campaigns/{campaign.id}/changes", headers=bearer(organizer))
+               .get_json()}  # fmt: skip
+    assert (changes["notice_working_days"]["before"], changes["notice_working_days"]["after"]) == ("5", "7")
+    assert changes["notice_contact"]["after"] == "0532-12345"
+    assert "0532-12345" in client.get(f"/notice?year={campaign.year}").get_data(as_text=True)
+
+
+def test_bad_public_notice_settings_are_refused_per_field(app, client, make, bearer):
+    campaign, organizer = make.campaign(), make.organizer()
+    url = f"/api/v1/campaigns/{campaign.id}/settings"
+    for bad, field in (({"notice_working_days": 0}, "notice_working_days"),
+                       ({"notice_working_days": 400}, "notice_working_days"),
+                       ({"notice_holidays": ["2017-13-40"]}, "notice_holidays")):  # fmt: skip
+        response = client.patch(url, json={**bad, "notice_contact": "x"}, headers=bearer(organizer))
+        assert response.status_code == 422 and set(response.get_json()["errors"]) == {field}, response.get_json()
+    db.session.expire_all()
+    assert (campaign.notice_working_days, campaign.notice_holidays, campaign.notice_contact) == (5, [], "")
+    assert db.session.query(SettingChange).count() == 0
+
+
+def test_public_notice_settings_travel_in_the_campaign_file(app, client, make, bearer):
+    campaign, organizer = make.campaign(), make.organizer()
+    data = yaml.safe_load(
+        client.get(f"/api/v1/campaigns/{campaign.id}/export", headers=bearer(organizer)).get_data(as_text=True)
+    )
+    data["campaign"].update(NOTICE)
+    for bad in ({"notice_working_days": 0}, {"notice_holidays": ["2017-13-40"]}):
+        file = yaml.safe_dump({**data, "campaign": {**data["campaign"], **bad}}, allow_unicode=True)
+        refused = client.post("/api/v1/campaigns/import", json={"yaml": file}, headers=bearer(organizer))
+        assert refused.status_code == 422
+        assert set(refused.get_json()["errors"]) == {f"campaign.{name}" for name in bad}, refused.get_json()
+    db.session.expire_all()
+    assert (campaign.notice_working_days, campaign.notice_contact) == (5, "")
+    done = client.post("/api/v1/campaigns/import", json={"yaml": yaml.safe_dump(data, allow_unicode=True)},
+                       headers=bearer(organizer))  # fmt: skip
+    assert done.status_code == 200, done.get_json()
+    db.session.expire_all()
+    saved = db.session.get(Campaign, campaign.id)
+    assert (saved.notice_working_days, saved.notice_holidays, saved.notice_contact) == (
+        7, ["2017-10-01", "2017-10-02"], "0532-12345")  # fmt: skip
+    assert "0532-12345" in client.get(f"/notice?year={saved.year}").get_data(as_text=True)

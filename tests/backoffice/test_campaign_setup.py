@@ -158,3 +158,29 @@ def test_campaign_file_dry_run_import_and_next_edition(client, make):
     assert response.status_code == 302
     clone = db.session.query(Campaign).filter_by(year=campaign.year + 1).one()
     assert len(clone.categories) == 7 and clone.expert_weight == 50
+
+
+def test_public_notice_settings_in_the_form_with_field_errors(client, make):
+    campaign = make.campaign()
+    login(client, make.organizer())
+    in_english(client)
+    url = f"/admin/campaigns/edit/?id={campaign.id}"
+    bad = _settings_form(campaign, notice_working_days="0", notice_holidays="2017-10-01\n2017-13-40",
+                         notice_contact="0532-12345")  # fmt: skip
+    page = text(client.post(url, data=bad))
+    assert "Enter dates as YYYY-MM-DD: 2017-13-40 is not one." in page
+    page = text(client.post(url, data={**bad, "notice_holidays": "2017-10-01"}))
+    assert "Between 1 and 60 working days." in page
+    db.session.expire_all()
+    assert (campaign.notice_working_days, campaign.notice_holidays, campaign.notice_contact) == (5, [], "")
+    good = _settings_form(campaign, notice_working_days="7", notice_holidays="2017-10-02, 2017-10-01",
+                          notice_contact="0532-12345")  # fmt: skip
+    assert client.post(url, data=good).status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Campaign, campaign.id)
+    assert (saved.notice_working_days, saved.notice_holidays, saved.notice_contact) == (
+        7, ["2017-10-01", "2017-10-02"], "0532-12345")  # fmt: skip
+    audit = {c.field: c.after for c in db.session.query(SettingChange)}
+    assert audit["notice_working_days"] == "7" and audit["notice_holidays"] == '["2017-10-01", "2017-10-02"]'
+    assert "2017-10-01\n2017-10-02" in client.get(url).get_data(as_text=True)
+    assert "0532-12345" in text(client.get("/notice"))
