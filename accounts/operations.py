@@ -208,6 +208,9 @@ def _registration_errors(unit_data: dict[str, Any], email: str, name: str, passw
         errors["credit_code"] = _("A unit with this credit code is registered already.")
     if not (unit_data.get("contact_name") or "").strip():
         errors["contact_name"] = _("Enter the contact person.")
+    for field in ("contact_name", "district", "parent_org"):  # one-line fields: no control or separator character
+        if field not in errors and (message := hidden_character_error(unit_data.get(field) or "")):
+            errors[field] = message
     if message := phone_error(unit_data.get("contact_phone", "")):
         errors["contact_phone"] = message
     errors |= unit_length_errors(unit_data, {"name": "unit_name"})

@@ -19,12 +19,13 @@ LINE_BREAKS = frozenset("\n\r\t")
 
 def hidden(char: str, multiline: bool = False) -> bool:
     """A control character (NUL, escape, ...; line breaks and tabs only in ``multiline`` text), an unpaired
-    surrogate or a bidi control."""
+    surrogate, a bidi control, or in one-line text a line or paragraph separator (U+2028, U+2029: a mail's
+    subject made of a name with one cannot be sent)."""
     if char in BIDI_CONTROLS:
         return True
     if multiline and char in LINE_BREAKS:
         return False
-    return unicodedata.category(char) in ("Cc", "Cs")
+    return unicodedata.category(char) in (("Cc", "Cs") if multiline else ("Cc", "Cs", "Zl", "Zp"))
 
 
 def hidden_character_error(text: str | None, multiline: bool = False) -> str | None:

@@ -98,3 +98,15 @@ def test_failed_logins_for_one_account_slow_down_whatever_the_address(client, ma
     assert attempt(user.email, PASSWORD, 12).status_code == 302  # not a lockout
     client.post("/logout")
     assert attempt(user.email, "wrong", 13).status_code == 401  # a success clears the count
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b"])
+def test_line_separators_in_one_line_fields_are_refused_at_the_field(client, separator):
+    from tests.accounts.test_pages import _registration
+
+    data = _registration(unit_name=f"青岛{separator}云帆", contact_name=f"王{separator}芳", name=f"王{separator}明")
+    answer = client.post("/register", data=data, headers={"Accept-Language": "en"})
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    for field in ("unit_name", "contact_name", "name"):
+        assert re.search(rf'id="{field}-error">Remove the hidden character', page), field
