@@ -495,7 +495,8 @@ def _assign(case: Case, experts: list[User], organizer: User, index: int, status
         wanted = status or (PENDING, ACCEPTED, SUBMITTED)[offset]
         if wanted == ACCEPTED:
             respond(assignment, expert, accept=True)
-        elif wanted == SUBMITTED:
+        elif wanted == SUBMITTED:  # an expert scores what they have accepted
+            respond(assignment, expert, accept=True)
             scores = {c.id: c.max_score * (60 + (index * 7 + offset * 11) % 40) // 100 for c in criteria}
             save_review(assignment, expert, scores, comment="演示评审意见", submit=True)
         commit()
