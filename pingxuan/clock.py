@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -17,3 +17,16 @@ def local_now() -> datetime:
 
 def today() -> date:
     return local_now().date()
+
+
+def shown(moment: datetime | None) -> str:
+    """A stored time (naive UTC, as the database keeps it) in the campaign's zone, to the minute, with the zone
+    named: what a page, mail or export shows a person."""
+    if moment is None:
+        return ""
+    tz = ZoneInfo(current_app.config.get("TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ)
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(tz)
+    offset = local.utcoffset() or timedelta(0)
+    hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
+    zone = f"UTC{'+' if offset >= timedelta(0) else '-'}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+    return f"{local:%Y-%m-%d %H:%M} {zone}"

@@ -13,13 +13,17 @@ from backoffice.base import ReadOnlyModelView
 from backoffice.security import StaffOnly, actor
 from campaigns.models import Campaign
 from notifications import wording
+from pingxuan.clock import shown
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError
 from pingxuan.extensions import db
 from voting import gateways, sms
 from voting.models import SMS_FAILED, SMS_QUEUED, SMS_RETRYING, SMS_SENT, SmsMessage
 
-STATUS_LABELS = {SMS_QUEUED: _l("Queued"), SMS_RETRYING: _l("Retrying"), SMS_SENT: _l("Sent"), SMS_FAILED: _l("Failed")}
+STATUS_LABELS = {
+    SMS_QUEUED: _l("Waiting to be sent"), SMS_RETRYING: _l("Retrying"), SMS_SENT: _l("Accepted by the provider"),
+    SMS_FAILED: _l("Failed"),
+}  # fmt: skip
 MEANING_LABELS = {
     gateways.BLOCKED: _l("number on the provider's block list"),
     gateways.TOO_MANY: _l("too many texts to this number"),
@@ -46,6 +50,9 @@ class SmsOutboxView(ReadOnlyModelView):
     )
     column_default_sort = ("id", True)
     column_formatters = {
+        "created_at": lambda view, context, model, name: shown(model.created_at),
+        "sent_at": lambda view, context, model, name: shown(model.sent_at),
+        "kind": lambda view, context, model, name: wording.kind(model.kind).title() if model.kind in sms.KINDS else "",
         "status": lambda view, context, model, name: STATUS_LABELS.get(model.status, model.status),
         "meaning": lambda view, context, model, name: MEANING_LABELS.get(model.meaning, model.meaning),
     }
@@ -89,8 +96,9 @@ class SmsTemplatesView(StaffOnly, BaseView):
                 rollback()
                 errors = error.field_errors
                 flash(error.message, "error")
-        return self.render("voting/admin_sms_template.html", kind=kind, code=code, lines=lines, errors=errors,
-                           row=row, history=sms.template_history(key), gateway=current_app.config.get("SMS_BACKEND"),
+        return self.render("voting/admin_sms_template.html", shown_time=shown, kind=kind, code=code, lines=lines,
+                           errors=errors, row=row, history=sms.template_history(key),
+                           gateway=current_app.config.get("SMS_BACKEND"),
                            templated=gateways.templated(current_app.config))  # fmt: skip
 
 
