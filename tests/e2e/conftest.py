@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -62,18 +63,42 @@ def live_server(sqlite_template: Path, tmp_path: Path, live_config: dict) -> Ite
 
 
 @pytest.fixture
-def browser_page() -> Iterator:
+def open_browser() -> Iterator[Callable[..., Any]]:
+    """A factory: `open_browser(width=390, locale="zh-CN", phone=True, user_agent=...)` gives a page of Debian's
+    chromium; a phone is a touch screen at twice the density. Every browser opened is closed at teardown."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is not installed: ./dev.sh install puts it there (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+        browsers = []
+
+        def open_page(width: int = 1100, height: int = 900, locale: str = "zh-CN", phone: bool = False,
+                      **context_options: Any):  # fmt: skip
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browsers.append(browser)
+            if phone:
+                context_options |= {"is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+            context = browser.new_context(viewport={"width": width, "height": height}, locale=locale,
+                                          **context_options)  # fmt: skip
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            return page
+
         try:
-            yield page
+            yield open_page
         finally:
-            context.close()
-            browser.close()
+            for browser in browsers:
+                browser.close()
+
+
+@pytest.fixture
+def browser_page(open_browser) -> Any:
+    """A desktop page in Chinese."""
+    return open_browser()
+
+
+@pytest.fixture
+def phone_page(open_browser) -> Any:
+    """A 390 × 844 phone (touch, twice the density), in English, as the vote and notice flows were written."""
+    return open_browser(390, 844, locale="en-US", phone=True)

@@ -5,7 +5,6 @@ organizer dismisses it; the objector's SMS outbox has the outcome."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -21,7 +20,6 @@ from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.awards.test_pages import close_vote, finalists
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_awards_flow import log_in
 from tests.factories import Factory
 from tests.phone import next_code, received
@@ -32,27 +30,6 @@ pytestmark = pytest.mark.browser
 
 PHONE = "13800138000"
 SCREENSHOT = Path("/tmp/e2e-notice.png")
-
-
-@pytest.fixture
-def phone_page() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: ./dev.sh install puts it there (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
-            locale="en-US",
-        )  # fmt: skip
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 def _in_notice(app) -> dict:

@@ -4,7 +4,6 @@ the count change, and be refused a second vote for the same case on the same day
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from campaigns.models import VOTE_OPEN
 from cases.operations import attach_file
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import Factory
 from tests.phone import next_code, received
 from workflow.definition import OWNER, path_to
@@ -25,27 +23,6 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path("/tmp/e2e-vote.png")
 PHONE = "13912345678"
-
-
-@pytest.fixture
-def phone_page() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: ./dev.sh install puts it there (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(
-            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=2,
-            locale="en-US",
-        )  # fmt: skip
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
 
 
 def _photo() -> bytes:

@@ -7,13 +7,11 @@ at WeChat's address that records what the page configures and shares, which is w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import Factory
 from tests.voting.test_wechat import WECHAT_UA
 from tests.wechat_server import APPID, SECRET, FakeWeChat
@@ -43,24 +41,12 @@ def live_config(wechat) -> dict:
 
 
 @pytest.fixture
-def wechat_page() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is not installed: ./dev.sh install puts it there (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                      user_agent=WECHAT_UA, locale="zh-CN")  # fmt: skip
-        context.route("https://res.wx.qq.com/**", lambda route: route.fulfill(
-            status=200, content_type="application/javascript", body=RECORDING_WX))  # fmt: skip
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def wechat_page(open_browser):
+    """A phone whose browser is WeChat's, with the JS-SDK answered by a recorder."""
+    page = open_browser(390, 844, phone=True, user_agent=WECHAT_UA)
+    page.context.route("https://res.wx.qq.com/**", lambda route: route.fulfill(
+        status=200, content_type="application/javascript", body=RECORDING_WX))  # fmt: skip
+    return page
 
 
 def test_a_finalist_shared_from_wechat_shows_its_own_card(live_server, wechat, wechat_page):
