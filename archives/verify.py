@@ -66,19 +66,18 @@ def verify_archive(path: Path, manifest_sha256: str | None = None) -> Report:
 
 
 def holds_signing_key(manifest: dict) -> bool:
-    """Whether this installation holds the key the archive was signed with: the manifest names its fingerprint;
-    an archive without one (made before fingerprints, or with it removed) is this installation's if the campaign
-    it names is here."""
+    """Whether this installation's key must decide: the manifest names this installation's fingerprint, or the
+    campaign it names (id and year) is here, whatever fingerprint it names. A forger who signs an altered copy of
+    this installation's campaign with their own key and names that key's fingerprint is still judged by this key;
+    only an archive of a campaign this installation does not hold, signed by another key, is left to the hash."""
     named = manifest.get("key")
-    if named:
-        return same_secret(str(named), key_fingerprint())
+    if named and same_secret(str(named), key_fingerprint()):
+        return True
     campaign = manifest.get("campaign") if isinstance(manifest.get("campaign"), dict) else {}
-    return (
-        db.session.scalar(
-            select(Campaign.id).where(Campaign.id == campaign.get("id"), Campaign.year == campaign.get("year"))
-        )
-        is not None
-    )
+    campaign_id, year = campaign.get("id"), campaign.get("year")
+    if not all(type(n) is int and 0 < n < 2**31 for n in (campaign_id, year)):  # an integer column's range
+        return False
+    return db.session.scalar(select(Campaign.id).where(Campaign.id == campaign_id, Campaign.year == year)) is not None
 
 
 def _recount(path: Path, report: Report) -> None:

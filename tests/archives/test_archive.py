@@ -219,11 +219,17 @@ def test_without_the_key_the_published_manifest_hash_stands_in(app, finished, tm
     archive = tmp_path / "campaign.zip"
     written = write_archive(finished, archive)
     rollback()
-    app.config["SECRET_KEY"] = "another installation"
-    assert not verify_archive(archive).valid
-    assert verify_archive(archive, manifest_sha256=written.manifest_sha256).valid
-    with pytest.raises(Invalid):
-        import_archive(archive)  # restoring needs the key the certificates and hashes were made with
+    other = create_app({**base_config(tmp_path / "other", f"sqlite:///{tmp_path / 'other.sqlite3'}"),
+                        "SECRET_KEY": "another installation"})  # fmt: skip
+    with other.app_context():  # another office's installation: its own key, none of this campaign
+        upgrade()
+        assert not verify_archive(archive).valid
+        assert verify_archive(archive, manifest_sha256=written.manifest_sha256).valid
+        with pytest.raises(Invalid):
+            import_archive(archive)  # restoring needs the key the certificates and hashes were made with
+        rollback()
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_cli_export_verify_import(app, finished, tmp_path):
@@ -254,7 +260,7 @@ def test_back_office_makes_the_archive_in_the_background(app, finished, client):
     assert zipfile.ZipFile(io.BytesIO(download.data)).testzip() is None
 
 
-def _forge(source: Path, target: Path, drop_key: bool = False) -> str:
+def _forge(source: Path, target: Path, drop_key: bool = False, key: str | None = None) -> str:
     """The forger's archive: one more vote for a case, the table's hash rewritten in the manifest, signed with the
     forger's own key; returns the forger's manifest SHA-256 (what they would publish alongside)."""
     import hashlib
@@ -273,6 +279,8 @@ def _forge(source: Path, target: Path, drop_key: bool = False) -> str:
     manifest["tables"]["vote_counts"]["sha256"] = hashlib.sha256(entries[name]).hexdigest()
     if drop_key:
         manifest.pop("key", None)
+    if key:
+        manifest["key"] = key  # the forger's own key's fingerprint
     body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
     entries["manifest.json"] = body
     entries["manifest.sig"] = hmac.new(b"the forger's key", body, hashlib.sha256).hexdigest().encode()
@@ -291,11 +299,19 @@ def test_with_the_key_a_forger_s_manifest_hash_does_not_stand_in_for_the_signatu
     assert not report.integrity.signature_valid and not report.valid
     stripped_hash = _forge(genuine, stripped, drop_key=True)  # no fingerprint: the campaign here says whose it is
     assert not verify_archive(stripped, manifest_sha256=stripped_hash).integrity.signature_valid
+    # the forger names their own key's fingerprint: this installation's campaign is still judged by this key
+    foreign = tmp_path / "foreign.zip"
+    foreign_hash = _forge(genuine, foreign, key="0f0f0f0f0f0f0f0f")
+    assert not verify_archive(foreign, manifest_sha256=foreign_hash).integrity.signature_valid
     # the genuine archive's signature holds with its published hash; with another hash, the extra check fails
     assert verify_archive(genuine, manifest_sha256=written.manifest_sha256).integrity.signature_valid
     assert not verify_archive(genuine, manifest_sha256=forger_hash).integrity.signature_valid
     done = app.test_cli_runner().invoke(
         args=["pingxuan", "archive", "verify", str(forged), "--manifest-sha256", forger_hash]
+    )
+    assert done.exit_code == 1 and "NOT verified" in done.output and "Signature: valid" not in done.output
+    done = app.test_cli_runner().invoke(
+        args=["pingxuan", "archive", "verify", str(foreign), "--manifest-sha256", foreign_hash]
     )
     assert done.exit_code == 1 and "NOT verified" in done.output and "Signature: valid" not in done.output
 
