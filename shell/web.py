@@ -5,17 +5,17 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
-from flask import Flask, Response, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, Response, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from pingxuan import logs, metrics
-from pingxuan.db import is_unique_violation, rollback
+from pingxuan.db import commit, is_unique_violation, rollback
 from pingxuan.errors import Conflict, DomainError
 from pingxuan.extensions import login_manager
 from pingxuan.httpcache import is_public
-from pingxuan.i18n import is_english, pick
+from pingxuan.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, asked_language, is_english, pick
 from pingxuan.net import local_path, safe_next, warn_about_untrusted_forwarding
 from pingxuan.signing import same_secret
 from workflow.definition import STATE_BY_NAME
@@ -29,7 +29,7 @@ PUBLIC_ENDPOINTS = frozenset({
 
 def init_app(app: Flask) -> None:
     from accounts.models import User
-    from accounts.operations import user_for_session
+    from accounts.operations import set_locale, user_for_session
 
     @login_manager.user_loader
     def load_user(session_id: str) -> User | None:
@@ -66,10 +66,30 @@ def init_app(app: Flask) -> None:
 
     @app.url_defaults
     def _public_language(endpoint: str, values: dict) -> None:
-        # Links from an English public page stay English: the language of a public page is in its URL.
-        url_lang = is_public() or request.args.get("lang") == "en"
-        if url_lang and is_english() and "lang" not in values and endpoint in PUBLIC_ENDPOINTS:
+        # Links from an English page stay English: a public page's language is in its URL (it keeps no cookie),
+        # so links to public pages carry lang=en, and so do all links from an English public page (the page
+        # they lead to remembers the choice, below).
+        if "lang" in values or not has_request_context() or endpoint in ("static", "set_language"):
+            return
+        if is_english() and (endpoint in PUBLIC_ENDPOINTS or is_public()):
             values["lang"] = "en"
+
+    def _remember(response: Response, locale: str) -> None:
+        session["locale"] = locale
+        response.set_cookie(LANGUAGE_COOKIE, locale, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax",
+                            secure=app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)  # fmt: skip
+        if current_user.is_authenticated and current_user.locale != locale:
+            set_locale(current_user, locale)
+            commit()
+
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        """``?lang=`` on a page with a session is a choice: kept in the session, a cookie and the account."""
+        asked = asked_language()
+        kept = not is_public() and not request.path.startswith("/api/") and response.status_code < 400
+        if asked is not None and kept:
+            _remember(response, asked)
+        return response
 
     def this_page(lang: str | None) -> str:
         args = {k: v for k, v in request.args.items() if k != "lang"} | ({"lang": lang} if lang else {})
@@ -89,15 +109,12 @@ def init_app(app: Flask) -> None:
 
     @app.get("/language/<locale>")
     def set_language(locale: str):
-        if locale in app.config["LANGUAGES"]:
-            session["locale"] = locale
-            if current_user.is_authenticated:
-                current_user.locale = locale
-                from pingxuan.db import commit
-
-                commit()
+        """The language link: remembered (session, cookie, account), then back to the page, in that language."""
         target = safe_next(request.args.get("next"), local_path(request.referrer) or url_for("index"))
-        return redirect(target)
+        response = redirect(target)
+        if locale in app.config["LANGUAGES"]:
+            _remember(response, locale)
+        return response
 
     @app.get("/healthz")
     def healthz():

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+from urllib.parse import unquote
 
 from openpyxl import load_workbook
 from sqlalchemy import delete
@@ -41,7 +43,11 @@ def test_each_language_gets_its_own_stored_bytes_with_their_hash_as_etag(app, ma
     zh, en = bodies[f"/results?year={year}"].decode(), bodies[f"/results?year={year}&lang=en"].decode()
     assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
     assert cases["B"].title in zh and cases["B"].title in en
-    assert f'href="/results?year={year}&amp;lang=en"' in zh and f'href="/results?year={year}"' in en
+    switch = {
+        lang: unquote(re.search(r'href="/language/[^"]*next=([^"]*)"', page).group(1))
+        for lang, page in (("zh", zh), ("en", en))
+    }  # the language link remembers the choice (issue 21)
+    assert switch == {"zh": f"/results?year={year}&lang=en", "en": f"/results?year={year}"}
     header_zh, header_en = (next(csv.reader(io.StringIO(bodies[f"/results.csv?year={year}{lang}"].decode("utf-8-sig"))))
                             for lang in ("", "&lang=en"))  # fmt: skip
     assert header_en[0] == "Category" and header_zh[0] != "Category"
