@@ -118,14 +118,18 @@ def length_error(value: str | None, column: Any) -> str | None:
 UNIT_TEXT_FIELDS = ("name", "district", "parent_org", "contact_name", "contact_phone")
 
 
-def unit_length_errors(data: dict[str, Any], field_names: dict[str, str] | None = None) -> dict[str, str]:
-    """A field error for each of a unit's text fields longer than its column (``field_names``: a form's names)."""
+def unit_text_errors(data: dict[str, Any], field_names: dict[str, str] | None = None) -> dict[str, str]:
+    """A field error for each of a unit's one-line text fields that holds a hidden character (a control character,
+    a direction mark, a line or paragraph separator: a mail's subject with one cannot be sent) or is longer than
+    its column (``field_names``: a form's names). The one check of a unit's text, whether it comes from the
+    registration form, the back office, the API or a sheet."""
     names = field_names or {}
-    return {
-        names.get(column, column): message
-        for column in UNIT_TEXT_FIELDS
-        if (message := length_error(str(data.get(column) or "").strip(), Unit.__table__.c[column]))
-    }
+    errors = {}
+    for column in UNIT_TEXT_FIELDS:
+        value = str(data.get(column) or "").strip()
+        if message := hidden_character_error(value) or length_error(value, Unit.__table__.c[column]):
+            errors[names.get(column, column)] = message
+    return errors
 
 
 def email_error(email: str) -> str | None:
@@ -194,8 +198,6 @@ def _registration_errors(unit_data: dict[str, Any], email: str, name: str, passw
     code = (unit_data.get("credit_code") or "").strip().upper()
     if not unit_name:
         errors["unit_name"] = _("Enter the unit's full name.")
-    elif message := hidden_character_error(unit_name):
-        errors["unit_name"] = message
     elif db.session.scalar(select(Unit.id).where(Unit.name == unit_name)) is not None:
         errors["unit_name"] = _("A unit with this name is registered already; ask its members for an invitation.")
     if unit_data.get("kind") not in UNIT_KINDS:
@@ -208,12 +210,9 @@ def _registration_errors(unit_data: dict[str, Any], email: str, name: str, passw
         errors["credit_code"] = _("A unit with this credit code is registered already.")
     if not (unit_data.get("contact_name") or "").strip():
         errors["contact_name"] = _("Enter the contact person.")
-    for field in ("contact_name", "district", "parent_org"):  # one-line fields: no control or separator character
-        if field not in errors and (message := hidden_character_error(unit_data.get(field) or "")):
-            errors[field] = message
     if message := phone_error(unit_data.get("contact_phone", "")):
         errors["contact_phone"] = message
-    errors |= unit_length_errors(unit_data, {"name": "unit_name"})
+    errors |= unit_text_errors(unit_data, {"name": "unit_name"})
     return errors
 
 
@@ -549,13 +548,12 @@ def update_user(actor: User, user: User, name: str, role: str, unit: Unit | None
 def check_unit(unit: Unit) -> None:
     """The checks registration makes on a unit's own fields, for units edited by staff."""
     errors: dict[str, str] = {}
-    unit.name = (unit.name or "").strip()
+    for column in ("name", "district", "parent_org", "contact_name"):
+        setattr(unit, column, (getattr(unit, column) or "").strip())
     unit.credit_code = (unit.credit_code or "").strip().upper()
     unit.contact_phone = (unit.contact_phone or "").replace(" ", "")
     if not unit.name:
         errors["name"] = _("Enter the unit's full name.")
-    elif message := hidden_character_error(unit.name):
-        errors["name"] = message
     if unit.kind not in UNIT_KINDS:
         errors["kind"] = _("Choose the kind of unit.")
     if message := credit_code_error(unit.credit_code):
@@ -569,7 +567,7 @@ def check_unit(unit: Unit) -> None:
                 errors["credit_code"] = _("A unit with this credit code is registered already.")
     if message := phone_error(unit.contact_phone):
         errors["contact_phone"] = message
-    errors |= unit_length_errors({column: getattr(unit, column) for column in UNIT_TEXT_FIELDS})
+    errors |= unit_text_errors({column: getattr(unit, column) for column in UNIT_TEXT_FIELDS})
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)
 

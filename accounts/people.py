@@ -14,11 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import UNIT_KINDS, Unit, User
-from accounts.operations import credit_code_error, phone_error, unit_length_errors
+from accounts.operations import credit_code_error, phone_error, unit_text_errors
 from accounts.permissions import require_staff
 from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
-from pingxuan.text import hidden_character_error
 
 UNIT_COLUMNS = ("name", "kind", "district", "credit_code", "parent_org", "contact_name", "contact_phone")
 
@@ -41,8 +40,6 @@ def _unit_errors(data: dict[str, Any], names: set[str], codes: set[str]) -> tupl
     errors: dict[str, str] = {}
     if not clean["name"]:
         errors["name"] = _("Enter the unit's full name.")
-    elif message := hidden_character_error(clean["name"]):
-        errors["name"] = message
     elif clean["name"] in names:
         errors["name"] = _("A unit with this name is registered already.")
     if clean["kind"] not in UNIT_KINDS:
@@ -57,7 +54,7 @@ def _unit_errors(data: dict[str, Any], names: set[str], codes: set[str]) -> tupl
         errors["contact_name"] = _("Enter the contact person.")
     if message := phone_error(clean["contact_phone"]):
         errors["contact_phone"] = message
-    errors |= unit_length_errors(clean)
+    errors |= unit_text_errors(clean)
     return errors, clean
 
 

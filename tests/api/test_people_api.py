@@ -95,3 +95,22 @@ def test_members_experts_and_users_through_a_service_token(app, client, make):
     assert client.get("/api/v1/users", headers={"Authorization": f"Bearer {read_only}"}).status_code == 200
     refused = client.post("/api/v1/units", json={}, headers={"Authorization": f"Bearer {read_only}"})
     assert refused.status_code == 403
+
+
+def test_a_unit_s_one_line_fields_refuse_separators_and_control_characters_through_the_api(app, client, make, bearer):
+    """The unit's name, district, parent organization and contact person, by the API one by one or in a sheet, are
+    checked like the registration form: a line separator in a name ends up in a mail's subject nobody can send."""
+    make.campaign()
+    staff = {**bearer(make.organizer()), **EN}
+    fields = ("name", "district", "parent_org", "contact_name")
+    for n, separator in enumerate(["\u2028", "\u2029", "\x85", "\x1b"]):
+        row = dict(zip(COLUMNS, unit_rows(1, seed=n)[0], strict=True))
+        bad = {**row, **{field: f"青岛{separator}云帆" for field in fields}}
+        refused = client.post("/api/v1/units", json=bad, headers=staff)
+        assert refused.status_code == 422, refused.get_json()
+        errors = refused.get_json()["errors"]
+        assert all(errors[field].startswith("Remove the hidden character") for field in fields), errors
+        csv = ",".join(COLUMNS) + "\n" + ",".join(bad[column] for column in COLUMNS) + "\n"
+        sheet = upload(client, staff, csv.encode(), "units.csv")
+        assert sheet.status_code == 422 and sheet.get_json()["errors"]["2"].count("hidden character") == 4
+    assert Unit.query.count() == 0

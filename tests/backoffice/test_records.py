@@ -168,3 +168,15 @@ def test_organizers_cannot_read_reset_or_invitation_links_in_the_outbox(app, cli
         assert response.status_code != 302
     db.session.expire_all()
     assert client.post("/login", data={"email": admin.email, "password": "taken over 123"}).status_code != 302
+
+
+def test_unit_one_line_fields_refuse_a_line_separator_in_the_back_office(client, make):
+    login(client, make.organizer())
+    in_english(client)
+    data = {
+        "name": "青岛新单位", "kind": "enterprise", "district": "崂山区\u2028", "credit_code": credit_code(),
+        "parent_org": "青岛\u2029市", "contact_name": "王\u2028芳", "contact_phone": "13800000000",
+    }  # fmt: skip
+    page = text(client.post("/admin/units/new/", data=data))
+    assert page.count("Remove the hidden character") == 2  # the district's trailing separator is trimmed
+    assert db.session.scalar(select(Unit).where(Unit.name == "青岛新单位")) is None
