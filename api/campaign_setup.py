@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
 from api.fields import UtcDateTime
 from campaigns import settings, transfer
-from campaigns.models import VOTE_IDENTITIES, Campaign, Category, Domain
+from campaigns.models import VOTE_IDENTITIES, Campaign, Category, Domain, Organization
 from pingxuan.db import commit
 from pingxuan.errors import NotFound
 from pingxuan.extensions import db
@@ -102,6 +103,24 @@ class DomainChangeSchema(DomainInputSchema):
     """Only the fields sent change."""
 
 
+class OrganizationInputSchema(Schema):
+    name_zh = fields.String(required=True, metadata={"description": "The Chinese name; unique"})
+    name_en = fields.String(metadata={"description": "The English name; unique when given"})
+    kind = fields.String(
+        validate=validate.OneOf(settings.ORGANIZATION_KINDS),
+        metadata={"description": "district (the default) or department (a city department)"},
+    )
+    active = fields.Boolean(metadata={"description": "false: cases can no longer name it (those that do keep it)"})
+
+
+class OrganizationChangeSchema(OrganizationInputSchema):
+    """Only the fields sent change."""
+
+
+class OrganizationSetupSchema(OrganizationInputSchema):
+    id = fields.Integer(dump_only=True)
+
+
 class CriterionItemSchema(Schema):
     name_zh = fields.String(required=True)
     name_en = fields.String(required=True)
@@ -125,7 +144,7 @@ class RubricQuerySchema(Schema):
 
 class ChangeSchema(Schema):
     id = fields.Integer()
-    subject = fields.String(metadata={"description": "campaign, category, domain or rubric"})
+    subject = fields.String(metadata={"description": "campaign, category, domain, rubric, organization, …"})
     subject_id = fields.Integer(allow_none=True)
     field = fields.String()
     before = fields.String(allow_none=True)
@@ -298,6 +317,40 @@ def update_domain(data: dict[str, Any], domain_id: int):
     settings.update_domain(domain, data, require_actor())
     commit()
     return _settings(campaign)
+
+
+def _organization(organization: Organization) -> dict[str, Any]:
+    return {"id": organization.id, **settings.organization_values(organization)}
+
+
+@blp.route("/organizations", methods=["POST"])
+@blp.arguments(OrganizationInputSchema)
+@blp.response(201, OrganizationSetupSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@secured(blp)
+def create_organization(data: dict[str, Any]):
+    """Add a recommending organization (推荐单位, staff); a name used already is refused at its field (422).
+    Audited with the current campaign's set-up changes."""
+    organization = settings.add_organization(data, require_staff(require_actor()))
+    commit()
+    return _organization(organization)
+
+
+@blp.route("/organizations/<int:organization_id>", methods=["PATCH"])
+@blp.arguments(OrganizationChangeSchema(partial=True))
+@blp.response(200, OrganizationSetupSchema)
+@blp.alt_response(403, "FORBIDDEN")
+@blp.alt_response(404, "NOT_FOUND")
+@secured(blp)
+def update_organization(data: dict[str, Any], organization_id: int):
+    """Rename a recommending organization, change its kind or retire it (``active``: false); audited."""
+    actor = require_staff(require_actor())
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound(_("No such organization."))
+    settings.update_organization(organization, data, actor)
+    commit()
+    return _organization(organization)
 
 
 @blp.route("/campaigns/<int:campaign_id>/rubric", methods=["GET"])

@@ -14,20 +14,23 @@ from accounts.operations import check_unit, create_user_by_staff, update_user
 from backoffice.base import ReadOnlyModelView, StaffModelView
 from backoffice.cases import state_title, transition_title
 from backoffice.security import actor
-from campaigns.models import VOTE_CLOSED, VOTE_NOT_OPEN, VOTE_OPEN, Campaign, Category, Domain
+from campaigns.models import VOTE_CLOSED, VOTE_NOT_OPEN, VOTE_OPEN, Campaign, Category, Domain, Organization
 from campaigns.operations import check_campaign_settings, set_current_campaign
 from campaigns.settings import (
     CAMPAIGN_FIELDS,
     CATEGORY_FIELDS,
     DOMAIN_FIELDS,
+    ORGANIZATION_FIELDS,
     add_category,
     add_domain,
+    add_organization,
     audit,
     locked_settings,
     settings_of,
     update_campaign,
     update_category,
     update_domain,
+    update_organization,
 )
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
@@ -244,6 +247,12 @@ class OrganizationView(StaffModelView):
     column_formatters = {"kind": _label(ORG_KIND_LABELS, "kind")}
     form_columns = ("name_zh", "name_en", "kind", "active")
     form_choices = {"kind": list(ORG_KIND_LABELS.items())}
+
+    def save_new(self, form: Form) -> Organization:
+        return add_organization({n: form[n].data for n in ORGANIZATION_FIELDS}, actor())
+
+    def save_existing(self, form: Form, organization: Organization) -> None:
+        update_organization(organization, {n: form[n].data for n in ORGANIZATION_FIELDS}, actor())
 
 
 # People ---------------------------------------------------------------------------------------------------

@@ -13,16 +13,18 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from accounts.models import User
 from accounts.permissions import require_staff
-from campaigns.models import VOTE_IDENTITIES, Campaign, Category, Domain, SettingChange
+from campaigns.models import VOTE_IDENTITIES, Campaign, Category, Domain, Organization, SettingChange
 from cases import dossier
 from cases.models import Case
 from pingxuan.cache import SHOWCASE, bump
+from pingxuan.db import unique_or
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
+from pingxuan.text import hidden_character_error
 from reviewers.models import Assignment, Criterion, Review, Score
 from workflow.definition import STEP_BY_NAME, TRANSITION_BY_NAME
 from workflow.models import WorkflowEvent
@@ -63,6 +65,8 @@ CAMPAIGN_FIELDS: dict[str, str] = {
 WINDOWS = ("submission", "review", "vote")
 CATEGORY_FIELDS = {"code": TEXT, "abbr": TEXT, "name_zh": TEXT, "name_en": TEXT, "award_zh": TEXT, "award_en": TEXT}
 DOMAIN_FIELDS = {"name_zh": TEXT, "name_en": TEXT, "description": TEXT}
+ORGANIZATION_FIELDS = {"name_zh": TEXT, "name_en": TEXT, "kind": TEXT, "active": FLAG}
+ORGANIZATION_KINDS = ("district", "department")
 CRITERION_FIELDS = ("name_zh", "name_en", "weight", "max_score", "guidance_zh", "guidance_en")
 
 _SUBMITTED_LOCK = ("year", "in_operation_before")  # case numbers and eligibility were decided with them
@@ -399,6 +403,98 @@ def update_domain(domain: Domain, values: dict[str, Any], actor: User) -> dict[s
         audit(domain.category.campaign, actor, "domain", domain.id, name, before[name], value)
     if "position" in wanted:
         _reorder(domain.category.domains, domain, wanted["position"])
+    db.session.flush()
+    return {name: (before[name], wanted[name]) for name in wanted}
+
+
+# Recommending organizations -------------------------------------------------------------------------------------
+
+
+def _audited_campaign() -> Campaign | None:
+    """Organizations serve every campaign; their changes are kept in the set-up audit of the current campaign
+    (the newest when none is current), where organizers read the other set-up changes."""
+    return db.session.scalar(select(Campaign).order_by(Campaign.is_current.desc(), Campaign.year.desc()).limit(1))
+
+
+def _audit_organization(actor: User, organization: Organization, field: str, before, after) -> None:
+    campaign = _audited_campaign()
+    if campaign is not None:
+        audit(campaign, actor, "organization", organization.id, field, before, after)
+
+
+def _organization_errors(organization: Organization) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name in ("name_zh", "name_en"):
+        value = getattr(organization, name) or ""
+        if message := hidden_character_error(value):
+            errors[name] = message
+        elif len(value) > 200:
+            errors[name] = _("At most %(n)d characters.", n=200)
+    if not organization.name_zh:
+        errors["name_zh"] = _("This field is required.")
+    if organization.kind not in ORGANIZATION_KINDS:
+        errors["kind"] = _("Choose district or department.")
+    for name in ("name_zh", "name_en"):
+        value = getattr(organization, name)
+        if name not in errors and value and _organization_named(name, value, organization.id) is not None:
+            errors[name] = _("Another recommending organization has this name.")
+    return errors
+
+
+def _organization_named(field: str, value: str, other_than: int | None) -> Organization | None:
+    column = getattr(Organization, field)
+    query = select(Organization).where(func.lower(column) == value.lower())
+    if other_than is not None:
+        query = query.where(Organization.id != other_than)
+    return db.session.scalar(query.limit(1))
+
+
+def _name_taken() -> Invalid:
+    return Invalid(_("Please correct the marked fields."),
+                   {"name_zh": _("Another recommending organization has this name.")})  # fmt: skip
+
+
+def organization_values(organization: Organization) -> dict[str, Any]:
+    return {name: getattr(organization, name) for name in ORGANIZATION_FIELDS}
+
+
+def add_organization(values: dict[str, Any], actor: User) -> Organization:
+    """A new recommending organization (推荐单位): names unique (the Chinese one is required), kind district or
+    department; audited. A name used already is refused at its field, whichever way it comes."""
+    require_staff(actor)
+    organization = Organization(name_zh="", name_en="", kind="district", active=True)
+    wanted, errors = _apply(organization, ORGANIZATION_FIELDS, values)
+    _refuse(errors)
+    for name, value in wanted.items():
+        setattr(organization, name, value)
+    _refuse(_organization_errors(organization))
+    with unique_or(_name_taken):  # a parallel request took the name after the check: the same field error
+        db.session.add(organization)
+    _audit_organization(actor, organization, "created", None, organization_values(organization))
+    db.session.flush()
+    return organization
+
+
+def update_organization(organization: Organization, values: dict[str, Any], actor: User) -> dict[str, tuple]:
+    """Rename an organization, change its kind or retire it (``active`` false: cases can no longer name it; the
+    cases and awards that do keep it). All or nothing, audited field by field."""
+    require_staff(actor)
+    wanted, errors = _apply(organization, ORGANIZATION_FIELDS, values)
+    _refuse(errors)
+    before = {name: getattr(organization, name) for name in wanted}
+    for name, value in wanted.items():
+        setattr(organization, name, value)
+    try:
+        with db.session.no_autoflush:  # the check reads the others before the new names are written
+            _refuse(_organization_errors(organization))
+        with unique_or(_name_taken):
+            db.session.flush()
+    except Invalid:
+        for name, value in before.items():
+            setattr(organization, name, value)
+        raise
+    for name, value in wanted.items():
+        _audit_organization(actor, organization, name, before[name], value)
     db.session.flush()
     return {name: (before[name], wanted[name]) for name in wanted}
 
