@@ -3,6 +3,7 @@ public verification and results."""
 
 from __future__ import annotations
 
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
@@ -161,6 +162,28 @@ class ResultCategorySchema(Schema):
     cases = fields.List(fields.Nested(ResultCaseSchema))
 
 
+class ResultObjectionsSchema(Schema):
+    lodged = fields.Integer(metadata={"description": "Objections lodged during the notice"})
+    upheld = fields.Integer()
+    dismissed = fields.Integer()
+    open = fields.Integer(metadata={"description": "Not decided yet when the results were published"})
+
+
+class ResultChangeSchema(Schema):
+    category_id = fields.Integer()
+    revoked_number = fields.String(allow_none=True, metadata={"description": "The case an upheld objection revoked"})
+    revoked_title = fields.String()
+    moved_up_number = fields.String(allow_none=True, metadata={"description": "The case proposed in its place"})
+    moved_up_title = fields.String(allow_none=True)
+
+
+class ResultNoticeSchema(Schema):
+    starts_on = fields.Date(allow_none=True, metadata={"description": "The public notice's first day"})
+    ends_on = fields.Date(allow_none=True, metadata={"description": "Its last day"})
+    objections = fields.Nested(ResultObjectionsSchema)
+    changes = fields.List(fields.Nested(ResultChangeSchema), metadata={"description": "Awards an objection changed"})
+
+
 class ResultsSchema(Schema):
     campaign_id = fields.Integer()
     campaign = fields.String()
@@ -169,6 +192,11 @@ class ResultsSchema(Schema):
     published_at = UtcDateTime(allow_none=True)
     categories = fields.List(fields.Nested(ResultCategorySchema))
     organizations = fields.List(fields.Nested(OrganizationAwardSchema))
+    notice = fields.Nested(
+        ResultNoticeSchema,
+        allow_none=True,
+        metadata={"description": "The public notice as /results shows it (null: none published)"},
+    )
 
 
 class PublicationSchema(Schema):
@@ -448,4 +476,19 @@ def public_results(args: dict[str, Any]):
         ],
         "organizations": [{"id": o["id"], "organization_id": o["organization_id"],
                            "organization": pick(SimpleNamespace(**o), "name")} for o in data["organizations"]],
+        "notice": _published_notice(data.get("notice")),
+    }  # fmt: skip
+
+
+def _published_notice(figures: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The notice's dates and objection counts of a publication, as its results page shows them."""
+    if not figures or not figures.get("starts_on"):
+        return None
+    lodged, upheld, dismissed = figures["objections"], figures["upheld"], figures["dismissed"]
+    return {
+        "starts_on": date.fromisoformat(figures["starts_on"]),
+        "ends_on": date.fromisoformat(figures["ends_on"]) if figures.get("ends_on") else None,
+        "changes": figures.get("changes", []),
+        "objections": {"lodged": lodged, "upheld": upheld, "dismissed": dismissed,
+                       "open": max(0, lodged - upheld - dismissed)},
     }  # fmt: skip

@@ -138,6 +138,9 @@ class LodgedSchema(Schema):
     id = fields.Integer(required=True)
     case_id = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    dossier_version = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The dossier version the objection is against"}
+    )
     message = fields.String(required=True)
 
 
@@ -181,6 +184,10 @@ class ObjectionSchema(Schema):
     moved_up_case_id = fields.Integer(
         required=True, allow_none=True, metadata={"description": "The case proposed in its place, if one moved up"}
     )
+    dossier_version = fields.Integer(
+        required=True, allow_none=True,
+        metadata={"description": "The number of the dossier version it was lodged against (GET /cases/{id}/versions)"},
+    )  # fmt: skip
     files = fields.List(fields.Nested(ObjectionFileSchema), required=True)
 
 
@@ -277,7 +284,7 @@ def _objection(item: Objection, actor: User) -> dict[str, Any]:
         "created_at": item.created_at, "forwarded_at": item.forwarded_at, "forward_note": item.forward_note,
         "response_due": item.response_due, "response": item.response, "responded_at": item.responded_at,
         "reason": item.reason, "decided_at": item.decided_at, "moved_up_case_id": item.moved_up_case_id,
-        "files": [_file(item, f) for f in item.files],
+        "dossier_version": item.dossier_version, "files": [_file(item, f) for f in item.files],
     }  # fmt: skip
 
 
@@ -359,7 +366,7 @@ def lodge(form: dict[str, Any], case_id: int):
     case = get_case(case_id, None)
     lodged = _run(objections.lodge_objection, case, voter_id, form["phone"], form["ground"], form["text"],
                   anonymous=form["anonymous"], uploads=_uploads(form["files"]))  # fmt: skip
-    return {"id": lodged.id, "case_id": case.id, "status": lodged.status,
+    return {"id": lodged.id, "case_id": case.id, "status": lodged.status, "dossier_version": lodged.dossier_version,
             "message": _("Your objection is recorded. You will be told the outcome by SMS.")}  # fmt: skip
 
 
