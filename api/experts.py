@@ -110,7 +110,9 @@ def import_sheet(files: dict[str, Any]):
 def conflicts():
     """Every conflict of interest of the current campaign, automatic and declared, newest first (organizers)."""
     require_staff(require_actor())
-    return [_conflict(item) for item in list_conflicts(current_campaign().id)]
+    found = [_conflict(item) for item in list_conflicts(current_campaign().id)]
+    commit()  # the automatic conflicts found now stay recorded
+    return found
 
 
 @blp.route("/cases/<int:case_id>/conflicts", methods=["POST"])

@@ -7,12 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, insert, select
+from sqlalchemy.exc import IntegrityError
 
-from accounts.models import Unit
+from accounts.models import Unit, User
 from campaigns.models import Organization
 from cases.models import Case
+from pingxuan.db import is_unique_violation, savepoint
 from pingxuan.extensions import db
 from reviewers.models import AUTO, DISMISSED, Conflict, Expert
+from workflow.definition import EDIT, OWNER, states_granting
 
 _SPACE = re.compile(r"[\s\u3000()（）]+")
 
@@ -123,7 +126,42 @@ def record_automatic_conflicts(cases: list[Case], experts: list[Expert]) -> int:
     return len(new)
 
 
+def record_campaign_conflicts(campaign_id: int) -> int:
+    """Record the automatic conflicts (same unit, parent organization, builder or recommending organization)
+    between the pool's active experts and the campaign's cases past their drafts (a draft's names may still
+    change), so organizers see them as soon as experts and cases exist, not only once an assignment ran.
+    Pairs recorded before (dismissed ones too) are left as they are. Returns how many were new."""
+    experts = db.session.execute(
+        select(Expert.user_id, Expert.organization, Expert.parent_org)
+        .join(User, User.id == Expert.user_id)
+        .where(Expert.active.is_(True), User.active.is_(True))
+    ).all()
+    if not experts:
+        return 0
+    where = (Case.campaign_id == campaign_id, Case.state.not_in(states_granting(EDIT, {OWNER})))
+    found = automatic_conflicts(((r[0], r[1:]) for r in db.session.execute(case_affiliations(*where))),
+                                [(r[0], r[1], r[2]) for r in experts])  # fmt: skip
+    if not found:
+        return 0
+    recorded = select(Conflict.case_id, Conflict.expert_id).join(Case).where(Case.campaign_id == campaign_id)
+    known = {(c, e) for c, e in db.session.execute(recorded)}
+    new = {pair: why for pair, why in found.items() if pair not in known}
+    if not new:
+        return 0
+    try:
+        with savepoint():
+            store_automatic(new)
+            db.session.flush()
+    except IntegrityError as error:  # a parallel reader recorded them first: they are there
+        if not is_unique_violation(error):
+            raise
+        return 0
+    return len(new)
+
+
 def list_conflicts(campaign_id: int) -> list[Conflict]:
+    """Every conflict of the campaign's cases, newest first, the automatic ones found so far recorded first."""
+    record_campaign_conflicts(campaign_id)
     return list(
         db.session.scalars(
             select(Conflict).join(Case).where(Case.campaign_id == campaign_id).order_by(Conflict.id.desc())
