@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import Select, func, select
 
 from accounts.models import User
@@ -174,7 +175,11 @@ def paginate(query: Select, page: int, per_page: int) -> tuple[list[Any], dict[s
 def refused_rows(errors: dict[int, list[str]]) -> Invalid:
     """The 422 of a sheet import (all or nothing): ``errors`` per row number (the header is row 1), and reasons."""
     return Invalid(
-        _("Nothing was imported: %(n)d rows need correcting.", n=len(errors)),
+        ngettext(
+            "Nothing was imported: %(num)d row needs correcting.",
+            "Nothing was imported: %(num)d rows need correcting.",
+            len(errors),
+        ),
         {str(row): " ".join(problems) for row, problems in errors.items()},
         [_("Row %(row)d: %(problems)s", row=row, problems=" ".join(problems)) for row, problems in errors.items()],
     )

@@ -16,7 +16,7 @@ from flask import Response, abort, flash, has_app_context, redirect, request
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import FilterEqual, FilterInList, IntEqualFilter
 from flask_admin.helpers import get_redirect_target
-from flask_babel import LazyString
+from flask_babel import LazyString, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -233,9 +233,25 @@ class CaseView(StaffModelView):
             moved = sum(1 for o in outcomes if o.error is None)
             refused = len(outcomes) - moved
             if moved:
-                flash(_("“%(action)s”: %(n)d cases done.", action=pick(transition, "title"), n=moved), "success")
+                flash(
+                    ngettext(
+                        "“%(action)s”: %(num)d case done.",
+                        "“%(action)s”: %(num)d cases done.",
+                        moved,
+                        action=pick(transition, "title"),
+                    ),
+                    "success",
+                )
             if refused:
-                flash(_("“%(action)s”: %(n)d cases refused.", action=pick(transition, "title"), n=refused), "error")
+                flash(
+                    ngettext(
+                        "“%(action)s”: %(num)d case refused.",
+                        "“%(action)s”: %(num)d cases refused.",
+                        refused,
+                        action=pick(transition, "title"),
+                    ),
+                    "error",
+                )
             for outcome in outcomes:  # the comment or a required field missing: shown once, at its input
                 if outcome.error is not None:
                     field_errors = {**outcome.error.field_errors, **field_errors}

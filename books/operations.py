@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from accounts.models import User
@@ -149,7 +150,8 @@ def render_html(book: MeetingBook) -> str:
         dossiers=dossiers, blind=book.blind, date_text=f"{today():%Y-%m-%d}",
         labels={"contents": _("Contents"), "book": _("Review meeting book"), "unit": _("Applicant unit"),
                 "category": _("Category"), "domain": _("Domain"), "photos": _("Photos"),
-                "documents": _("Documents (SHA-256)"), "cases": _("%(n)d cases", n=len(dossiers)),
+                "documents": _("Documents (SHA-256)"),
+                "cases": ngettext("%(num)d case", "%(num)d cases", len(dossiers)),
                 "blind": _("Blind review: the units' names are left out.")},
         page_footer=_page_footer(),
     )  # fmt: skip

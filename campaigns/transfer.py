@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from accounts.models import User
@@ -263,7 +264,7 @@ def _import_dossier_form(campaign: Campaign, declared: Any, actor: User, report:
         raise _prefixed(error, "dossier_form") from error
     if before != after:
         fields = sum(len(section["fields"]) for section in after["sections"])
-        report.changed.append(_("dossier form: %(count)d fields", count=fields))
+        report.changed.append(ngettext("dossier form: %(num)d field", "dossier form: %(num)d fields", fields))
 
 
 # Clone ---------------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from accounts.models import User
 from accounts.permissions import require_staff
@@ -91,7 +92,11 @@ def confirm(campaign: Campaign, category: Category, actor: User, size: int | Non
         raise Conflict(_("The shortlist of this category is already confirmed."))
     if not result.ready:
         raise Invalid(
-            _("Shortlisting is not possible yet: %(n)d cases still miss reviews.", n=len(result.blockers)),
+            ngettext(
+                "Shortlisting is not possible yet: %(num)d case still misses reviews.",
+                "Shortlisting is not possible yet: %(num)d cases still miss reviews.",
+                len(result.blockers),
+            ),
             reasons=[f"#{case_id}: {'; '.join(reasons)}" for case_id, reasons in result.blockers.items()],
         )
     with savepoint():

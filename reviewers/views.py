@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from accounts.permissions import require_expert, require_staff
@@ -157,7 +158,7 @@ def bulk_approve_cases():
         )
     approved, skipped = bulk_approve(cases, current_user, request.form.get("include_possible_duplicates") == "y")
     commit()
-    flash(_("Approved %(n)d cases.", n=len(approved)), "success")
+    flash(ngettext("Approved %(num)d case.", "Approved %(num)d cases.", len(approved)), "success")
     by_id = {case.id: case for case in cases}
     for case_id, reason in skipped.items():
         flash(_("Skipped %(case)s: %(reason)s", case=str(by_id[case_id]), reason=reason), "error")
@@ -307,7 +308,14 @@ def import_pool():
         return _pool_page(form, status=error.status)
     if not report.ok:
         rollback()  # nothing of the sheet is kept, and no invitation goes out
-        flash(_("Nothing was imported: %(n)d rows have errors.", n=len(report.errors)), "error")
+        flash(
+            ngettext(
+                "Nothing was imported: %(num)d row has errors.",
+                "Nothing was imported: %(num)d rows have errors.",
+                len(report.errors),
+            ),
+            "error",
+        )
         return _pool_page(form, report, 422)
     commit()
     flash(
@@ -489,7 +497,7 @@ def send_reminders():
         return redirect(url_for(".progress_page"), 303)
     sent = progress.send_reminders()
     commit()
-    flash(_("Reminders sent to %(n)d experts.", n=sent), "success")
+    flash(ngettext("Reminders sent to %(num)d expert.", "Reminders sent to %(num)d experts.", sent), "success")
     return redirect(url_for(".progress_page"), 303)
 
 

@@ -69,3 +69,19 @@ def test_a_public_english_page_sets_no_cookie_and_its_language_link_remembers(cl
     back = client.get(switch)
     assert back.status_code == 302 and "lang=" not in back.headers["Location"]
     assert client.get_cookie(LANGUAGE_COOKIE).value == "zh_Hans_CN"
+
+
+def test_english_counts_say_1_vote_and_2_votes(app, make):
+    from campaigns.models import VOTE_OPEN
+    from pingxuan.db import commit
+    from tests.awards.test_pages import finalists
+
+    cases = finalists(make, spec={"A": (90, 1), "B": (80, 2)})
+    cases["A"].campaign.vote_status = VOTE_OPEN
+    commit()
+    client = app.test_client()
+    one = client.get(f"/showcase/cases/{cases['A'].id}?lang=en").get_data(as_text=True)
+    assert 'id="vote-count">1 vote<' in one
+    gallery = client.get("/showcase?lang=en").get_data(as_text=True)
+    assert ">1 vote<" in gallery and ">2 votes<" in gallery and "1 votes" not in gallery
+    assert ">2 票<" in client.get("/showcase").get_data(as_text=True)

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import bindparam, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -193,7 +194,13 @@ def _refuse(row, on: date) -> None:
     if row.already:
         raise Conflict(_("You have already voted for this case today. Come back tomorrow."))
     if row.used >= row.lim:
-        raise Conflict(_("You have used today's %(n)d votes in this category.", n=row.lim))
+        raise Conflict(
+            ngettext(
+                "You have used today's %(num)d vote in this category.",
+                "You have used today's %(num)d votes in this category.",
+                row.lim,
+            )
+        )
 
 
 def cast_vote(
@@ -246,7 +253,13 @@ def _cast_vote_carefully(voter_id: int, case_id: int, request_evidence: evidence
         already = conn.execute(statements.already, {"voter_id": voter_id, "case_id": case_id, "vote_date": on})
         if already.first() is not None:
             raise Conflict(_("You have already voted for this case today. Come back tomorrow."))
-    raise Conflict(_("You have used today's %(n)d votes in this category.", n=limit))
+    raise Conflict(
+        ngettext(
+            "You have used today's %(num)d vote in this category.",
+            "You have used today's %(num)d votes in this category.",
+            limit,
+        )
+    )
 
 
 def _insert_ballot(conn, statements: _Statements, values: dict) -> tuple[int, int] | None:

@@ -4,7 +4,7 @@ the rules with their parameters, the preview of a selection by rule, and its inv
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from pingxuan.db import commit, rollback
@@ -75,5 +75,10 @@ def integrity_invalidate(campaign_id: int):
         rollback()
         flash(" ".join([error.message, *error.field_errors.values()]), "error")
         return redirect(url_for("vote_admin.integrity_report", campaign_id=campaign.id))
-    flash(_("%(n)d ballots invalidated. The count follows.", n=n), "success")
+    flash(
+        ngettext(
+            "%(num)d ballot invalidated. The count follows.", "%(num)d ballots invalidated. The count follows.", n
+        ),
+        "success",
+    )
     return redirect(url_for("vote_admin.integrity_report", campaign_id=campaign.id))

@@ -27,9 +27,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pingxuan.cache import SHOWCASE, cached
 from pingxuan.clock import today
@@ -74,15 +75,20 @@ COUNT_SLOT = re.compile(r"<!--count:(\d+)-->")
 
 
 def _count_slot(case_id: int) -> Markup:
-    """Where a live count goes in a cached page: filled per request by ``_with_counts`` (one indexed query)."""
+    """Where a live count ("1 vote", "2 votes") goes in a cached page: filled per request by ``_with_counts`` (one
+    indexed query)."""
     return Markup(f"<!--count:{case_id}-->")
+
+
+def votes_text(count: int) -> str:
+    return ngettext("%(num)d vote", "%(num)d votes", count)
 
 
 def _with_counts(html: str, case_ids: list[int], visible: bool) -> str:
     if not visible or not case_ids:
         return html
     live = live_counts(case_ids)
-    return COUNT_SLOT.sub(lambda m: str(live.get(int(m.group(1)), 0)), html)
+    return COUNT_SLOT.sub(lambda m: str(escape(votes_text(live.get(int(m.group(1)), 0)))), html)
 
 
 def _page_key() -> str:
@@ -155,7 +161,11 @@ def _voter_message(day, case) -> str:
     if day.voted_for_case:
         return _("You have already voted for this case today. Come back tomorrow.")
     if day.remaining_in_category == 0:
-        return _("You have used today's %(n)d votes in this category.", n=case.campaign.votes_per_category_per_day)
+        return ngettext(
+            "You have used today's %(num)d vote in this category.",
+            "You have used today's %(num)d votes in this category.",
+            case.campaign.votes_per_category_per_day,
+        )
     return _("Votes left today in this category: %(n)d.", n=day.remaining_in_category)
 
 
@@ -219,7 +229,7 @@ def vote(case_id: int):
     message = _("Thank you for your vote. Votes left today in this category: %(n)d.", n=result.remaining_today)
     if _wants_json():
         return {"count": result.count if visible else None, "remaining_today": result.remaining_today,
-                "message": message}  # fmt: skip
+                "count_text": votes_text(result.count) if visible else None, "message": message}  # fmt: skip
     flash(message, "success")
     return redirect(url_for("showcase.vote_form", case_id=case_id))
 
@@ -481,7 +491,11 @@ def invalidate_ballots(case_id: int):
         return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
     if request.form.get("reason", "").strip() and not confirmed():  # a missing reason is refused below
         return ask(
-            _("Invalidate %(n)d ballots: they no longer count for the case; the reason is kept.", n=len(ids)),
+            ngettext(
+                "Invalidate %(num)d ballot: it no longer counts for the case; the reason is kept.",
+                "Invalidate %(num)d ballots: they no longer count for the case; the reason is kept.",
+                len(ids),
+            ),
             cancel_url=url_for("vote_admin.case_ballots", case_id=case.id),
         )
     try:
@@ -491,7 +505,12 @@ def invalidate_ballots(case_id: int):
         rollback()
         flash(" ".join([error.message, *error.field_errors.values()]), "error")
         return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
-    flash(_("%(n)d ballots invalidated. The count follows.", n=n), "success")
+    flash(
+        ngettext(
+            "%(num)d ballot invalidated. The count follows.", "%(num)d ballots invalidated. The count follows.", n
+        ),
+        "success",
+    )
     return redirect(url_for("vote_admin.case_ballots", case_id=case.id))
 
 

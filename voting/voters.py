@@ -15,6 +15,7 @@ from datetime import timedelta
 from cryptography.fernet import InvalidToken
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 
 from awards.models import Objection
@@ -96,7 +97,13 @@ def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int
     now = utcnow()
     if last is not None and now - last.created_at < RESEND_DELAY:
         wait = int((RESEND_DELAY - (now - last.created_at)).total_seconds()) + 1
-        raise Conflict(_("A code was sent just now. You can ask for another in %(n)d seconds.", n=wait))
+        raise Conflict(
+            ngettext(
+                "A code was sent just now. You can ask for another in %(num)d second.",
+                "A code was sent just now. You can ask for another in %(num)d seconds.",
+                wait,
+            )
+        )
     code = f"{secrets.randbelow(10**6):06d}"
     challenge = OtpChallenge(
         phone_hash=hashed, code_hash=keyed_hash("otp", hashed + code), created_at=now, expires_at=now + CODE_TTL,
@@ -144,7 +151,14 @@ def verify_code(phone: str, code: str) -> Verification:
         return Verification(None, _("Too many wrong codes. Ask for a new one."))
     expected = keyed_hash("otp", hashed + re.sub(r"\s", "", code or ""))
     if not same_secret(code_hash, expected):
-        return Verification(None, _("The code is wrong. %(n)d attempts left.", n=MAX_ATTEMPTS - attempts))
+        return Verification(
+            None,
+            ngettext(
+                "The code is wrong. %(num)d attempt left.",
+                "The code is wrong. %(num)d attempts left.",
+                MAX_ATTEMPTS - attempts,
+            ),
+        )
     consumed = db.session.execute(
         update(OtpChallenge)
         .where(OtpChallenge.id == challenge_id, OtpChallenge.consumed_at.is_(None))

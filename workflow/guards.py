@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -48,7 +48,14 @@ def guard(name: str) -> Callable[[Guard], Guard]:
 def dossier_complete(case: Case, actor: User | None) -> Refusal | None:
     errors = dossier_errors(case)
     if errors:
-        return Refusal(_("The dossier is incomplete: %(n)d fields need attention.", n=len(errors)), errors)
+        return Refusal(
+            ngettext(
+                "The dossier is incomplete: %(num)d field needs attention.",
+                "The dossier is incomplete: %(num)d fields need attention.",
+                len(errors),
+            ),
+            errors,
+        )
     return None
 
 
@@ -106,7 +113,11 @@ def within_award_quota(case: Case, actor: User | None) -> Refusal | None:
     )
     quota = case.campaign.awards_per_category
     if awarded >= quota:
-        return Refusal(_("This category already has its %(n)d awards.", n=quota))
+        return Refusal(
+            ngettext(
+                "This category already has its %(num)d award.", "This category already has its %(num)d awards.", quota
+            )
+        )
     return None
 
 
@@ -138,5 +149,11 @@ def notice_period_over(case: Case, actor: User | None) -> Refusal | None:
 def no_open_objection(case: Case, actor: User | None) -> Refusal | None:
     pending = pending_objections(case.id)
     if pending:
-        return Refusal(_("%(n)d objections to this case are not decided yet.", n=pending))
+        return Refusal(
+            ngettext(
+                "%(num)d objection to this case is not decided yet.",
+                "%(num)d objections to this case are not decided yet.",
+                pending,
+            )
+        )
     return None

@@ -50,8 +50,8 @@
         if (res.body.verify) { window.location = res.body.verify; return; }
         show(res.body.message, res.status === 200 ? "success" : "error");
         var count = document.getElementById("vote-count");
-        if (res.status === 200 && count && res.body.count !== null && res.body.count !== undefined) {
-          count.textContent = res.body.count;
+        if (res.status === 200 && count && res.body.count_text) {
+          count.textContent = res.body.count_text;  // "1 vote", "2 votes": the server's words
         }
         button.disabled = false;  // the server decides: a second vote today is refused with its reason
       })

@@ -45,7 +45,7 @@ def test_the_widget_solves_in_chromium_and_the_vote_goes_through(live_server, ch
     page.wait_for_url(f"{base}/showcase/cases/{case_id}")
     page.goto(f"{base}/showcase/cases/{other}")
     page.click("button#vote-button")  # the address's one vote this minute
-    page.wait_for_function("() => document.getElementById('vote-count').textContent === '1'")
+    page.wait_for_function("() => parseInt(document.getElementById('vote-count').textContent, 10) === 1")
 
     page.goto(f"{base}/showcase/cases/{case_id}")
     page.click("button#vote-button")  # the second: the address has to show it is a person
@@ -60,7 +60,7 @@ def test_the_widget_solves_in_chromium_and_the_vote_goes_through(live_server, ch
     page.get_by_role("button", name="继续").click()
     page.wait_for_url(f"{base}/showcase/cases/{case_id}")
     page.click("button#vote-button")
-    page.wait_for_function("() => document.getElementById('vote-count').textContent === '1'")
+    page.wait_for_function("() => parseInt(document.getElementById('vote-count').textContent, 10) === 1")
     assert not refused, refused
     context.close()
 

@@ -72,7 +72,7 @@ def test_a_visitor_votes_from_a_phone(live_server, phone_page):
 
     page.wait_for_selector("button#vote-button")  # the voter's own state, loaded separately, made it a button
     page.click("#vote-button")
-    page.wait_for_function("() => document.getElementById('vote-count').textContent === '1'")
+    page.wait_for_function("() => parseInt(document.getElementById('vote-count').textContent, 10) === 1")
     assert "Votes left today in this category: 2" in page.locator("#vote-message").inner_text()
 
     page.click("#vote-button")

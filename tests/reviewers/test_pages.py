@@ -135,7 +135,7 @@ def test_check_page_prechecks_catch_a_case_in_operation_after_the_cutoff(client,
     # Bulk approve: the good one goes through, the late one is skipped with the reason.
     response = client.post("/review/eligibility/bulk-approve", data={"confirmed": "1", "case_ids": [late.id, fine.id]})
     page = _text(client.get(response.headers["Location"]))
-    assert "Approved 1 cases." in page
+    assert "Approved 1 case." in page
     assert "Skipped" in page and "after the cut-off" in page
     assert (_fresh(Case, late.id).state, _fresh(Case, fine.id).state) == ("eligibility_check", "expert_review")
 

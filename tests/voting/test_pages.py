@@ -112,7 +112,7 @@ def test_case_page_shows_dossier_count_share_link_and_photo_copy(app, make):
     for text in (case.title, case.summary, case.effects, case.beneficiaries, case.unit.name, case.number):
         assert text in html
     assert f"http://localhost/showcase/cases/{case.id}" in html and "<svg" in html  # share link and QR code
-    assert 'id="vote-count">0<' in html
+    assert 'id="vote-count">0 ' in html  # "0 票", "0 votes"
     photo = client.get(f"/showcase/cases/{case.id}/photos/{attachment.id}")
     assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
     assert Image.open(BytesIO(photo.data)).size == (1200, 800)  # the display copy, not the 2400 px original
@@ -168,11 +168,12 @@ def test_verify_by_code_then_vote_and_be_refused_a_second_vote(app, make):
 
     first = vote(client, case.id)
     assert first.status_code == 200 and first.get_json()["count"] == 1 and first.get_json()["remaining_today"] == 2
+    assert first.get_json()["count_text"] == "1 vote"  # the case page's count after the vote, in the page's words
     again = vote(client, case.id)
     assert again.status_code == 409
     assert again.get_json()["message"] == "You have already voted for this case today. Come back tomorrow."
     html = client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
-    assert 'id="vote-count">1<' in html
+    assert 'id="vote-count">1 票<' in html
     state = client.get(f"/showcase/voter?case={case.id}&lang=en").get_json()
     assert state["verified"] and state["voted_for_case"] and state["csrf_token"]
     assert state["message"] == "You have already voted for this case today. Come back tomorrow."
@@ -235,7 +236,7 @@ def test_counts_are_hidden_until_close_when_live_counts_are_off(app, make):
     assert client.get("/api/v1/showcase/counts").get_json() == {"visible": False, "counts": {}}
     campaign.vote_status = VOTE_CLOSED
     commit()
-    assert 'id="vote-count">1<' in client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
+    assert 'id="vote-count">1 票<' in client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
     assert client.get(f"/api/v1/showcase/cases/{case.id}").get_json()["votes"] == 1
     assert client.get("/api/v1/showcase/counts").get_json()["counts"] == {str(case.id): 1}
 
@@ -396,7 +397,7 @@ def test_organizer_invalidates_ballots_the_count_follows_and_the_audit_keeps_the
     assert counts([case.id])[case.id] == 1
     assert Ballot.query.count() == 3 and BallotAudit.query.count() == 2
     assert {b.invalid_reason for b in Ballot.query.filter(Ballot.id.in_(ballot_ids[:2]))} == {"批量注册的号码"}
-    assert client.get(f"/showcase/cases/{case.id}").get_data(as_text=True).count('id="vote-count">1<') == 1
+    assert client.get(f"/showcase/cases/{case.id}").get_data(as_text=True).count('id="vote-count">1 票<') == 1
 
     recount = client.post(f"/vote-admin/{case.campaign_id}/recount").get_data(as_text=True)
     assert "every live count equals the count of valid ballots" in recount

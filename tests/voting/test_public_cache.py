@@ -91,10 +91,10 @@ def test_a_vote_a_workflow_event_and_a_publication_show_on_the_next_request(app,
     client = app.test_client()
     case = cases["A"]
     page = client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
-    assert 'id="vote-count">200<' in page
+    assert 'id="vote-count">200 票<' in page
     as_voter(client, new_voter())
     assert vote(client, case.id).status_code == 200
-    assert 'id="vote-count">201<' in client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
+    assert 'id="vote-count">201 票<' in client.get(f"/showcase/cases/{case.id}").get_data(as_text=True)
     assert "201" in client.get("/showcase").get_data(as_text=True)
 
     gallery = client.get("/showcase").get_data(as_text=True)
