@@ -12,6 +12,7 @@ session cookie between that answer and the vote: it carries the pass's id).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from functools import wraps
 from typing import Any
 
@@ -183,7 +184,7 @@ class CaseReportSchema(Schema):
     case_id = fields.Integer()
     total = fields.Integer()
     usual_per_minute = fields.Float()
-    bursts = fields.List(fields.List(fields.Raw()), metadata={"description": "[minute, votes] pairs"})
+    bursts = fields.List(fields.List(fields.Raw()), metadata={"description": "[minute (RFC 3339), votes] pairs"})
     top_subnet_share = fields.Float()
     top_subnet_votes = fields.Integer()
     fast_voters = fields.Integer()
@@ -229,7 +230,8 @@ def _finalist(case: Case, votes: int | None, photos: list) -> dict[str, Any]:
 def _report(report: CaseReport) -> dict[str, Any]:
     return {
         "case_id": report.case.id, "total": report.total, "usual_per_minute": report.usual_per_minute,
-        "bursts": [list(b) for b in report.bursts], "top_subnet_share": report.top_subnet_share,
+        "bursts": [[m.replace(tzinfo=UTC).isoformat(), n] for m, n in report.bursts],
+        "top_subnet_share": report.top_subnet_share,
         "top_subnet_votes": report.top_subnet_votes, "fast_voters": report.fast_voters,
         "suspicious_ballot_ids": report.suspicious_ballot_ids, "flagged": report.flagged,
     }  # fmt: skip

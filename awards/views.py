@@ -6,7 +6,6 @@ from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,7 +19,7 @@ from campaigns.operations import campaign_of_year
 from cases.models import Case
 from pingxuan import storage
 from pingxuan.cache import RESULTS, cached
-from pingxuan.clock import today
+from pingxuan.clock import day, today
 from pingxuan.confirm import ask, confirmed
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid, NotFound
@@ -221,7 +220,7 @@ def objection_list():
 def _publish_message(campaign: Campaign, cases: list, first, last) -> str:
     return _("Publish the public notice of %(n)d proposed awards: it runs from %(start)s to %(end)s (%(days)d "
              "working days); anyone may object until it ends. A published notice cannot be withdrawn.",
-             n=len(cases), start=format_date(first), end=format_date(last),
+             n=len(cases), start=day(first), end=day(last),
              days=campaign.notice_working_days)  # fmt: skip
 
 
@@ -239,8 +238,8 @@ def publish_notice():
     try:
         published = notice.publish_notice(campaign, _actor(), category)
         commit()
-        flash(_("Public notice published: %(start)s to %(end)s.", start=format_date(published.starts_on),
-                end=format_date(published.ends_on)), "success")  # fmt: skip
+        flash(_("Public notice published: %(start)s to %(end)s.", start=day(published.starts_on),
+                end=day(published.ends_on)), "success")  # fmt: skip
     except DomainError as error:
         rollback()
         flash(error.message, "error")

@@ -30,12 +30,13 @@ from campaigns.models import Campaign, Category, Domain
 from cases.models import Case
 from cases.operations import REFERENCE_FIELDS, dossier_rows, get_attachment, get_case, reclassify_case
 from pingxuan import storage
+from pingxuan.clock import shown
 from pingxuan.db import commit
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from pingxuan.spreadsheet import csv_row
-from workflow.definition import STATE_BY_NAME, STATES, TRANSITION_BY_NAME, TRANSITIONS, Transition
+from workflow.definition import STATE_BY_NAME, STATES, TRANSITION_BY_NAME, TRANSITIONS, Transition, event_title
 from workflow.engine import Option, fire_many, options
 from workflow.history import timeline
 from workflow.models import WorkflowEvent
@@ -48,8 +49,8 @@ def state_title(name: str) -> str:
 
 
 def transition_title(name: str) -> str:
-    transition = TRANSITION_BY_NAME.get(name)
-    return pick(transition, "title") if transition else name
+    """A transition's or a timeline step's title, never its key."""
+    return event_title(name)
 
 
 def state_badge(name: str) -> Markup:
@@ -143,7 +144,7 @@ class CaseView(StaffModelView):
         "category": lambda view, context, model, name: pick(model.category, "name") if model.category else "",
         "domain": lambda view, context, model, name: pick(model.domain, "name") if model.domain else "",
         "campaign": lambda view, context, model, name: model.campaign.year,
-        "updated_at": lambda view, context, model, name: model.updated_at.strftime("%Y-%m-%d %H:%M"),
+        "updated_at": lambda view, context, model, name: shown(model.updated_at),
     }
     column_formatters_export = {"state": lambda view, context, model, name: state_title(model.state)}
     # Staff may only correct the classification; the dossier is the applicant's, the state is fire()'s.

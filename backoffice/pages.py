@@ -56,7 +56,6 @@ class WorkflowView(StaffOnly, BaseView):
         return self.render(
             "backoffice/workflow.html",
             svg=diagram.svg(counts),
-            mermaid=diagram.mermaid(counts),
             rows=rows,
             total=sum(counts.values()),
             campaigns=campaigns,

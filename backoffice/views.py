@@ -35,7 +35,7 @@ from campaigns.settings import (
 from pingxuan.errors import Invalid
 from pingxuan.extensions import db
 from pingxuan.i18n import pick
-from workflow.definition import ADMIN, APPLICANT, EXPERT, GLOBAL_ROLES, ORGANIZER, STATES, TRANSITIONS
+from workflow.definition import ADMIN, APPLICANT, EXPERT, GLOBAL_ROLES, ORGANIZER, STATES, STEPS, TRANSITIONS
 from workflow.models import WorkflowEvent
 
 ROLE_LABELS = {APPLICANT: _l("Applicant"), EXPERT: _l("Expert"), ORGANIZER: _l("Organizer"), ADMIN: _l("Administrator")}
@@ -332,7 +332,7 @@ class UserView(StaffModelView):
 
 
 def _transition_options() -> list[tuple[str, str]]:
-    return [(t.name, pick(t, "title")) for t in TRANSITIONS]
+    return [(t.name, pick(t, "title")) for t in (*TRANSITIONS, *STEPS)]
 
 
 def _state_options() -> list[tuple[str, str]]:
@@ -360,7 +360,9 @@ class WorkflowEventView(ReadOnlyModelView):
     column_default_sort = ("id", True)
     column_formatters = {
         "transition": lambda view, context, model, name: transition_title(model.transition),
-        "from_state": lambda view, context, model, name: state_title(model.from_state),
+        "from_state": lambda view, context, model, name: (
+            state_title(model.from_state) if model.from_state != model.to_state else _("(unchanged)")
+        ),
         "to_state": lambda view, context, model, name: state_title(model.to_state),
         "actor": lambda view, context, model, name: model.actor.name if model.actor else "",
     }

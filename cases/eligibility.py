@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 
@@ -15,6 +14,7 @@ from accounts.permissions import require_staff
 from campaigns.models import Campaign
 from cases.models import DUPLICATE, DUPLICATE_DECISIONS, Case, DuplicateDecision
 from cases.operations import dossier_errors
+from pingxuan.clock import day
 from pingxuan.db import savepoint, utcnow
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.extensions import db
@@ -44,11 +44,11 @@ def prechecks(case: Case) -> list[Check]:
     elif since > cutoff:
         checks.append(Check("in_operation", False, _(
             "In operation since %(since)s, after the cut-off %(cutoff)s.",
-            since=format_date(since), cutoff=format_date(cutoff))))  # fmt: skip
+            since=day(since), cutoff=day(cutoff))))  # fmt: skip
     else:
         checks.append(Check("in_operation", True, _(
             "In operation since %(since)s, before the cut-off %(cutoff)s.",
-            since=format_date(since), cutoff=format_date(cutoff))))  # fmt: skip
+            since=day(since), cutoff=day(cutoff))))  # fmt: skip
     missing = dossier_errors(case)
     checks.append(
         Check("complete", not missing, _("All required fields and attachments are present.") if not missing

@@ -13,7 +13,7 @@ from accounts.models import User
 from campaigns.models import Campaign
 from cases.models import Case
 from notifications.operations import mail
-from pingxuan.clock import today
+from pingxuan.clock import day, left, today
 from pingxuan.extensions import db
 from pingxuan.i18n import EN, ZH, pick
 from reviewers.models import LIVE, OPEN, SUBMITTED, WAIVED, Assignment
@@ -94,7 +94,7 @@ def send_reminders(on: date | None = None) -> int:
         with force_locale(locale):
             lines = []
             for a in sorted(assignments, key=lambda a: a.due_date):
-                state = _("overdue") if a.due_date < on else _("due %(date)s", date=a.due_date.isoformat())
+                state = _("due %(date)s", date=day(a.due_date)) + ", " + left(a.due_date, on)
                 lines.append(f"- {a.case.number or a.case.id} {a.case.title} ({state})")
             mail(expert.email, "review.reminder", locale,
                  {"name": expert.name, "count": len(assignments), "reviews": "\n".join(lines)})  # fmt: skip

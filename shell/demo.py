@@ -63,7 +63,7 @@ _REVIEW_GUARD = "reviews_complete"
 
 COMMENTS = {
     "return_for_revision": "请补充项目投资明细和应用成效的量化数据后重新提交。",
-    "reject": "项目投入运营时间晚于2017年3月31日，不符合本次评选的申报条件。",
+    "reject": "项目投入运营时间晚于2017-03-31，不符合本次评选的申报条件。",
     "reinstate": "申报单位补充了运营证明材料，恢复资格审查。",
 }
 

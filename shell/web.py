@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from pingxuan import logs, metrics
+from pingxuan import clock, logs, metrics
 from pingxuan.db import commit, is_unique_violation, rollback
 from pingxuan.errors import Conflict, DomainError
 from pingxuan.extensions import login_manager
@@ -18,7 +18,7 @@ from pingxuan.httpcache import is_public
 from pingxuan.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_AGE, asked_language, is_english, pick
 from pingxuan.net import local_path, safe_next, warn_about_untrusted_forwarding
 from pingxuan.signing import same_secret
-from workflow.definition import STATE_BY_NAME
+from workflow.definition import STATE_BY_NAME, event_title
 
 PUBLIC_ENDPOINTS = frozenset({
     "showcase.gallery", "showcase.case_page", "awards.results", "awards.results_csv", "awards.results_xlsx",
@@ -95,6 +95,13 @@ def init_app(app: Flask) -> None:
         args = {k: v for k, v in request.args.items() if k != "lang"} | ({"lang": lang} if lang else {})
         return request.path + ("?" + urlencode(args) if args else "")
 
+    # One clock and one way to say sizes (pingxuan.clock): Flask-Babel's and Jinja's own formats are the same
+    # functions here, so no template shows a naive UTC time, another date format or "721 Bytes".
+    for name, function in (("when", clock.shown), ("datetimeformat", clock.shown), ("day", clock.day),
+                           ("dateformat", clock.day), ("left", clock.left), ("size", clock.size),
+                           ("filesizeformat", clock.size)):  # fmt: skip
+        app.jinja_env.filters[name] = function
+
     @app.context_processor
     def _helpers() -> dict:
         return {
@@ -102,6 +109,7 @@ def init_app(app: Flask) -> None:
             "pick": pick,
             "is_english": is_english,
             "state_title": lambda name: pick(STATE_BY_NAME[name], "title"),
+            "event_title": event_title,
             "is_final_state": lambda name: STATE_BY_NAME[name].final,
             "languages": app.config["LANGUAGES"],
             "back_url": lambda: local_path(request.referrer) or url_for("index"),

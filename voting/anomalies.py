@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -24,7 +24,7 @@ class CaseReport:
     case: Case
     total: int = 0
     usual_per_minute: float = 0.0
-    bursts: list[tuple[str, int]] = field(default_factory=list)  # (minute, votes)
+    bursts: list[tuple[datetime, int]] = field(default_factory=list)  # (minute as stored, in UTC; votes)
     top_subnet_share: float = 0.0
     top_subnet_votes: int = 0
     fast_voters: int = 0
@@ -44,7 +44,7 @@ def case_report(case: Case) -> CaseReport:
     report = CaseReport(case, total=len(rows))
     if not rows:
         return report
-    per_minute = Counter(r.created_at.strftime("%Y-%m-%d %H:%M") for r in rows)
+    per_minute = Counter(_minute(r.created_at) for r in rows)
     report.usual_per_minute = statistics.median(per_minute.values())
     report.bursts = sorted(
         (minute, n) for minute, n in per_minute.items()
@@ -56,10 +56,12 @@ def case_report(case: Case) -> CaseReport:
     fast = _fast_voters(voter_ids)
     report.fast_voters = len(fast)
     burst_minutes = {m for m, _n in report.bursts}
-    report.suspicious_ballot_ids = [
-        r.id for r in rows if r.voter_id in fast or r.created_at.strftime("%Y-%m-%d %H:%M") in burst_minutes
-    ]
+    report.suspicious_ballot_ids = [r.id for r in rows if r.voter_id in fast or _minute(r.created_at) in burst_minutes]
     return report
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 def _fast_voters(voter_ids: set[int]) -> set[int]:

@@ -555,6 +555,36 @@ RULES: dict[str, Rule] = {
 }  # fmt: skip
 
 
+PARAMETERS: dict[str, object] = {  # every rule parameter's label: pages show these, never the keys
+    "min_votes": _l("at least this many ballots"), "concentration": _l("share going to one case"),
+    "margin": _l("above the case's usual share by"), "window_minutes": _l("window (minutes)"),
+    "mads": _l("deviations above the median"), "min_spread": _l("least spread"),
+    "seconds": _l("seconds after verifying"), "share": _l("share"), "lift": _l("times what is expected"),
+    "networks": _l("networks at most"), "min_per_hour": _l("ballots per hour at least"),
+    "hours": _l("hours in a row"), "gap_hours": _l("gap allowed (hours)"),
+    "alike": _l("ballot counts may differ by"), "min_voters": _l("at least this many voters"),
+    "z": _l("significance (z)"), "sitting_minutes": _l("one sitting (minutes)"),
+    "others": _l("other votes in the sitting at least"),
+}  # fmt: skip
+
+
+def rule_title(name: str) -> str:
+    rule = RULES.get(name)
+    return str(rule.title) if rule else name
+
+
+def parameter_title(name: str) -> str:
+    return str(PARAMETERS.get(name, name))
+
+
+def selection_title(selection: str | list[str] | list[frozenset[str]]) -> str:
+    """A selection in words, by the rules' titles: "Burst and Fresh voter, or Crowded /24 network"."""
+    parsed = bool(selection) and all(isinstance(combo, frozenset) for combo in selection)
+    combos = list(selection) if parsed else parse_selection(selection)  # type: ignore[arg-type]
+    terms = [_(" and ").join(rule_title(n) for n in sorted(combo)) for combo in combos]
+    return _("; or ").join(terms)
+
+
 def parameters(campaign: Campaign, name: str) -> dict[str, float]:
     """A rule's parameters: its defaults overridden by the campaign's settings."""
     chosen = (campaign.vote_rule_settings or {}).get(name) or {}

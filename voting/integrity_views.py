@@ -16,6 +16,13 @@ from voting.views import admin_bp
 from voting.voters import number_check
 
 
+@admin_bp.app_context_processor
+def _rule_words() -> dict:
+    """Rules, their parameters and selections by their titles in the reader's language, never by their keys."""
+    return {"rule_title": integrity.rule_title, "parameter_title": integrity.parameter_title,
+            "selection_title": integrity.selection_title}  # fmt: skip
+
+
 def _selection() -> str:
     """The selection from the form: the chosen rules, all at once ("all") or any of them, or a typed selection."""
     typed = request.values.get("selection", "").strip()

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from pingxuan.i18n import pick
+
 # Roles -------------------------------------------------------------------------------------------------
 ANONYMOUS = "anonymous"
 APPLICANT = "applicant"
@@ -260,6 +262,12 @@ WORKLIST_BY_NAME: dict[str, Worklist] = {w.name: w for w in WORKLISTS}
 STATE_NAMES: tuple[str, ...] = tuple(STATE_BY_NAME)
 STEP_BY_NAME: dict[str, Step] = {step.name: step for step in STEPS}
 TIMELINE_ENTRIES: dict[str, Transition | Step] = {**TRANSITION_BY_NAME, **STEP_BY_NAME}  # titles of timeline rows
+
+
+def event_title(name: str) -> str:
+    """What a timeline row says happened, in the reader's language: its transition's or step's title."""
+    entry = TIMELINE_ENTRIES.get(name)
+    return pick(entry, "title") if entry else name
 
 
 def transitions_from(state: str) -> tuple[Transition, ...]:

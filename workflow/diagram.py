@@ -6,6 +6,7 @@ import re
 
 import graphviz
 from flask_babel import gettext as _
+from markupsafe import escape
 from transitions.extensions import GraphMachine
 
 from pingxuan.i18n import pick
@@ -94,4 +95,17 @@ def svg(counts: dict[str, int] | None = None) -> str:
         label = " / ".join(pick(TRANSITION_BY_NAME[t], "title") if t in TRANSITION_BY_NAME else t for t in triggers)
         graph.edge(source, dest, label=label)
     text = graph.pipe(format="svg", encoding="utf-8")
-    return text[text.index("<svg") :]
+    return _titled(text[text.index("<svg") :])
+
+
+def _titled(text: str) -> str:
+    """Graphviz names each node and edge by its key in a ``<title>`` (a tooltip, read by screen readers): the
+    states' titles instead, so the diagram shows no key."""
+
+    def title(match: re.Match) -> str:
+        names = [n for n in re.split(r"&#45;&gt;|->", match.group(1)) if n in STATE_BY_NAME]
+        if not names:
+            return match.group(0)
+        return "<title>" + escape(" → ".join(pick(STATE_BY_NAME[n], "title") for n in names)) + "</title>"
+
+    return re.sub(r"<title>([^<]*)</title>", title, text)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from accounts.models import User
@@ -17,7 +17,7 @@ from awards.models import OBJECTION_PENDING, Notice, NoticeEntry, Objection
 from campaigns.models import VOTE_CLOSED
 from cases.models import Case
 from cases.operations import dossier_errors
-from pingxuan.clock import today
+from pingxuan.clock import day, today
 from pingxuan.extensions import db
 from reviewers.models import LIVE, OPEN, Assignment
 from workflow.definition import TRANSITION_BY_NAME
@@ -63,9 +63,9 @@ def dossier_complete(case: Case, actor: User | None) -> Refusal | None:
 def submission_window_open(case: Case, actor: User | None) -> Refusal | None:
     campaign, now = case.campaign, today()
     if campaign.submission_opens and now < campaign.submission_opens:
-        return Refusal(_("Submission opens on %(date)s.", date=format_date(campaign.submission_opens)))
+        return Refusal(_("Submission opens on %(date)s.", date=day(campaign.submission_opens)))
     if campaign.submission_closes and now > campaign.submission_closes:
-        return Refusal(_("Submission closed on %(date)s.", date=format_date(campaign.submission_closes)))
+        return Refusal(_("Submission closed on %(date)s.", date=day(campaign.submission_closes)))
     return None
 
 
@@ -74,7 +74,7 @@ def in_operation_before_cutoff(case: Case, actor: User | None) -> Refusal | None
     cutoff = case.campaign.in_operation_before
     if case.in_operation_since is None or case.in_operation_since > cutoff:
         return Refusal(
-            _("The case must have been in operation on or before %(date)s.", date=format_date(cutoff)),
+            _("The case must have been in operation on or before %(date)s.", date=day(cutoff)),
             {"in_operation_since": _("In operation after the cut-off date.")},
         )
     return None
@@ -141,7 +141,7 @@ def notice_period_over(case: Case, actor: User | None) -> Refusal | None:
     if notice is None:
         return Refusal(_("The proposed award has not been published for public notice yet."))
     if today() <= notice.ends_on:
-        return Refusal(_("The public notice runs until %(date)s.", date=format_date(notice.ends_on)))
+        return Refusal(_("The public notice runs until %(date)s.", date=day(notice.ends_on)))
     return None
 
 
