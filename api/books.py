@@ -25,6 +25,10 @@ BINARY = {"type": "string", "format": "binary"}
 class BookRunStartSchema(Schema):
     scope = fields.String(required=True, validate=validate.OneOf([PER_CATEGORY, PER_EXPERT]),
                           metadata={"description": "one book per category, or one per expert"})  # fmt: skip
+    category_id = fields.Integer(
+        load_default=None, allow_none=True,
+        metadata={"description": "With scope category: bind only this category's book"},
+    )  # fmt: skip
 
 
 class MeetingBookSchema(Schema):
@@ -83,11 +87,13 @@ def _run(run: BookRun) -> dict[str, Any]:
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def start(data: dict[str, Any], campaign_id: int):
-    """Bind the campaign's meeting books (staff): one rendering task per book; poll the run for progress."""
+    """Bind the campaign's meeting books (staff): one rendering task per book; poll the run for progress. A book
+    binds the cases under review and the finalists (in the vote, proposed, awarded or not), also after the
+    awards; ``category_id`` binds one category's book only."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(_("No such campaign."))
-    run = books.request_books(campaign, require_actor(), data["scope"])
+    run = books.request_books(campaign, require_actor(), data["scope"], data["category_id"])
     commit()
     return _run(run)
 

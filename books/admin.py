@@ -28,7 +28,8 @@ class BooksView(StaffOnly, BaseView):
     def start(self):
         _campaigns, campaign = chosen_campaign()
         try:
-            books.request_books(campaign, actor(), request.form.get("scope", ""))
+            category = request.form.get("category", type=int) if request.form.get("scope") == PER_CATEGORY else None
+            books.request_books(campaign, actor(), request.form.get("scope", ""), category)
         except DomainError as error:
             rollback()
             flash(str(error.message), "error")

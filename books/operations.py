@@ -36,7 +36,7 @@ from pingxuan.extensions import db
 from pingxuan.i18n import pick
 from pingxuan.queue import enqueue
 from reviewers.models import LIVE, Assignment
-from workflow.definition import ANONYMOUS, REVIEW, REVIEWER, STAFF, VOTE, states_granting
+from workflow.definition import ANONYMOUS, REVIEW, REVIEWER, STAFF, TRANSITIONS, VOTE, states_granting
 
 KIND = "meeting_book"  # the folder under pdf_templates/
 SCOPES = (PER_CATEGORY, PER_EXPERT)
@@ -44,14 +44,20 @@ SHOWN_ABOVE = ("title", "category_id", "domain_id")  # in the dossier's heading 
 
 
 def bound_states() -> tuple[str, ...]:
-    """The cases a review meeting discusses: those under expert review and the finalists in the public vote."""
-    return tuple(dict.fromkeys((*states_granting(REVIEW, {REVIEWER}), *states_granting(VOTE, {ANONYMOUS}))))
+    """The cases a meeting discusses: those under expert review and the finalists, in the public vote and after
+    it (proposed, awarded or not), so an award meeting or the year's record can be bound after the awards too."""
+    finalists = list(states_granting(VOTE, {ANONYMOUS}))
+    for state in finalists:  # every state a finalist can reach (the declaration's transitions)
+        finalists += [t.dest for t in TRANSITIONS if state in t.sources and t.dest not in finalists]
+    return tuple(dict.fromkeys((*states_granting(REVIEW, {REVIEWER}), *finalists)))
 
 
-def _category_cases(campaign: Campaign) -> dict[int, list[int]]:
+def _category_cases(campaign: Campaign, category_id: int | None = None) -> dict[int, list[int]]:
+    where = [Case.campaign_id == campaign.id, Case.state.in_(bound_states())]
+    if category_id is not None:
+        where.append(Case.category_id == category_id)
     rows = db.session.execute(
-        select(Case.category_id, Case.id).where(Case.campaign_id == campaign.id, Case.state.in_(bound_states()))
-        .order_by(Case.category_id, Case.number, Case.id)
+        select(Case.category_id, Case.id).where(*where).order_by(Case.category_id, Case.number, Case.id)
     )  # fmt: skip
     found: dict[int, list[int]] = {}
     for category_id, case_id in rows:
@@ -71,23 +77,30 @@ def _expert_cases(campaign: Campaign) -> dict[int, list[int]]:
     return found
 
 
-def request_books(campaign: Campaign, actor: User, scope: str) -> BookRun:
-    """Bind the books of a campaign (one per category, or one per expert) and queue one rendering per book."""
+def request_books(campaign: Campaign, actor: User, scope: str, category_id: int | None = None) -> BookRun:
+    """Bind the books of a campaign (one per category, or one per expert) and queue one rendering per book.
+    With ``category_id`` (books per category only) just that category's book is bound."""
     require_staff(actor)
     if scope not in SCOPES:
         raise Invalid(_("Choose books per category or per expert."), {"scope": _("Not a known choice.")})
+    if category_id is not None and scope != PER_CATEGORY:
+        raise Invalid(_("Please correct the marked fields."),
+                      {"category_id": _("A category is chosen for books per category only.")})  # fmt: skip
+    if category_id is not None and all(c.id != category_id for c in campaign.categories):
+        raise Invalid(_("Please correct the marked fields."), {"category_id": _("No such category in this campaign.")})
     run = BookRun(campaign_id=campaign.id, scope=scope, created_by_id=actor.id)
     db.session.add(run)
     if scope == PER_CATEGORY:
         order = {c.id: c.position for c in campaign.categories}
-        for category_id, case_ids in sorted(_category_cases(campaign).items(), key=lambda i: order.get(i[0], 0)):
-            run.books.append(MeetingBook(campaign_id=campaign.id, category_id=category_id, case_ids=case_ids))
+        bound = _category_cases(campaign, category_id)
+        for bound_category, case_ids in sorted(bound.items(), key=lambda i: order.get(i[0], 0)):
+            run.books.append(MeetingBook(campaign_id=campaign.id, category_id=bound_category, case_ids=case_ids))
     else:
         for expert_id, case_ids in _expert_cases(campaign).items():
             run.books.append(MeetingBook(campaign_id=campaign.id, expert_id=expert_id, case_ids=case_ids,
                                          blind=campaign.blind_review))  # fmt: skip
     if not run.books:
-        raise Invalid(_("No case is under review or in the public vote: there is nothing to bind."))
+        raise Invalid(_("No case is under review or among the finalists: there is nothing to bind."))
     db.session.flush()
     for book in run.books:
         enqueue("books.render_book", book.id)

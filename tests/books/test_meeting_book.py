@@ -47,7 +47,9 @@ def organizer() -> User:
 def test_category_books_bind_every_finalist_and_the_contents_point_at_their_pages(app, campaign, tmp_path):
     run = books.request_books(campaign, organizer(), PER_CATEGORY)
     commit()  # eager Celery renders every book now
-    bound = db.session.scalars(select(Case).where(Case.state.in_(books.bound_states()))).all()
+    bound = db.session.scalars(
+        select(Case).where(Case.campaign_id == campaign.id, Case.state.in_(books.bound_states()))
+    ).all()
     assert len(bound) >= 8 and {b.status for b in run.books} == {ISSUED}
     seen: set[int] = set()
     for book in run.books:
