@@ -4,7 +4,8 @@ Guessing a current password, asking for reset links and sending invitations cost
 two mail whoever is named: each is limited per client address (``pingxuan.net.client_address``) and per the
 account or e-mail address it aims at, so neither one address nor many can flood one inbox. A limit refuses with
 429 whatever the e-mail address: the answer to ``/forgot`` says nothing about whether an account exists.
-Registering a unit is limited per address only (a new unit has no account yet to count by).
+Registering a unit is limited per client address and per e-mail address named (it mails that address: a link to
+confirm, or a note to the owner of an account).
 Each limit can be changed in the Flask config (the names below, ``PINGXUAN_`` + name in the environment).
 """
 
@@ -29,6 +30,7 @@ DEFAULTS = {
     "INVITE_LIMIT_EMAIL": "3 per day",
     # Registrations per address: an office behind one NAT registers a few units, a script registers thousands.
     "REGISTER_LIMIT_IP": "10 per hour;30 per day",
+    "REGISTER_LIMIT_EMAIL": "5 per hour;10 per day",  # a few tries with typos; no inbox flooded with mails
 }
 FREE_LOGIN_FAILURES = 3  # wrong passwords for one address before each further try waits
 MAX_LOGIN_DELAY = 60  # seconds: the longest wait, so an attacker cannot keep the owner out for long
@@ -81,7 +83,8 @@ def forgot_limits(view):
 
 
 def registration_limits(view):
-    return _limited(view, ("REGISTER_LIMIT_IP", "register-ip", client_address))
+    return _limited(view, ("REGISTER_LIMIT_IP", "register-ip", client_address),
+                    ("REGISTER_LIMIT_EMAIL", "register-email", email_key))  # fmt: skip
 
 
 def invitation_limits(view):

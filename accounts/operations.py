@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
+import zlib
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -23,6 +27,7 @@ from pingxuan.db import unique_or, utcnow
 from pingxuan.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
 from pingxuan.queue import enqueue
+from pingxuan.signing import sealer
 from pingxuan.text import hidden_character_error
 from workflow.definition import ADMIN, APPLICANT, GLOBAL_ROLES, ORGANIZER
 
@@ -148,11 +153,13 @@ def name_error(name: str) -> str | None:
     return hidden_character_error(name) or length_error(name.strip(), User.__table__.c.name)
 
 
-def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
+def _user_errors(email: str, name: str, password: str, taken: bool = True) -> dict[str, str]:
+    """The account's field errors; ``taken=False`` leaves out whether the address has an account (registration
+    never says it: the address's owner is mailed instead)."""
     errors: dict[str, str] = {}
     if message := email_error(email):
         errors["email"] = message
-    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+    elif taken and db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
         errors["email"] = _("An account with this e-mail address exists already.")
     if message := name_error(name):
         errors["name"] = message
@@ -162,26 +169,135 @@ def _user_errors(email: str, name: str, password: str) -> dict[str, str]:
 
 
 # Registration and users --------------------------------------------------------------------------------
+#
+# A visitor registers in two steps. The form is checked, and then the address is mailed either a link to confirm
+# (nothing is written yet: the link carries the registration, sealed) or, when the address has an account
+# already, a note to its owner. The visitor is answered the same either way, with the same work done (one
+# password hash, one mail), so the registration page tells nobody which addresses have accounts. Only the
+# confirmed link, which only the address's owner has, creates the unit and the account.
+
+REGISTRATION_SECONDS = 48 * 3600
+REGISTRATION_FIELDS = ("name", "kind", "district", "credit_code", "parent_org", "contact_name", "contact_phone")
+
+
+@dataclass(frozen=True)
+class PendingRegistration:
+    """A registration as its confirmation link carries it (its password only as a hash)."""
+
+    unit: dict[str, str]
+    email: str
+    name: str
+    password_hash: str
+
+
+def _clean_unit(unit_data: dict[str, Any]) -> dict[str, str]:
+    clean = {field: str(unit_data.get(field) or "").strip() for field in REGISTRATION_FIELDS}
+    clean["credit_code"] = clean["credit_code"].upper()
+    clean["contact_phone"] = str(unit_data.get("contact_phone") or "").replace(" ", "")
+    return clean
+
+
+def request_registration(unit_data: dict[str, Any], email: str, name: str, password: str, locale: str) -> None:
+    """Step one: check the form (every field error at once, but never whether the address has an account), then
+    mail the address a link to confirm in ``locale``, or tell its owner that someone tried to register with it."""
+    email = _normalize_email(email)
+    check_registration(unit_data, email, name, password)
+    password_hash = _hash(password)  # for a taken address too: the answer takes as long
+    owner = db.session.scalar(select(User).where(User.email == email))
+    if owner is not None:
+        mail(owner.email, "account.registration_taken", owner.locale or locale,
+             {"name": owner.name, "login": _link("/login"), "forgot": _link("/forgot")})  # fmt: skip
+        return
+    pending = {"u": _clean_unit(unit_data), "e": email, "n": name.strip(), "h": password_hash}
+    token = _registration_sealer().encrypt(zlib.compress(json.dumps(pending, ensure_ascii=False).encode())).decode()
+    mail(email, "account.registration_confirm", locale, {"hours": REGISTRATION_SECONDS // 3600},
+         secrets={"link": _link(f"/register/confirm/{token}")})  # fmt: skip
+
+
+def check_registration(unit_data: dict[str, Any], email: str, name: str, password: str) -> None:
+    """Every field error of the registration form at once (and none about whether the address has an account)."""
+    errors = _registration_errors(unit_data, _normalize_email(email), name, password, taken=False)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), errors)
+
+
+def _registration_sealer() -> Fernet:
+    return sealer("registration")
+
+
+def pending_registration(token: str) -> PendingRegistration:
+    """The registration a confirmation link carries; refused when the link was not made here or has expired."""
+    sealed = (token or "").encode("ascii", "ignore")
+    try:
+        data = json.loads(zlib.decompress(_registration_sealer().decrypt(sealed, ttl=REGISTRATION_SECONDS)))
+    except InvalidToken as error:
+        try:
+            _registration_sealer().decrypt(sealed)
+        except InvalidToken:
+            raise Invalid(_("This link is not valid.")) from error
+        raise Invalid(_("This link has expired. Register again.")) from error
+    return PendingRegistration(unit=data["u"], email=data["e"], name=data["n"], password_hash=data["h"])
+
+
+def registration_done(pending: PendingRegistration) -> bool:
+    """Whether this very registration has been confirmed already (its account exists, with its password)."""
+    user = db.session.scalar(select(User).where(User.email == pending.email))
+    return user is not None and user.password_hash == pending.password_hash
+
+
+def confirm_registration(token: str) -> User:
+    """Step two, from the mailed link: the unit and its first member are created now, if nobody took the unit's
+    name, its credit code or the address in the meantime (the database's unique constraints decide a race)."""
+    pending = pending_registration(token)
+    if registration_done(pending):
+        raise Conflict(_("This registration is confirmed already. Log in."))
+
+    def refusal() -> DomainError:
+        reasons = list(_confirmation_errors(pending).values())
+        if not reasons:
+            return _taken({})
+        return Invalid(_("The registration cannot be completed: %(reasons)s", reasons=" ".join(reasons)))
+
+    if _confirmation_errors(pending):
+        raise refusal()
+    with unique_or(refusal):
+        user = _create_unit_and_member(pending.unit, pending.email, pending.name, pending.password_hash)
+    return user
+
+
+def _confirmation_errors(pending: PendingRegistration) -> dict[str, str]:
+    """What was taken since the form was checked: the address, the unit's name, its credit code."""
+    errors: dict[str, str] = {}
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == pending.email)) is not None:
+        errors["email"] = _("An account with this e-mail address exists already: log in, or choose a new password "
+                            "if you have forgotten it.")  # fmt: skip
+    if db.session.scalar(select(Unit.id).where(Unit.name == pending.unit["name"])) is not None:
+        errors["unit_name"] = _("A unit with this name is registered already; ask its members for an invitation.")
+    if db.session.scalar(select(Unit.id).where(Unit.credit_code == pending.unit["credit_code"])) is not None:
+        errors["credit_code"] = _("A unit with this credit code is registered already.")
+    return errors
+
+
+def _create_unit_and_member(unit: dict[str, str], email: str, name: str, password_hash: str) -> User:
+    made = Unit(**unit)
+    user = User(email=email, name=name, password_hash=password_hash, role=APPLICANT, unit=made)
+    db.session.add_all([made, user])
+    db.session.flush()
+    return user
 
 
 def register_unit(unit_data: dict[str, Any], email: str, name: str, password: str) -> User:
-    """Self-registration: a new applicant unit with the registering person as its first member.
+    """A unit and its first member made at once, without the mailed confirmation (the demo data): visitors go
+    through ``request_registration`` and ``confirm_registration``.
 
-    Two people registering the same unit (or address) at once: the database's unique constraints decide, and the
+    Two registrations of the same unit (or address) at once: the database's unique constraints decide, and the
     one who comes second gets the same field errors as if they had registered after."""
     email = _normalize_email(email)
     errors = _registration_errors(unit_data, email, name, password)
     if errors:
         raise Invalid(_("Please correct the marked fields."), errors)
-    unit_name, code = unit_data["name"].strip(), unit_data["credit_code"].strip().upper()
-    unit = Unit(
-        name=unit_name, kind=unit_data["kind"], district=unit_data["district"].strip(), credit_code=code,
-        parent_org=(unit_data.get("parent_org") or "").strip(), contact_name=unit_data["contact_name"].strip(),
-        contact_phone=unit_data["contact_phone"].replace(" ", ""),
-    )  # fmt: skip
-    user = User(email=email, name=name.strip(), password_hash=_hash(password), role=APPLICANT, unit=unit)
     with unique_or(lambda: _taken(_registration_errors(unit_data, email, name, password))):
-        db.session.add_all([unit, user])
+        user = _create_unit_and_member(_clean_unit(unit_data), email, name.strip(), _hash(password))
     return user
 
 
@@ -192,8 +308,10 @@ def _taken(errors: dict[str, str]) -> DomainError:
     return Conflict(_("Someone else made the same change at the same moment. Reload the page and try again."))
 
 
-def _registration_errors(unit_data: dict[str, Any], email: str, name: str, password: str) -> dict[str, str]:
-    errors = _user_errors(email, name, password)
+def _registration_errors(
+    unit_data: dict[str, Any], email: str, name: str, password: str, taken: bool = True
+) -> dict[str, str]:
+    errors = _user_errors(email, name, password, taken)
     unit_name = (unit_data.get("name") or "").strip()
     code = (unit_data.get("credit_code") or "").strip().upper()
     if not unit_name:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,6 +11,7 @@ from accounts import limits
 from accounts import operations as ops
 from forms import show_errors
 from forms.accounts import (
+    UNIT_KIND_LABELS,
     AcceptInvitationForm,
     ConfirmForm,
     ForgotPasswordForm,
@@ -90,26 +92,66 @@ def logout():
 @bp.route("/register", methods=["GET", "POST"])
 @limits.registration_limits
 def register():
+    """Step one of registering a unit: the form. Whether or not the address has an account, a valid form is
+    answered alike (the next page says to look in the mail) and the address is mailed (accounts.operations)."""
     form = RegisterForm()
     if form.is_submitted():
         confirmed = form.validate()
         unit = {name: form[name].data or "" for name in ("kind", "district", "credit_code", "parent_org")}
         unit |= {"name": form.unit_name.data or "", "contact_name": form.contact_name.data or ""}
         unit["contact_phone"] = form.contact_phone.data or ""
+        person = (form.email.data or "", form.name.data or "", form.password.data or "")
         try:
-            user = ops.register_unit(unit, form.email.data or "", form.name.data or "", form.password.data or "")
+            if not confirmed:  # the passwords differ: say so, with every other field error, and mail nothing
+                ops.check_registration(unit, *person)
+            else:
+                ops.request_registration(unit, *person, locale=str(get_locale()))
         except Invalid as error:
             _refused(form, error)
             return render_template("accounts/register.html", form=form), 422
         if not confirmed:
-            rollback()
             flash(_("Please correct the marked fields."), "error")
             return render_template("accounts/register.html", form=form), 422
         commit()
+        return redirect(url_for("accounts.registration_sent"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.route("/register/sent")
+def registration_sent():
+    return render_template("accounts/register_sent.html", hours=ops.REGISTRATION_SECONDS // 3600)
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm_registration(token: str):
+    """Step two, from the mailed link: a page that shows what will be registered and a button (a GET changes
+    nothing, so a mail scanner that opens the link creates no account)."""
+    form = ConfirmForm()
+
+    def page(pending: ops.PendingRegistration | None, status: int = 200, done: bool = False):
+        shown = render_template("accounts/register_confirm.html", form=form, kinds=UNIT_KIND_LABELS, pending=pending,
+                                done=done)  # fmt: skip
+        return shown, status
+
+    try:
+        pending = ops.pending_registration(token)
+    except DomainError as error:
+        flash(error.message, "error")
+        return page(None, error.status)
+    if ops.registration_done(pending):
+        return page(pending, done=True)
+    if form.validate_on_submit():
+        try:
+            user = ops.confirm_registration(token)
+        except DomainError as error:
+            _refused(form, error)
+            return page(pending, error.status)
+        commit()
+        logout_user()
         login_user(user)
         flash(_("Your unit is registered. Welcome!"), "success")
         return redirect(url_for("dashboard"))
-    return render_template("accounts/register.html", form=form)
+    return page(pending)
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -58,6 +58,7 @@ class Kind:
     body: Callable[[], str]
     group: str = "mail"
     secrets: frozenset[str] = frozenset()  # placeholders that carry a secret: placed only, never seen (below)
+    security: bool = False  # about an account's safety (an attempt on it): staff could make it mislead its owner
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -65,8 +66,9 @@ class Kind:
 
     @property
     def administrators_only(self) -> bool:
-        """A wording that carries a secret is edited by administrators only."""
-        return bool(self.secrets)
+        """A wording that carries a secret, or that tells of an attempt on an account, is edited by administrators
+        only."""
+        return bool(self.secrets) or self.security
 
 
 CASE_PLACEHOLDERS = {
@@ -125,6 +127,26 @@ def kinds() -> dict[str, Kind]:
         }, lambda: _("[pingxuan] {{ inviter }} invites you to {{ where }}"),
             lambda: _("Open this link within {{ days }} days to create your account:") + "\n{{ link }}",
             secrets=frozenset({"link"})),
+        Kind("account.registration_confirm", lambda: _("Registration to confirm"), {
+            "hours": (_l("hours the link stays valid"), "48"),
+            "link": (_l("the link to confirm the registration"), "https://pingxuan.example/register/confirm/…"),
+        }, lambda: _("[pingxuan] Confirm the registration of your unit"),
+            lambda: _("Someone, probably you, registered an applicant unit at pingxuan with this e-mail address. Open "
+                      "this link within {{ hours }} hours to confirm it; your unit and your account are created "
+                      "then:") + "\n{{ link }}\n\n"
+            + _("If it was not you, ignore this mail: nothing is created without the link."),
+            secrets=frozenset({"link"})),
+        Kind("account.registration_taken", lambda: _("Registration with an address that has an account"), {
+            "name": (_l("the account holder's name"), "王芳"),
+            "login": (_l("the link to the login page"), "https://pingxuan.example/login"),
+            "forgot": (_l("the link to choose a new password"), "https://pingxuan.example/forgot"),
+        }, lambda: _("[pingxuan] Someone tried to register with your address"),
+            lambda: _("{{ name }}, someone tried to register an applicant unit at pingxuan with this e-mail address, "
+                      "which has an account already. Nothing has changed in your account.") + "\n\n"
+            + _("If it was you, log in:") + " {{ login }}\n"
+            + _("If you have forgotten your password, choose a new one:") + " {{ forgot }}\n\n"
+            + _("If it was not you, ignore this mail."),
+            security=True),
         Kind("review.reminder", lambda: _("Review reminder"), {
             "name": (_l("the expert's name"), "张立新"), "count": (_l("how many reviews are due"), "2"),
             "reviews": (_l("the list of due reviews, one per line"), "- 2017-IM-0001 食品安全追溯监管平台"),
@@ -542,7 +564,7 @@ def _require_edit(found: Kind, actor: User) -> None:
     require_staff(actor)
     if not may_edit(found, actor):
         raise Forbidden(_("Only an administrator can change the wording of a message that carries a secret link "
-                          "or code."))  # fmt: skip
+                          "or code, or that warns of an attempt on an account."))  # fmt: skip
 
 
 def save(key: str, locale: str, subject: str, body: str, actor: User) -> MessageTemplate:

@@ -146,6 +146,7 @@ def load(instance_path: str) -> dict:
         "INVITE_LIMIT_IP": _env("INVITE_LIMIT_IP"),
         "INVITE_LIMIT_EMAIL": _env("INVITE_LIMIT_EMAIL"),
         "REGISTER_LIMIT_IP": _env("REGISTER_LIMIT_IP"),
+        "REGISTER_LIMIT_EMAIL": _env("REGISTER_LIMIT_EMAIL"),
     }
     settings.update({name: value for name, value in optional.items() if value})
     return settings

@@ -13,7 +13,7 @@ from accounts.operations import create_api_token
 from notifications.models import OutboxMail
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from tests.factories import PASSWORD, login
+from tests.factories import PASSWORD, credit_code, login
 
 CODE_BODY = "91370200MA3C5XKL0"
 
@@ -75,15 +75,88 @@ def test_mismatched_confirmation_creates_nothing(client):
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_register_logs_in_and_lands_on_my_cases(client, make):
+def register(client, caplog, **overrides) -> str:
+    """Fill in the registration form; returns the confirmation link mailed to the address given."""
+    caplog.set_level("INFO", logger="pingxuan.mail")
+    data = _registration(**overrides)
+    response = client.post("/register", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/register/sent", response.status_code
+    return _last_mail_link(caplog, data["email"])
+
+
+def test_register_confirm_by_mail_then_logged_in_on_my_cases(client, make, caplog):
     make.campaign()
-    response = client.post("/register", data=_registration(), follow_redirects=True)
+    link = register(client, caplog)
+    assert link.startswith("/register/confirm/")
+    assert "Check your mail" in client.get("/register/sent").get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0  # nothing before the link is confirmed
+    shown = client.get(link)  # opening the link (a mail scanner does) only shows what will be registered
+    assert shown.status_code == 200 and "青岛市智慧城市示范单位" in shown.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 0
+    response = client.post(link, follow_redirects=True)
     assert response.status_code == 200
     assert response.request.path == "/my-cases"
     page = response.get_data(as_text=True)
     assert "王小明" in page and "New case" in page
     user = db.session.scalar(select(User).where(User.email == "wang@example.org"))
     assert user.unit.name == "青岛市智慧城市示范单位" and user.role == "applicant"
+    client.post("/logout")
+    assert client.post("/login", data={"email": "wang@example.org", "password": PASSWORD}).status_code == 302
+    client.post("/logout")
+    again = client.post(link)  # the link works once
+    assert "confirmed already" in again.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 1
+    outbox = db.session.scalar(select(OutboxMail).where(OutboxMail.recipient == "wang@example.org"))
+    assert "/register/confirm/" not in outbox.body and "[link]" in outbox.body  # staff never read the link
+    forged = client.get(link[:-8] + "AAAAAAAA")
+    assert forged.status_code == 422 and "not valid" in forged.get_data(as_text=True)
+
+
+def test_a_registration_link_expires_after_two_days(client, make, caplog, monkeypatch):
+    import time
+
+    link = register(client, caplog)
+    later = time.time() + 48 * 3600 + 60
+    monkeypatch.setattr("cryptography.fernet.time.time", lambda: later)
+    expired = client.post(link)
+    assert expired.status_code == 422 and "expired" in expired.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_registering_an_address_that_has_an_account_tells_the_visitor_nothing_and_mails_its_owner(
+    client, make, caplog, monkeypatch
+):
+    """Issue 18: /register said "An account with this e-mail address exists already" to anyone who asked."""
+    import accounts.operations as ops
+
+    caplog.set_level("INFO", logger="pingxuan.mail")
+    owner = make.applicant(email="owner@example.org", name="李主任")
+    hashed: list[str] = []
+    real_hash = ops._hash
+    monkeypatch.setattr(ops, "_hash", lambda password: hashed.append(password) or real_hash(password))
+
+    def answer(email: str, **overrides):
+        data = _registration(email=email, unit_name=f"单位{email}", credit_code=credit_code(), **overrides)
+        return client.post("/register", data=data, follow_redirects=True)
+
+    taken, new = answer("OWNER@example.org"), answer("new@example.org")
+    assert taken.status_code == new.status_code == 200
+    assert taken.get_data(as_text=True) == new.get_data(as_text=True)  # the same page, word for word
+    assert "Check your mail" in taken.get_data(as_text=True)
+    assert len(hashed) == 2  # the same work for both: one password hash each, no shortcut for a taken address
+    note = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mail to owner@example.org:")]
+    assert len(note) == 1 and "someone tried to register" in note[0] and "/forgot" in note[0] and "李主任" in note[0]
+    assert "/register/confirm/" not in note[0]  # nothing to confirm: the address has its account
+    assert "/register/confirm/" in _last_mail_link(caplog, "new@example.org")
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1  # the owner only, nothing created
+
+    # with another field wrong, the page lists that field's error and says nothing about the address
+    taken, new = answer("owner@example.org", contact_phone="123"), answer("new2@example.org", contact_phone="123")
+    assert taken.status_code == new.status_code == 422
+    for page in (taken.get_data(as_text=True), new.get_data(as_text=True)):
+        assert 'id="contact_phone-error"' in page and 'id="email-error"' not in page and "exists already" not in page
+    db.session.expire_all()
+    assert db.session.get(User, owner.id).unit_id == owner.unit_id
 
 
 def test_login_wrong_password_then_right(client, make):

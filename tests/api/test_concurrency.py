@@ -175,16 +175,15 @@ def _post_in_parallel(app, count: int, request) -> list[tuple[int, object]]:
     return results
 
 
-def test_parallel_registrations_of_one_unit_and_acceptances_of_one_invitation(app, make):
+def test_parallel_registrations_of_one_unit_and_acceptances_of_one_invitation(app, make, caplog):
     """The database's unique constraints decide; the losers get the field errors or 409, never a 500."""
-    from tests.accounts.test_pages import _registration
+    from tests.accounts.test_pages import register
 
     make.campaign()
-    registered = _post_in_parallel(
-        app, 4, lambda client, i: client.post("/register", data=_registration(email=f"wang{i}@example.org"))
-    )
+    links = [register(app.test_client(), caplog, email=f"wang{i}@example.org") for i in range(4)]
+    registered = _post_in_parallel(app, 4, lambda client, i: client.post(links[i]))  # four confirmed at once
     assert sorted(status for status, _ in registered) == [302, 422, 422, 422], registered
-    assert all('id="credit_code-error"' in page for status, page in registered if status == 422)
+    assert all("统一社会信用代码的单位已注册" in page for status, page in registered if status == 422)  # its code taken
     assert Unit.query.count() == 1 and User.query.filter(User.email.like("wang%")).count() == 1
 
     member = make.applicant()

@@ -29,7 +29,7 @@ def _real_pdf(path: Path) -> Path:
     return path
 
 
-def test_register_create_attach_submit_and_switch_language(live_server, browser_page, tmp_path):
+def test_register_create_attach_submit_and_switch_language(live_server, browser_page, tmp_path, caplog):
     with live_server.app.app_context():
         campaign = Factory().campaign()
         category = campaign.categories[2]
@@ -39,7 +39,8 @@ def test_register_create_attach_submit_and_switch_language(live_server, browser_
     credit_code = body + uscc.calc_check_digit(body)
     page, base = browser_page, live_server.url
 
-    # Register the unit; the browser is logged in afterwards and lands on its cases.
+    # Register the unit, confirm it by the mailed link; the browser is logged in afterwards and lands on its cases.
+    caplog.set_level("INFO", logger="pingxuan.mail")
     page.goto(f"{base}/register")
     for field, value in {
         "unit_name": "青岛市大数据发展中心",
@@ -55,6 +56,11 @@ def test_register_create_attach_submit_and_switch_language(live_server, browser_
         page.fill(f"#{field}", value)
     page.select_option("#kind", "institution")
     page.click("form button[type=submit]")
+    page.wait_for_url(f"{base}/register/sent")
+    mailed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("mail to zhang@example.org:")]
+    page.goto(re.search(rf"{re.escape(base)}/register/confirm/\S+", mailed[-1]).group(0))
+    assert "青岛市大数据发展中心" in page.locator("main").inner_text()
+    page.click("main form button[type=submit]")
     page.wait_for_url(f"{base}/my-cases")
     assert page.locator(".who").inner_text() == "张三"
 

@@ -129,7 +129,7 @@ def test_the_sms_code_is_never_in_what_staff_can_read(app, make):
 def test_messages_with_secrets_are_edited_by_administrators_only(app, make, client):
     organizer = make.organizer()
     for key in ("account.password_reset", "account.invitation", "account.welcome_expert", "vote.code",
-                "objection.code"):  # fmt: skip
+                "objection.code", "account.registration_confirm", "account.registration_taken"):  # fmt: skip
         with pytest.raises(Forbidden):
             wording.save(key, ZH, "x", "{{ link }}" if key.startswith("account") else "{{ code }}", organizer)
         with pytest.raises(Forbidden):
