@@ -88,8 +88,15 @@ def registration_limits(view):
 
 
 def invitation_limits(view):
+    """Self-service invitations (a unit's member inviting colleagues): per client address and per inbox."""
     return _limited(view, ("INVITE_LIMIT_IP", "invite-ip", client_address),
                     ("INVITE_LIMIT_EMAIL", "invite-email", email_key))  # fmt: skip
+
+
+def staff_invitation_limits(view):
+    """Invitations only staff may send (their endpoints refuse everyone else): an office setting up a campaign
+    invites many addresses from one client, so only the per-inbox limit holds, protecting the people named."""
+    return _limited(view, ("INVITE_LIMIT_EMAIL", "invite-email", email_key))
 
 
 # Failed logins per address named: a delay that doubles with each consecutive failure (1 s after the fourth, 2 s,

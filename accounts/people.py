@@ -1,30 +1,36 @@
 """Units made by staff, one at a time or from a spreadsheet (integrations and organizers setting a campaign up).
 
 A sheet is all or nothing: every row is checked (credit code and its check digit, duplicates in the sheet and
-against the units already registered, kind, district, contact) and every refused row is reported with its
-number and reasons; when any row is refused, no unit is created.
+against the units already registered, kind, district, contact, the members' e-mail addresses) and every refused
+row is reported with its number and reasons; when any row is refused, no unit is created and nobody is invited.
+The optional ``members`` column lists the addresses of the unit's members (separated by commas, semicolons or
+spaces): each is invited into the unit in the same import, as one staff action (no per-invitation throttling).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from accounts.models import UNIT_KINDS, Unit, User
-from accounts.operations import credit_code_error, phone_error, unit_text_errors
+from accounts.models import UNIT_KINDS, Invitation, Unit, User
+from accounts.operations import credit_code_error, email_error, invite_into_unit, phone_error, unit_text_errors
 from accounts.permissions import require_staff
 from pingxuan.errors import Invalid, NotFound
 from pingxuan.extensions import db
 
 UNIT_COLUMNS = ("name", "kind", "district", "credit_code", "parent_org", "contact_name", "contact_phone")
+MEMBERS = "members"  # optional column: the members' e-mail addresses, each invited into the unit
+_SEPARATORS = re.compile(r"[\s,;，；、]+")
 
 
 @dataclass
 class UnitImportReport:
     created: list[Unit] = field(default_factory=list)
+    invited: list[Invitation] = field(default_factory=list)
     errors: dict[int, list[str]] = field(default_factory=dict)  # row number (1 = header) → problems
 
     @property
@@ -82,9 +88,14 @@ def import_units(actor: User, rows: list[dict[str, str]]) -> UnitImportReport:
     names, codes = _taken()
     in_sheet_names: dict[str, int] = {}
     in_sheet_codes: dict[str, int] = {}
-    cleaned = []
+    in_sheet_emails: dict[str, int] = {}
+    cleaned, members = [], []
     for number, row in enumerate(rows, start=2):
         errors, clean = _unit_errors(row, names, codes)
+        emails, error = _member_emails(row.get(MEMBERS), number, in_sheet_emails)
+        if error:
+            errors[MEMBERS] = error
+        members.append(emails)
         if "name" not in errors and clean["name"] in in_sheet_names:
             errors["name"] = _("Same name as row %(n)d.", n=in_sheet_names[clean["name"]])
         if "credit_code" not in errors and clean["credit_code"] in in_sheet_codes:
@@ -101,7 +112,26 @@ def import_units(actor: User, rows: list[dict[str, str]]) -> UnitImportReport:
     report.created = [Unit(**clean) for clean in cleaned]
     db.session.add_all(report.created)
     db.session.flush()
+    for unit, emails in zip(report.created, members, strict=True):
+        report.invited += [invite_into_unit(actor, unit, email) for email in emails]
     return report
+
+
+def _member_emails(cell: str | None, number: int, seen: dict[str, int]) -> tuple[list[str], str | None]:
+    """The addresses of a row's members column (normalized), or why they cannot be invited; ``seen`` (address →
+    row) catches an address given twice in the sheet."""
+    emails = list(dict.fromkeys(e.lower() for e in _SEPARATORS.split(str(cell or "").strip()) if e))
+    problems = []
+    for email in emails:
+        if message := email_error(email):
+            problems.append(f"{email}: {message}")
+        elif email in seen:
+            problems.append(_("%(email)s is given in row %(n)d too.", email=email, n=seen[email]))
+        seen.setdefault(email, number)
+    if emails and not problems:
+        taken = db.session.scalars(select(User.email).where(User.email.in_(emails))).all()
+        problems += [_("%(email)s has an account already.", email=email) for email in taken]
+    return emails, "; ".join(problems) or None
 
 
 def list_units(actor: User) -> list[Unit]:

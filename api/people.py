@@ -13,6 +13,7 @@ from accounts.models import Invitation, Unit, User
 from accounts.operations import invite_into_unit, invite_user, update_user
 from accounts.permissions import require_staff
 from api.auth import api_blueprint, require_actor, secured
+from api.fields import UtcDateTime
 from api.present import refused_rows
 from api.schemas import InvitationCreateSchema, InvitationSchema, UnitSchema, UserSchema
 from pingxuan.db import commit
@@ -34,7 +35,8 @@ class UnitInputSchema(Schema):
 
 class UnitSheetSchema(Schema):
     file = Upload(required=True, metadata={"description": "CSV (UTF-8) or .xlsx; first row: " + ", ".join(
-        people.UNIT_COLUMNS)})  # fmt: skip
+        people.UNIT_COLUMNS) + "; optional column " + people.MEMBERS + ": the members' e-mail addresses (commas, "
+        "semicolons or spaces between them), each invited into the unit"})  # fmt: skip
 
 
 class UnitRefSchema(Schema):
@@ -43,9 +45,17 @@ class UnitRefSchema(Schema):
     credit_code = fields.String()
 
 
+class SheetInvitationSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    unit_id = fields.Integer()
+    expires_at = UtcDateTime()
+
+
 class UnitImportResultSchema(Schema):
     rows = fields.Integer()
     created = fields.List(fields.Nested(UnitRefSchema))
+    invited = fields.List(fields.Nested(SheetInvitationSchema), metadata={"description": "One per member address"})
 
 
 class StaffInvitationSchema(Schema):
@@ -109,7 +119,8 @@ def create_unit(data: dict[str, Any]):
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @secured(blp)
 def import_units(files: dict[str, Any]):
-    """Create units from a CSV or Excel sheet: every row or none.
+    """Create units from a CSV or Excel sheet, and invite the members its ``members`` column lists: every row or
+    none (nobody is invited when a row is refused). One staff request, not throttled per invitation.
 
     In a 422 answer, ``errors`` maps each refused row's number (the header is row 1) to its problems.
     """
@@ -121,7 +132,9 @@ def import_units(files: dict[str, Any]):
         raise refused_rows(report.errors)
     commit()
     return {"rows": len(rows), "created": [{"id": u.id, "name": u.name, "credit_code": u.credit_code}
-                                           for u in report.created]}  # fmt: skip
+                                           for u in report.created],
+            "invited": [{"id": i.id, "email": i.email, "unit_id": i.unit_id, "expires_at": i.expires_at}
+                        for i in report.invited]}  # fmt: skip
 
 
 @blp.route("/units/<int:unit_id>", methods=["GET"])
@@ -142,7 +155,7 @@ def show_unit(unit_id: int):
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @blp.alt_response(429, "TOO_MANY_REQUESTS")
 @secured(blp)
-@limits.invitation_limits
+@limits.staff_invitation_limits
 def invite_member(data: dict[str, Any], unit_id: int):
     """Invite a member into a unit (staff): they get a link to set their name and password, never a password."""
     actor = require_actor()
@@ -158,7 +171,7 @@ def invite_member(data: dict[str, Any], unit_id: int):
 @blp.alt_response(422, "UNPROCESSABLE_ENTITY")
 @blp.alt_response(429, "TOO_MANY_REQUESTS")
 @secured(blp)
-@limits.invitation_limits
+@limits.staff_invitation_limits
 def invite(data: dict[str, Any]):
     """Invite an expert or a staff member (organizers; administrators only for administrators)."""
     invitation = invite_user(require_actor(), data["email"], data["role"])
