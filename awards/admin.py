@@ -186,6 +186,7 @@ class CertificatesView(AwardsView):
             "awards/admin/certificates.html",
             batches=[(b, certificates.progress(b)) for b in batches],
             certificates=items,
+            issuing=certificates.issuing(campaign),
         )
 
     @expose("/start", methods=("POST",))

@@ -25,6 +25,7 @@ import segno
 import yaml
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import func, select, update
@@ -32,12 +33,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.models import Unit, User
 from accounts.permissions import require_staff
-from awards import publication
+from awards import notice, publication
 from awards.models import FAILED, ISSUED, PENDING, SUPERSEDED, Certificate, CertificateBatch, OrganizationAward
 from campaigns.models import Campaign
 from cases.models import Case
 from pingxuan import metrics, pdf_fonts, storage
-from pingxuan.clock import today
+from pingxuan.clock import day, left, today
 from pingxuan.db import locked, utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
@@ -303,11 +304,66 @@ def _to_queue_again(certificate: Certificate) -> bool:
     return certificate.status == PENDING and (queued_at is None or utcnow() - queued_at > PENDING_GRACE)
 
 
+PROPOSED = TRANSITION_BY_NAME["confirm_award"].sources[0]
+
+
+@dataclass(frozen=True)
+class Issuing:
+    """Where a campaign's certificates stand: how many awards they are for, how many are still to issue, and,
+    while no award is confirmed, what must happen first and when (said on the certificates page, so an empty
+    list never reads as "all issued")."""
+
+    awarded: int  # awarded cases and conferred organization awards
+    to_issue: int  # of them without a certificate, or whose certificate failed
+    waiting: str | None  # no award confirmed yet: why, and when issuing becomes possible
+
+
+def issuing(campaign: Campaign) -> Issuing:
+    cases = db.session.scalars(select(Case.id).where(Case.campaign_id == campaign.id, Case.state == AWARDED)).all()
+    awards = db.session.scalars(select(OrganizationAward.id).where(OrganizationAward.campaign_id == campaign.id)).all()
+    live = db.session.execute(
+        select(Certificate.case_id, Certificate.organization_award_id).where(
+            Certificate.campaign_id == campaign.id, Certificate.status.not_in((SUPERSEDED, FAILED))
+        )
+    ).all()
+    made = {(case_id, award_id) for case_id, award_id in live}
+    to_issue = sum((c, None) not in made for c in cases) + sum((None, a) not in made for a in awards)
+    waiting = None
+    if not cases and not awards:
+        proposed = db.session.scalar(
+            select(func.count()).where(Case.campaign_id == campaign.id, Case.state == PROPOSED)
+        )
+        running = [n for n in notice.notices(campaign) if n.ends_on >= today()]
+        if running:
+            end = max(n.ends_on for n in running)
+            waiting = _(
+                "No award is confirmed yet. The public notice runs until %(date)s (%(left)s): the awards can "
+                "be confirmed after it ends, then the certificates issued.",
+                date=day(end),
+                left=left(end),
+            )
+        elif proposed:
+            waiting = ngettext(
+                "No award is confirmed yet: %(num)d proposed award waits for its public notice and confirmation. "
+                "Certificates can be issued once the award is confirmed.",
+                "No award is confirmed yet: %(num)d proposed awards wait for their public notice and confirmation. "
+                "Certificates can be issued once the awards are confirmed.", proposed)  # fmt: skip
+        else:
+            waiting = _(
+                "No award is confirmed yet: awards are proposed after the public vote, published for public "
+                "notice, then confirmed. Certificates can be issued once the awards are confirmed."
+            )
+    return Issuing(awarded=len(cases) + len(awards), to_issue=to_issue, waiting=waiting)  # fmt: skip
+
+
 def issue_batch(campaign: Campaign, actor: User) -> CertificateBatch:
     """Create the missing certificates of a campaign (awarded cases, conferred organizations) and queue one
     rendering task per certificate; certificates that failed before are queued again."""
     require_staff(actor)
     locked(Campaign, campaign.id)  # a parallel issue waits, then finds these certificates made
+    waiting = issuing(campaign).waiting
+    if waiting:
+        raise Invalid(waiting)
     batch = CertificateBatch(campaign_id=campaign.id, created_by_id=actor.id)
     db.session.add(batch)
     db.session.flush()

@@ -29,7 +29,7 @@ from cases import dossier
 from cases.models import Case
 from cases.operations import dossier_rows, form_of
 from pingxuan import storage
-from pingxuan.clock import today
+from pingxuan.clock import size, today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Invalid, NotFound
 from pingxuan.extensions import db
@@ -130,7 +130,7 @@ def _dossier(case: Case, blind: bool) -> dict[str, Any]:
         "rows": [(label, hide(str(value))) for name, label, value in dossier_rows(case)
                  if name not in SHOWN_ABOVE and not (blind and name in naming)],
         "photos": [(hide(a.filename), uri) for a in photos if (uri := _photo(a))],
-        "documents": [(hide(a.filename), a.sha256, a.size) for a in case.attachments if a.kind not in pictures],
+        "documents": [(hide(a.filename), a.sha256, size(a.size)) for a in case.attachments if a.kind not in pictures],
     }  # fmt: skip
 
 

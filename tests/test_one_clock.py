@@ -163,7 +163,8 @@ def test_no_page_shows_a_time_off_the_clock_or_a_key(app, client, demo):
     pages: dict[str, str] = {}
     for role, seeds in (
         ("admin", ["/staff", "/admin/", "/worklists", "/vote-admin/", "/notice/objections", "/admin/events/",
-                   "/admin/outbox/", "/admin/sms/", f"/vote-admin/{demo.id}/integrity"]),
+                   "/admin/outbox/", "/admin/sms/", f"/vote-admin/{demo.id}/integrity", "/admin/awards/certificates/",
+                   f"/vote-admin/{demo.id}/integrity/preview?rule=automation&rule=fresh_voter&combine=any"]),
         ("expert", ["/worklists", "/review/mine"]),
         ("applicant", ["/my-cases", "/notifications"]),
     ):  # fmt: skip

@@ -281,3 +281,34 @@ def test_weasyprint_renders_one_document_at_a_time_in_a_process(app, make, monke
     pdfs = parallel(3, render)
     assert all(isinstance(pdf, bytes) and pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF") for pdf in pdfs)
     assert overlaps and max(overlaps) == 1, overlaps
+
+
+def test_with_no_award_confirmed_the_page_says_so_and_when_issuing_will_be_possible(client, make):
+    """Not "every certificate has been issued" (issue 20): what is true, and what must happen first."""
+    from datetime import timedelta
+
+    from pingxuan.clock import day, today
+    from tests.factories import login
+
+    case = make.case("proposed")
+    login(client, make.organizer())
+    client.get("/language/en")
+    page = client.get(f"/admin/awards/certificates/?campaign={case.campaign_id}").get_data(as_text=True)
+    assert "1 proposed award waits for its public notice" in page
+    notice = make.past_notice([case])
+    notice.starts_on, notice.ends_on = today() - timedelta(days=2), today() + timedelta(days=3)
+    commit()
+    page = client.get(f"/admin/awards/certificates/?campaign={case.campaign_id}").get_data(as_text=True)
+    assert "No award is confirmed yet" in page and f"runs until {day(notice.ends_on)} (3 days left)" in page
+    assert "issued already" not in page
+    assert re.search(r'id="issue-certificates"[^>]* disabled', page)
+    refused = client.post("/admin/awards/certificates/start", data={"campaign": case.campaign_id, "confirmed": "1"},
+                          follow_redirects=True).get_data(as_text=True)  # fmt: skip
+    assert "No award is confirmed yet" in refused and "issued already" not in refused
+    assert not db.session.scalars(select(Certificate)).all()
+
+    notice.starts_on, notice.ends_on = today() - timedelta(days=9), today() - timedelta(days=1)
+    make.end_notice(case.campaign)
+    page = client.get(f"/admin/awards/certificates/?campaign={case.campaign_id}").get_data(as_text=True)
+    assert "1 of 1 awards has no certificate yet." in page
+    assert not re.search(r'id="issue-certificates"[^>]* disabled', page)
