@@ -8,8 +8,9 @@ has left today) so the pages and the API never re-derive them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -19,17 +20,19 @@ from sqlalchemy.orm import selectinload
 
 from accounts.models import User
 from accounts.permissions import require_staff
-from campaigns.models import Campaign
+from campaigns.models import VOTE_BY_EITHER, VOTE_BY_SMS, VOTE_CLOSED, VOTE_OPEN, Campaign, SettingChange
 from cases.models import PUBLIC_FILE, Attachment, Case
 from cases.operations import current_campaign, public_copy
 from pingxuan import metrics, storage
-from pingxuan.clock import today
+from pingxuan.cache import SHOWCASE, cached
+from pingxuan.clock import today, zone
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
+from voting import wechat
 from voting.anomalies import case_report
-from voting.ballots import VoteResult, cast_vote, counts, counts_visible
+from voting.ballots import VoteResult, cast_vote, counts, counts_visible, votable_states, voting_open
 from voting.models import Ballot, BallotAudit
-from voting.showcase import public_case, showcase_query
+from voting.showcase import public_case, public_states, showcase_query
 
 PHOTO = "photo"
 VOTER_TOKEN_SALT = "pingxuan.voter"
@@ -70,6 +73,72 @@ def gallery(
         .offset((page - 1) * per_page)
     ).all()
     return GalleryPage(list(cases), total, page, per_page)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How many finalists the gallery's tabs and chips lead to: an empty category or domain gets no tab."""
+
+    total: int
+    per_category: dict[int, int]
+    per_domain: dict[int, int]
+
+
+def shown_counts(campaign: Campaign) -> Shown:
+    rows = db.session.execute(
+        select(Case.category_id, Case.domain_id, func.count())
+        .where(Case.campaign_id == campaign.id, Case.state.in_(public_states()))
+        .group_by(Case.category_id, Case.domain_id)
+    ).all()
+    per_category: Counter[int] = Counter()
+    per_domain: Counter[int] = Counter()
+    for category_id, domain_id, n in rows:
+        per_category[category_id] += n
+        if domain_id is not None:
+            per_domain[domain_id] += n
+    return Shown(sum(per_category.values()), dict(per_category), dict(per_domain))
+
+
+@dataclass(frozen=True)
+class VoteSchedule:
+    """The vote's window as the public reads it: times are naive UTC (pingxuan.clock.shown names the zone)."""
+
+    state: str  # open | not_open | closed, as a voter finds it now (a window that ended is closed)
+    opens_at: datetime | None  # the start of the opening day in the campaign's zone
+    closes_at: datetime | None  # the end of the closing day (the first moment no ballot is taken)
+    closed_at: datetime | None  # when it closed: the organizers' close or the window's end, whichever came first
+    votes_per_day: int  # per category and voter
+    identity: str  # how a voter proves who they are here: sms | wechat | either
+
+
+def _day_start(day: date) -> datetime:
+    """The first moment of a day of the campaign's calendar, as naive UTC."""
+    return datetime.combine(day, time(0), tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def vote_schedule(campaign: Campaign) -> VoteSchedule:
+    opens_at = _day_start(campaign.vote_opens) if campaign.vote_opens else None
+    closes_at = _day_start(campaign.vote_closes + timedelta(days=1)) if campaign.vote_closes else None
+    status, closed_at = campaign.vote_status, None
+    why_closed = voting_open((status, campaign.vote_opens, campaign.vote_closes), today())
+    if status == VOTE_OPEN and why_closed is None:
+        state = VOTE_OPEN
+    elif status == VOTE_CLOSED or (status == VOTE_OPEN and closes_at is not None and campaign.vote_closes < today()):
+        state = VOTE_CLOSED
+        closed_at = db.session.scalar(
+            select(SettingChange.created_at)
+            .where(SettingChange.campaign_id == campaign.id, SettingChange.field == "vote_status",
+                   SettingChange.after == VOTE_CLOSED)
+            .order_by(SettingChange.id.desc())
+            .limit(1)
+        ) if status == VOTE_CLOSED else None  # fmt: skip
+        closed_at = min(filter(None, (closed_at, closes_at)), default=None)
+    else:
+        state = "not_open"
+    identity = campaign.vote_identity
+    if identity == VOTE_BY_EITHER and not wechat.configured():
+        identity = VOTE_BY_SMS
+    return VoteSchedule(state, opens_at, closes_at, closed_at, campaign.votes_per_category_per_day, identity)
 
 
 def photos(case_ids: list[int]) -> dict[int, list[Attachment]]:
@@ -114,20 +183,85 @@ def visible_counts(campaign: Campaign, case_ids: list[int]) -> dict[int, int] | 
 @dataclass(frozen=True)
 class VoterDay:
     voted_for_case: bool
-    remaining_in_category: int
+    remaining_in_category: int  # never more than the category's finalists the voter has not voted for today
+
+
+def _finalists_per_category(campaign_id: int) -> dict[int, int]:
+    """The cases open to the vote in each category of a campaign (cached with the showcase: any change to a case
+    makes it stale)."""
+
+    def build() -> dict[int, int]:
+        rows = db.session.execute(
+            select(Case.category_id, func.count())
+            .where(Case.campaign_id == campaign_id, Case.state.in_(votable_states()))
+            .group_by(Case.category_id)
+        ).all()
+        return {category_id: n for category_id, n in rows}
+
+    return cached(SHOWCASE, f"finalists:{campaign_id}", build)
+
+
+def _finalists_beside(case_id: int) -> tuple[int, int]:
+    """The cases open to the vote in this case's category (itself included) and the campaign's daily limit per
+    category (cached like the showcase: a change to a case or a campaign makes it stale)."""
+
+    def build() -> tuple[int, int]:
+        case = db.session.execute(
+            select(Case.category_id, Campaign.votes_per_category_per_day)
+            .join(Campaign, Campaign.id == Case.campaign_id)
+            .where(Case.id == case_id)
+        ).one()
+        finalists = db.session.scalar(
+            select(func.count()).select_from(Case)
+            .where(Case.category_id == case.category_id, Case.state.in_(votable_states()))
+        ) or 0  # fmt: skip
+        return finalists, case.votes_per_category_per_day
+
+    return cached(SHOWCASE, f"finalists-beside:{case_id}", build)
+
+
+def _left(limit: int, used: int, finalists: int, voted_finalists: int) -> int:
+    """Votes a voter can still use today in a category: the daily limit left, but no more than the finalists
+    not voted for yet (a category with one finalist never promises a second vote)."""
+    return max(0, min(limit - used, finalists - voted_finalists))
+
+
+def _ballots_today(voter_id: int, campaign_id: int) -> list:
+    return db.session.execute(
+        select(Ballot.case_id, Ballot.category_id, Case.state)
+        .join(Case, Case.id == Ballot.case_id)
+        .where(Ballot.voter_id == voter_id, Ballot.campaign_id == campaign_id, Ballot.vote_date == today())
+    ).all()
 
 
 def voter_day(voter_id: int, case: Case) -> VoterDay:
-    """Whether the voter already voted for this case today and how many votes they have left in its category."""
-    on = today()
-    rows = db.session.execute(
-        select(Ballot.case_id).where(
-            Ballot.voter_id == voter_id, Ballot.category_id == case.category_id, Ballot.vote_date == on
-        )
-    ).all()
-    used = len(rows)
-    limit = case.campaign.votes_per_category_per_day
-    return VoterDay(any(r.case_id == case.id for r in rows), max(0, limit - used))
+    """Whether the voter already voted for this case today and how many votes they can still use in its category."""
+    rows = [r for r in _ballots_today(voter_id, case.campaign_id) if r.category_id == case.category_id]
+    finalists = _finalists_per_category(case.campaign_id).get(case.category_id, 0)
+    votable = set(votable_states())
+    left = _left(case.campaign.votes_per_category_per_day, len(rows), finalists,
+                 sum(1 for r in rows if r.state in votable))  # fmt: skip
+    return VoterDay(any(r.case_id == case.id for r in rows), left)
+
+
+@dataclass(frozen=True)
+class VoterGallery:
+    voted: list[int]  # the cases this voter voted for today
+    remaining: dict[int, int]  # votes they can still use today, per category id
+
+
+def voter_gallery(voter_id: int, campaign: Campaign) -> VoterGallery:
+    """A voter's day across the gallery: which tiles to mark as voted, which categories have votes left."""
+    rows = _ballots_today(voter_id, campaign.id)
+    votable = set(votable_states())
+    used = Counter(r.category_id for r in rows)
+    voted_finalists = Counter(r.category_id for r in rows if r.state in votable)
+    limit = campaign.votes_per_category_per_day
+    remaining = {
+        category_id: _left(limit, used[category_id], n, voted_finalists[category_id])
+        for category_id, n in _finalists_per_category(campaign.id).items()
+    }
+    return VoterGallery(sorted({r.case_id for r in rows}), remaining)
 
 
 def cast_public_vote(
@@ -136,7 +270,8 @@ def cast_public_vote(
     """Cast a vote (voting.ballots.cast_vote) and say whether its new count may be shown to the voter.
 
     A vote can only succeed while the vote is open, so the count is visible exactly when the campaign shows
-    live counts: one indexed single-column read, no ORM objects.
+    live counts: one indexed single-column read, no ORM objects. The votes left today are capped by the
+    category's finalists not voted for yet (their number comes from the showcase's cache).
     """
     try:
         result = cast_vote(voter_id, case_id, address, user_agent, referrer)
@@ -144,6 +279,10 @@ def cast_public_vote(
         metrics.vote_refused(type(error).__name__.lower())  # conflict (rules, closed), notfound
         raise
     metrics.vote_accepted()
+    if result.remaining_today > 0:
+        finalists, limit = _finalists_beside(case_id)
+        used = limit - result.remaining_today  # this ballot's slot: the voter's ballots today in the category
+        result = replace(result, remaining_today=_left(limit, used, finalists, used))
     return result, result.count_visible
 
 

@@ -39,7 +39,7 @@ from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.httpcache import private, public
 from pingxuan.i18n import is_english
-from pingxuan.net import client_address, safe_next
+from pingxuan.net import client_address, local_path, safe_next
 from pingxuan.signing import same_secret
 from voting import abuse, captcha, sms, wechat
 from voting import operations as ops
@@ -109,6 +109,8 @@ def gallery():
         html = render_template(
             "voting/gallery.html", campaign=campaign, category=category, domain_id=domain_id, search=search,
             page=page, photos=ops.photos(ids), count_slot=_count_slot if visible else None,
+            shown=ops.shown_counts(campaign), schedule=ops.vote_schedule(campaign), votable=votable_states(),
+            here=request.full_path.rstrip("?"),
         )  # fmt: skip
         return html, ids, visible
 
@@ -139,6 +141,8 @@ def voter_state():
     """The visitor's own side of a case page (uncached): verified or not, voted today, votes left, the voter
     token the page's script votes with (X-Voter-Token) and the forms' CSRF token. The page itself is the same for
     everyone and cached."""
+    if "case" not in request.args:
+        return _voter_gallery_state()
     case = public_case(request.args.get("case", type=int) or 0)
     voter_id = session.get(abuse.VOTER_SESSION_KEY)
     state: dict[str, object] = {"verified": False, "closed": _vote_closed_reason(case)}
@@ -149,6 +153,22 @@ def voter_state():
             "csrf_token": generate_csrf(), "voter_token": ops.voter_token(voter_id),
             "forget": url_for("showcase.forget_voter", next=_public_path(case)),
             "message": _voter_message(day, case),
+        }  # fmt: skip
+    return private(jsonify(state))
+
+
+def _voter_gallery_state():
+    """The gallery's side of /showcase/voter: the cases this visitor voted for today (marked on their tiles) and
+    the votes left per category; the gallery page itself is the same for everyone and cached."""
+    campaign = ops.showcase_campaign()
+    voter_id = session.get(abuse.VOTER_SESSION_KEY)
+    state: dict[str, object] = {"verified": False, "closed": voting_open(
+        (campaign.vote_status, campaign.vote_opens, campaign.vote_closes), today())}  # fmt: skip
+    if isinstance(voter_id, int):
+        day = ops.voter_gallery(voter_id, campaign)
+        state |= {
+            "verified": True, "voted": day.voted, "remaining": {str(k): v for k, v in day.remaining.items()},
+            "voter_token": ops.voter_token(voter_id),
         }  # fmt: skip
     return private(jsonify(state))
 
@@ -173,12 +193,13 @@ def _voter_message(day, case) -> str:
 def vote_form(case_id: int):
     """Voting without JavaScript: the visitor's own confirmation page (with its CSRF token), never cached."""
     case = public_case(case_id)
+    back = _safe_next(_public_path(case))  # the gallery's tiles name themselves, so the visitor comes back there
     voter_id = session.get(abuse.VOTER_SESSION_KEY)
     if not isinstance(voter_id, int):
-        return redirect(url_for("showcase.verify", next=_public_path(case)))
+        return redirect(url_for("showcase.verify", next=back))
     day = ops.voter_day(voter_id, case)
     page = render_template("voting/vote_form.html", case=case, voter_day=day, message=_voter_message(day, case),
-                           closed_reason=_vote_closed_reason(case))  # fmt: skip
+                           closed_reason=_vote_closed_reason(case), back=back)  # fmt: skip
     return private(current_app.make_response(page))
 
 
@@ -225,13 +246,13 @@ def vote(case_id: int):
         if error.status == 404:
             raise
         flash(error.message, "error")
-        return redirect(url_for("showcase.vote_form", case_id=case_id))
+        return redirect(url_for("showcase.vote_form", case_id=case_id, next=local_path(request.args.get("next"))))
     message = _("Thank you for your vote. Votes left today in this category: %(n)d.", n=result.remaining_today)
     if _wants_json():
         return {"count": result.count if visible else None, "remaining_today": result.remaining_today,
                 "count_text": votes_text(result.count) if visible else None, "message": message}  # fmt: skip
     flash(message, "success")
-    return redirect(url_for("showcase.vote_form", case_id=case_id))
+    return redirect(url_for("showcase.vote_form", case_id=case_id, next=local_path(request.args.get("next"))))
 
 
 @bp.route("/showcase/verify", methods=["GET", "POST"])
