@@ -59,7 +59,7 @@ def test_a_visitor_votes_from_a_phone(live_server, phone_page):
     page.get_by_role("link", name=category).click()
     page.get_by_role("link", name=re.compile(title)).click()
     page.wait_for_url(f"{base}/showcase/cases/{case_id}?lang=en")
-    assert page.locator("#vote-count").inner_text() == "0"
+    assert page.locator("#vote-count").inner_text() == "0 votes"
     assert page.locator(".photos img").first.evaluate("img => img.naturalWidth") == 1200  # the display copy
 
     page.click("a#vote-button")  # not verified yet (the voter's state came from /showcase/voter): verify first
@@ -76,8 +76,8 @@ def test_a_visitor_votes_from_a_phone(live_server, phone_page):
     assert "Votes left today in this category: 1" in page.locator("#vote-message").inner_text()  # 2 finalists
     # The button says so at once: no second tap to be refused.
     assert page.locator("#vote-button").inner_text() == "Voted today" and page.locator("#vote-button").is_disabled()
-    assert page.locator("#vote-count").inner_text() == "1"
+    assert page.locator("#vote-count").inner_text() == "1 vote"
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     page.reload()
-    assert page.locator("#vote-button").is_disabled() and page.locator("#vote-count").inner_text() == "1"
+    assert page.locator("#vote-button").is_disabled() and page.locator("#vote-count").inner_text() == "1 vote"
