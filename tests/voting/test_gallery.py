@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 from pingxuan.clock import today
 from pingxuan.db import commit
 from tests.cases.browsing import english_client
+from tests.factories import login
 from tests.voting.test_pages import FINALIST, IN_REVIEW, as_voter, new_voter, open_campaign, vote
 from voting.window import close_vote
 
@@ -120,3 +121,6 @@ def test_public_pages_offer_the_public_no_staff_link(app, make):
         nav = page[page.index('<nav class="main-nav">') : page.index("</nav>")]
         assert "My work" not in nav and "/dashboard" not in nav, url
         assert "Log in" in nav, url
+    applicant = make.applicant()
+    login(client, applicant)  # someone logged in follows "Log in" to their own home
+    assert client.get("/login").headers["Location"] == "/dashboard"
