@@ -24,6 +24,7 @@ def notifications(args: dict[str, Any]):
         {
             "id": note.id,
             "case_id": note.case_id,
+            "link": note.link or (f"/cases/{note.case_id}" if note.case_id else None),
             "message": pick(note, "message"),
             "created_at": note.created_at,
             "read_at": note.read_at,

@@ -428,6 +428,7 @@ class NotificationSchema(Schema):
     id = fields.Integer()
     case_id = fields.Integer(allow_none=True)
     message = fields.String()
+    link = fields.String(allow_none=True, metadata={"description": "The page it leads to (a path of the app)"})
     created_at = UtcDateTime()
     read_at = UtcDateTime(allow_none=True)
 

@@ -45,6 +45,7 @@ from pingxuan.clock import today
 from pingxuan.db import utcnow
 from pingxuan.errors import Conflict, Forbidden, Invalid, NotFound
 from pingxuan.extensions import db
+from pingxuan.queue import enqueue
 from voting.models import Voter
 from voting.privacy import mask_phone, phone_hash
 from voting.sms import send_sms
@@ -236,6 +237,24 @@ def objections_of(case: Case) -> list[Objection]:
     return list(db.session.scalars(select(Objection).where(Objection.case_id == case.id).order_by(Objection.id)))
 
 
+def awaiting_answer(cases: list[Case]) -> list[Objection]:
+    """The objections forwarded to these cases' unit that it has not answered yet, the soonest due first."""
+    ids = [case.id for case in cases]
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(Objection).where(Objection.case_id.in_(ids), Objection.status == OBJECTION_FORWARDED)
+        .order_by(Objection.response_due, Objection.id)
+    ))  # fmt: skip
+
+
+def awaiting_unit_answer(actor: User | None, cases: list[Case]) -> list[Objection]:
+    """What the actor's unit is asked to answer now, on these cases (nothing for the office or anyone else)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or actor.role in STAFF:
+        return []
+    return [objection for objection in awaiting_answer(cases) if may_read(objection, actor)]
+
+
 def forwarded_to_unit(case: Case) -> list[Objection]:
     """What the unit sees: the objections forwarded to it (never the objector's number; none if anonymous)."""
     return [o for o in objections_of(case) if o.forwarded_at is not None]
@@ -259,6 +278,7 @@ def forward_objection(objection: Objection, actor: User, note: str, due: date | 
     record_step(objection.case, "objection_forwarded", actor,
                 _("Objection %(id)d: response due by %(date)s. %(note)s", id=objection.id, date=due.isoformat(),
                   note=objection.forward_note))  # fmt: skip
+    enqueue("notifications.notify_objection_forwarded", objection.id)  # the unit's members, in the app and by mail
     return objection
 
 

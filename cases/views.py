@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
+from awards import objections
 from campaigns.operations import organizations
 from cases import operations as ops
 from cases import versions as dossier_versions
@@ -16,14 +19,14 @@ from forms import show_errors
 from forms.accounts import ConfirmForm
 from forms.cases import AttachmentForm, CaseForm, TransitionForm, case_form
 from notifications.operations import list_notifications, unread_count
-from pingxuan import storage
+from pingxuan import clock, storage
 from pingxuan.clock import today
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
 from workflow.definition import APPLICANT, EDIT, TIMELINE_ENTRIES, VERSIONS
 from workflow.engine import options
-from workflow.history import timeline
+from workflow.history import asked_of_unit, timeline
 from workflow.roles import has_permission
 from workflow.worklists import own_cases_query
 
@@ -40,6 +43,12 @@ def today_iso() -> str:
     return today().isoformat()
 
 
+@bp.app_template_global()
+def days_left(day: date) -> int:
+    """Days from today to ``day`` in the campaign's zone: 0 on the day itself, negative once it has passed."""
+    return clock.days_left(day)
+
+
 def _current_campaign():
     try:
         return ops.current_campaign()
@@ -51,11 +60,15 @@ def _current_campaign():
 @login_required
 def my_cases():
     cases = db.session.scalars(own_cases_query(current_user)).all()
+    campaign = _current_campaign()
     rows = [(case, options(case, current_user)) for case in cases]
     return render_template(
         "cases/my_cases.html",
-        rows=rows,
-        campaign=_current_campaign(),
+        rows=[row for row in rows if campaign is not None and row[0].campaign_id == campaign.id],
+        earlier=_by_campaign([row for row in rows if campaign is None or row[0].campaign_id != campaign.id]),
+        awaiting=objections.awaiting_unit_answer(current_user, list(cases)),
+        grounds=objections.GROUNDS,
+        campaign=campaign,
         unread=unread_count(current_user),
         notifications=list_notifications(current_user, limit=5),
         button_form=TransitionForm(),
@@ -74,6 +87,14 @@ def _load(case_id: int, permission: str = "view") -> Case:
         raise
 
 
+def _by_campaign(rows: list) -> list[tuple]:
+    """Rows of earlier campaigns under their own campaign, the latest first: (campaign, rows)."""
+    groups: dict[int, tuple] = {}
+    for case, opts in rows:
+        groups.setdefault(case.campaign_id, (case.campaign, []))[1].append((case, opts))
+    return sorted(groups.values(), key=lambda group: group[0].year, reverse=True)
+
+
 class _LoginFirst(Exception):
     pass
 
@@ -89,6 +110,9 @@ def detail(case_id: int):
     return render_template(
         "cases/detail.html",
         case=case,
+        asked=asked_of_unit(case, current_user),
+        awaiting=objections.awaiting_unit_answer(current_user, [case]),
+        grounds=objections.GROUNDS,
         rows=ops.dossier_rows(case),
         attachments=ops.visible_attachments(case, current_user),
         insider=ops.sees_private_files(current_user, case),

@@ -19,6 +19,7 @@ class Notification(db.Model):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     message_zh: Mapped[str] = mapped_column(Text)
     message_en: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))  # a path in the app; empty: the case's page
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import smtplib
+from collections.abc import Callable
 from email.message import EmailMessage
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -16,6 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.models import User
+from awards.models import Objection
+from cases.models import Case
 from notifications.models import Notification, OutboxMail
 from notifications.wording import render
 from pingxuan.db import utcnow
@@ -144,23 +147,49 @@ def notify_case_event(event_id: int) -> list[Notification]:
     event = db.session.get(WorkflowEvent, event_id)
     if event is None:
         return []
+    return notify_unit(event.case, f"transition.{event.transition}", lambda link: case_values(event, link),
+                       f"/cases/{event.case_id}")  # fmt: skip
+
+
+def notify_objection_forwarded(objection_id: int) -> list[Notification]:
+    """The office forwarded an objection: the unit is asked to answer it by its due date, on the objection's page."""
+    objection = db.session.get(Objection, objection_id)
+    if objection is None or objection.forwarded_at is None:
+        return []
+    case = objection.case
+
+    def values(link: str) -> dict[str, object]:
+        return {
+            "case_title": case.title or _("untitled"), "case_number": case.number or "—", "unit_name": case.unit.name,
+            "objection": str(objection.id), "note": objection.forward_note or "",
+            "due_date": objection.response_due.isoformat() if objection.response_due else "", "link": link,
+        }  # fmt: skip
+
+    return notify_unit(case, "objection.forwarded", values, f"/objections/{objection.id}", path_in_app=True)
+
+
+def notify_unit(
+    case: Case, key: str, values: Callable[[str], dict[str, object]], path: str, path_in_app: bool = False
+) -> list[Notification]:
+    """Tell every active member of the case's unit: a notification in the app (both languages, leading to ``path``
+    when ``path_in_app``, else to the case's page) and a mail in their own language with the link to ``path``."""
     members = db.session.scalars(
-        select(User).where(User.unit_id == event.case.unit_id, User.active.is_(True)).order_by(User.id)
+        select(User).where(User.unit_id == case.unit_id, User.active.is_(True)).order_by(User.id)
     ).all()
-    key = f"transition.{event.transition}"
-    link = f"{current_app.config['SERVER_NAME_FOR_MAIL']}/cases/{event.case_id}"
+    link = f"{current_app.config['SERVER_NAME_FOR_MAIL']}{path}"
     in_app = {}
     for locale in (ZH, EN):
         with force_locale(locale):
-            in_app[locale] = render(key, locale, case_values(event, "")).text
+            in_app[locale] = render(key, locale, values("")).text.strip()
     created = []
     for member in members:
-        note = Notification(user_id=member.id, case_id=event.case_id, message_zh=in_app[ZH], message_en=in_app[EN])
+        note = Notification(user_id=member.id, case_id=case.id, message_zh=in_app[ZH], message_en=in_app[EN],
+                            link=path if path_in_app else None)  # fmt: skip
         db.session.add(note)
         created.append(note)
         locale = EN if member.locale == EN else ZH
         with force_locale(locale):
-            mail(member.email, key, locale, case_values(event, link))
+            mail(member.email, key, locale, values(link))
     db.session.flush()
     return created
 

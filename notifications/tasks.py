@@ -6,6 +6,7 @@ from celery import shared_task
 
 from notifications.operations import deliver_mail as _deliver
 from notifications.operations import notify_case_event as _notify
+from notifications.operations import notify_objection_forwarded as _notify_objection
 from notifications.operations import undeliverable
 from pingxuan.db import commit
 
@@ -13,6 +14,15 @@ from pingxuan.db import commit
 @shared_task(name="notifications.notify_case_event", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def notify_case_event(event_id: int) -> int:
     created = _notify(event_id)
+    commit()
+    return len(created)
+
+
+@shared_task(
+    name="notifications.notify_objection_forwarded", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def notify_objection_forwarded(objection_id: int) -> int:
+    created = _notify_objection(objection_id)
     commit()
     return len(created)
 

@@ -160,6 +160,21 @@ def kinds() -> dict[str, Kind]:
             "code": (_l("the one-time code"), "483920"), "minutes": (_l("minutes it stays valid"), "5"),
         }, None, lambda: _("Your pingxuan code to lodge an objection is {{ code }}. It is valid for {{ minutes }} "
                            "minutes."), group="sms", secrets=frozenset({"code"})),
+        Kind("objection.forwarded", lambda: _("Objection forwarded to the unit"), {
+            "case_title": (_l("the case's title"), "食品安全追溯监管平台"),
+            "case_number": (_l("the case's number"), "2017-IM-0001"),
+            "unit_name": (_l("the applicant unit"), "青岛市电子政务和信息资源管理办公室"),
+            "objection": (_l("the objection's number"), "12"),
+            "note": (_l("what the office asks the unit to answer, if anything"), "请说明上线时间并提供证明材料。"),
+            "due_date": (_l("the date by which the unit must answer"), "2017-06-10"),
+            "link": (_l("the link to the objection's page, where the unit answers"),
+                     "https://pingxuan.example/objections/12"),
+        }, lambda: _("[pingxuan] An objection to your case needs your answer"),
+            lambda: (_("An objection (no. {{ objection }}) to your case “{{ case_title }}” ({{ case_number }}) was "
+                       "forwarded to your unit. Answer it by {{ due_date }}.")
+                     + "{% if note %}\n" + _("The office asks: {{ note }}") + "{% endif %}"
+                     + "{% if link %}\n\n" + _("Read the objection and answer it here:") + "\n{{ link }}{% endif %}"),
+            group="case"),
         Kind("objection.outcome", lambda: _("Objection outcome (SMS)"), {
             "case_title": (_l("the case's title"), "食品安全追溯监管平台"), "outcome": (_l("upheld or dismissed"),
                                                                            "不成立"),

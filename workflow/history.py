@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from sqlalchemy import select
 
 from accounts.models import User
 from cases.models import Case
 from pingxuan.extensions import db
-from workflow.definition import HISTORY
+from workflow.definition import DUE_DATE, HISTORY, TRANSITION_BY_NAME, Transition
 from workflow.models import WorkflowEvent
 from workflow.roles import has_permission
 
@@ -25,3 +28,35 @@ def events(case: Case) -> list[WorkflowEvent]:
 def timeline(case: Case, actor: User | None) -> list[WorkflowEvent] | None:
     """Events oldest first, or None when the actor may not see them (the public sees no comments)."""
     return events(case) if may_see_history(actor, case) else None
+
+
+@dataclass(frozen=True)
+class AskedOfUnit:
+    """What the office asked when it sent the case back to its unit by a date: its reason and the due date."""
+
+    event: WorkflowEvent
+    transition: Transition
+    reason: str
+    due: date | None
+
+
+def arrival(case: Case) -> WorkflowEvent | None:
+    """The transition that brought the case into its current state (the steps on its timeline move no state)."""
+    query = select(WorkflowEvent).where(
+        WorkflowEvent.case_id == case.id,
+        WorkflowEvent.to_state == case.state,
+        WorkflowEvent.transition.in_(list(TRANSITION_BY_NAME)),
+    )
+    return db.session.scalar(query.order_by(WorkflowEvent.created_at.desc(), WorkflowEvent.id.desc()).limit(1))
+
+
+def asked_of_unit(case: Case, actor: User | None) -> AskedOfUnit | None:
+    """When the case came into its state by a transition that gives the unit a due date (the declaration's
+    ``due_date`` input: a return for revision), the office's reason and that date, for who sees the history."""
+    event = arrival(case)
+    if event is None or not may_see_history(actor, case):
+        return None
+    transition = TRANSITION_BY_NAME[event.transition]
+    if DUE_DATE not in transition.required_fields:
+        return None
+    return AskedOfUnit(event, transition, event.comment or "", case.revision_due)

@@ -32,7 +32,7 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
     with client.session_transaction() as session:
         session[VOTER_SESSION_KEY] = voter
     page = client.get("/notice").get_data(as_text=True)
-    assert f'action="/notice/cases/{a.id}/objections"' in page
+    assert f'action="/notice/cases/{a.id}/objections' in page  # with lang=en: the language chosen stays
     refused = client.post(f"/notice/cases/{a.id}/objections", data={"phone": PHONE, "ground": "other", "text": "短"})
     assert refused.status_code == 422 and "field-error" in refused.get_data(as_text=True)
     done = client.post(f"/notice/cases/{a.id}/objections", content_type="multipart/form-data", data={
