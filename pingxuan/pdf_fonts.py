@@ -165,6 +165,11 @@ def _libraries():
         "harfbuzz-subset", "libharfbuzz-subset.so.0")  # fmt: skip
 
 
+def system_font(pattern: str) -> tuple[str, int]:
+    """The file and face index of the installed face ``pattern`` names (e.g. for Pillow); LookupError if absent."""
+    return _locate(pattern)
+
+
 def _locate(pattern: str) -> tuple[str, int]:
     """The file and face index fontconfig gives for ``pattern``, refused unless family and weight are those asked
     (fontconfig answers with some other font rather than nothing)."""

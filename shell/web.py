@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from pingxuan import clock, logs, metrics
+from pingxuan import clock, links, logs, metrics
 from pingxuan.db import commit, is_unique_violation, rollback
 from pingxuan.errors import Conflict, DomainError
 from pingxuan.extensions import login_manager
@@ -23,7 +23,8 @@ from workflow.definition import STATE_BY_NAME, event_title
 PUBLIC_ENDPOINTS = frozenset({
     "showcase.gallery", "showcase.case_page", "awards.results", "awards.results_csv", "awards.results_xlsx",
     "awards.verify", "awards.verify_form", "showcase.vote_form", "showcase.verify", "showcase.vote",
-    "showcase.voter_state", "awards.notice_page", "awards.lodge",
+    "showcase.voter_state", "awards.notice_page", "awards.lodge", "showcase.share_card", "showcase.poster",
+    "showcase.campaign_share_image",
 })  # fmt: skip
 
 
@@ -106,6 +107,8 @@ def init_app(app: Flask) -> None:
     def _helpers() -> dict:
         return {
             "this_page": this_page,
+            "public_url": links.public_url,  # absolute links for link previews and QR codes (pingxuan.links)
+            "canonical_url": links.canonical_url,
             "pick": pick,
             "is_english": is_english,
             "state_title": lambda name: pick(STATE_BY_NAME[name], "title"),

@@ -39,9 +39,10 @@ from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, Invalid
 from pingxuan.httpcache import private, public
 from pingxuan.i18n import is_english
+from pingxuan.links import public_url
 from pingxuan.net import client_address, local_path, safe_next
 from pingxuan.signing import same_secret
-from voting import abuse, captcha, sms, wechat
+from voting import abuse, captcha, share_image, sms, wechat
 from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
 from voting.ballots import counts, counts_visible, invalidate, live_counts, recount, votable_states, voting_open
@@ -123,7 +124,7 @@ def gallery():
 def case_page(case_id: int):
     def build() -> tuple[str, list[int], bool]:
         case = public_case(case_id)
-        share_url = url_for("showcase.case_page", case_id=case.id, _external=True)
+        share_url = public_url(url_for("showcase.case_page", case_id=case.id))
         visible = counts_visible(case.campaign)
         html = render_template(
             "voting/case.html", case=case, photos=ops.photos([case.id])[case.id], documents=ops.public_documents(case),
@@ -134,6 +135,48 @@ def case_page(case_id: int):
 
     html, ids, visible = cached(SHOWCASE, _page_key(), build)
     return _with_counts(html, ids, visible)
+
+
+SHARE_MAX_AGE = 3600  # seconds: a changed title shows in previews within the hour (a new ETag at once)
+
+
+@bp.get("/showcase/cases/<int:case_id>/share.png")
+@public(max_age=SHARE_MAX_AGE)
+def share_card(case_id: int):
+    """The case's link preview (og:image): 1200×630, its photo, title, unit, category, campaign and QR code."""
+    return _case_picture(case_id, share_image.CARD)
+
+
+@bp.get("/showcase/cases/<int:case_id>/poster.png")
+@public(max_age=SHARE_MAX_AGE)
+def poster(case_id: int):
+    """The case's poster (海报) for WeChat Moments: 1080×1920, the same content, to save and post."""
+    return _case_picture(case_id, share_image.POSTER)
+
+
+@bp.get("/showcase/share.png")
+@public(max_age=SHARE_MAX_AGE)
+def campaign_share_image():
+    """The preview of the other public pages: the current campaign (or the site) with a QR code to the showcase."""
+    try:
+        campaign = ops.showcase_campaign()
+    except DomainError:
+        campaign = None
+    url = public_url(url_for("showcase.gallery"))
+    return _png(share_image.picture(share_image.campaign_content(campaign, url)))
+
+
+def _case_picture(case_id: int, kind: str):
+    case = public_case(case_id)
+    url = public_url(url_for("showcase.case_page", case_id=case.id))
+    return _png(share_image.picture(share_image.case_content(case, url, kind)))
+
+
+def _png(picture: share_image.Picture):
+    response = current_app.response_class(picture.data, mimetype="image/png")
+    response.set_etag(picture.etag)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/showcase/voter")

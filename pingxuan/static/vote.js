@@ -5,13 +5,6 @@
    the number's verification, and back. */
 (function () {
   "use strict";
-  var share = document.getElementById("share-button");
-  if (share) {
-    share.addEventListener("click", function () {
-      if (navigator.share) { navigator.share({title: share.dataset.title, url: share.dataset.url}).catch(function () {}); }
-      else { var f = document.getElementById("share-url"); f.select(); try { navigator.clipboard.writeText(f.value); } catch (e) {} }
-    });
-  }
 
   function getJSON(url) {
     return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
