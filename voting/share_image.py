@@ -37,7 +37,7 @@ from voting.operations import photos
 
 log = logging.getLogger(__name__)
 
-RECIPE = "1"  # change when the drawing changes: every picture is drawn again
+RECIPE = "2"  # change when the drawing changes: every picture is drawn again
 CARD, POSTER, CAMPAIGN = "card", "poster", "campaign"
 SIZES = {CARD: (1200, 630), POSTER: (1080, 1920), CAMPAIGN: (1200, 630)}
 MAX_BYTES = 200 * 1024
@@ -183,19 +183,24 @@ def _campaign(c: Content) -> tuple[Image.Image, Box]:
     width, height = SIZES[CAMPAIGN]
     image = _artwork(width, height, c.hue, "")
     d = ImageDraw.Draw(image)
-    left = 80
-    y = _text(d, (left, 150), c.title, _font(BOLD, 64), WHITE, 760, 2, spacing=20, balanced=True)
-    y = _text(d, (left, y + 28), c.labels[0], _font(REGULAR, 34), "#dce8f5", 760, 1)
+    left, column = 80, 800  # the column ends before the QR code's box
+    sizes = range(64, 42, -2)  # the largest that shows the whole name on one line, else on two
+    size = next((size for size in sizes if _font(BOLD, size).getlength(c.title) <= column), None) or next(
+        (size for size in sizes if not wrap(c.title, _font(BOLD, size), column, 2)[-1].endswith("…")), sizes[-1]
+    )
+    y = _text(d, (left, 150), c.title, _font(BOLD, size), WHITE, column, 2, spacing=20, balanced=True)
+    y = _text(d, (left, y + 28), c.labels[0], _font(REGULAR, 34), "#dce8f5", column - 40, 1)
     if c.unit:
-        _text(d, (left, y + 18), c.unit, _font(REGULAR, 28), "#b9cde4", 760, 1)
+        _text(d, (left, y + 18), c.unit, _font(REGULAR, 28), MIST, column - 40, 1)
     qr_size = 200
-    qr_left, qr_top = width - 80 - qr_size, height - 96 - qr_size
-    d.rounded_rectangle((qr_left - 16, qr_top - 16, qr_left + qr_size + 16, qr_top + qr_size + 60), 16, fill=WHITE)
-    image.paste(_qr(c.url, qr_size), (qr_left, qr_top))
-    label = c.labels[1]
     font = _font(REGULAR, 22)
-    d.text((qr_left + qr_size / 2, qr_top + qr_size + 22), _fit(label, font, qr_size + 24), font=font, fill=INK,
-           anchor="mt")  # fmt: skip
+    label = wrap(c.labels[1], font, qr_size + 16, 2)
+    qr_left, qr_top = width - 80 - qr_size, height - 76 - qr_size - 30 * len(label)
+    box_bottom = qr_top + qr_size + 24 + 30 * len(label)
+    d.rounded_rectangle((qr_left - 16, qr_top - 16, qr_left + qr_size + 16, box_bottom), 16, fill=WHITE)
+    image.paste(_qr(c.url, qr_size), (qr_left, qr_top))
+    for n, line in enumerate(label):  # centred under the code
+        d.text((qr_left + qr_size / 2, qr_top + qr_size + 14 + 30 * n), line, font=font, fill=INK, anchor="mt")
     return image, (0, 0, width, height)
 
 
