@@ -382,3 +382,9 @@ class OutboxMailView(ReadOnlyModelView):
     }
     column_searchable_list = ("recipient", "subject")
     column_default_sort = ("id", True)
+    column_formatters = {
+        "backend": lambda view, context, model, name: (
+            _("Mail server (SMTP)") if model.backend == "smtp" else _("Kept in the outbox only (not sent)")
+        ),
+    }
+    column_formatters_detail = column_formatters

@@ -577,6 +577,11 @@ def parameter_title(name: str) -> str:
     return str(PARAMETERS.get(name, name))
 
 
+def parameters_text(values: dict[str, float]) -> str:
+    """A rule's parameters in words: "at least this many ballots: 10; share going to one case: 0.6"."""
+    return _("; ").join(_("%(name)s: %(value)s", name=parameter_title(k), value=f"{v:g}") for k, v in values.items())
+
+
 def selection_title(selection: str | list[str] | list[frozenset[str]]) -> str:
     """A selection in words, by the rules' titles: "Burst and Fresh voter, or Crowded /24 network"."""
     parsed = bool(selection) and all(isinstance(combo, frozenset) for combo in selection)

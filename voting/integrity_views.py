@@ -20,7 +20,7 @@ from voting.voters import number_check
 def _rule_words() -> dict:
     """Rules, their parameters and selections by their titles in the reader's language, never by their keys."""
     return {"rule_title": integrity.rule_title, "parameter_title": integrity.parameter_title,
-            "selection_title": integrity.selection_title}  # fmt: skip
+            "selection_title": integrity.selection_title, "parameters_text": integrity.parameters_text}  # fmt: skip
 
 
 def _selection() -> str:

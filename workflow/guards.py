@@ -17,7 +17,7 @@ from awards.models import OBJECTION_PENDING, Notice, NoticeEntry, Objection
 from campaigns.models import VOTE_CLOSED
 from cases.models import Case
 from cases.operations import dossier_errors
-from pingxuan.clock import day, today
+from pingxuan.clock import day, left, today
 from pingxuan.extensions import db
 from reviewers.models import LIVE, OPEN, Assignment
 from workflow.definition import TRANSITION_BY_NAME
@@ -141,7 +141,8 @@ def notice_period_over(case: Case, actor: User | None) -> Refusal | None:
     if notice is None:
         return Refusal(_("The proposed award has not been published for public notice yet."))
     if today() <= notice.ends_on:
-        return Refusal(_("The public notice runs until %(date)s.", date=day(notice.ends_on)))
+        ends = notice.ends_on
+        return Refusal(_("The public notice runs until %(date)s (%(left)s).", date=day(ends), left=left(ends)))
     return None
 
 
