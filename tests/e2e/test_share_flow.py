@@ -64,3 +64,4 @@ def test_share_copies_the_link_or_offers_the_poster_on_a_phone(live_server, open
     wide = open_browser(1280, 900)
     wide.goto(url)
     assert wide.locator(".share-qr").is_visible()
+    wide.locator(".share").screenshot(path=str(SCREENSHOT.with_name("e2e-share-wide.png")))
