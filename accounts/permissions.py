@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from accounts.models import User
 from pingxuan.errors import Forbidden
-from workflow.definition import EXPERT, STAFF
+from workflow.definition import ADMIN, EXPERT, STAFF
 
 
 def require_staff(actor: User | None) -> User:
@@ -18,4 +18,10 @@ def require_staff(actor: User | None) -> User:
 def require_expert(actor: User | None) -> User:
     if actor is None or not getattr(actor, "is_authenticated", False) or actor.role != EXPERT:
         raise Forbidden(_("Only experts may do this."))
+    return actor
+
+
+def require_admin(actor: User | None) -> User:
+    if actor is None or not getattr(actor, "is_authenticated", False) or actor.role != ADMIN:
+        raise Forbidden(_("Only administrators may do this."))
     return actor

@@ -16,6 +16,7 @@ import secrets
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from accounts.models import ApiToken, ApiTokenRequest, User
 from pingxuan.db import utcnow
@@ -25,7 +26,7 @@ from workflow.definition import ADMIN, ORGANIZER
 
 # The areas an integration may be given, each readable or writable. The API maps its endpoints onto them.
 AREAS = {
-    "campaign": _l("campaigns, their taxonomy, rubric and organizations"),
+    "campaign": _l("campaigns, their taxonomy, rubric, organizations and archives"),
     "people": _l("units, members, invitations, users and experts' accounts"),
     "cases": _l("cases, their dossiers, eligibility and workflow actions"),
     "review": _l("the expert pool, assignments, reviews and shortlists"),
@@ -91,6 +92,22 @@ def create_service_token(actor: User, name: str, scopes: list[str], role: str = 
     return plain, record
 
 
+def require_password(actor: User, password: str | None) -> None:
+    """A token alone cannot make tokens (one stolen token would make others that outlive its revocation): making a
+    service token through the API also takes the administrator's password, as changing it does."""
+    _require_admin(actor)
+    if not check_password_hash(actor.password_hash, password or ""):
+        raise Invalid(_("Please correct the marked fields."), {"password": _("The password is wrong.")})
+
+
+def get_service_token(actor: User, token_id: int) -> ApiToken:
+    _require_admin(actor)
+    record = db.session.get(ApiToken, token_id)
+    if record is None or record.scopes is None:
+        raise NotFound(_("No such token."))
+    return record
+
+
 def list_service_tokens(actor: User) -> list[ApiToken]:
     _require_admin(actor)
     return list(db.session.scalars(select(ApiToken).where(ApiToken.scopes.is_not(None)).order_by(ApiToken.id.desc())))
@@ -98,10 +115,7 @@ def list_service_tokens(actor: User) -> list[ApiToken]:
 
 def revoke_service_token(actor: User, token_id: int) -> ApiToken:
     """Revoke the token and disable its service account: the next request with it gets 401."""
-    _require_admin(actor)
-    record = db.session.get(ApiToken, token_id)
-    if record is None or record.scopes is None:
-        raise NotFound(_("No such token."))
+    record = get_service_token(actor, token_id)
     if record.revoked_at is None:
         record.revoked_at = utcnow()
         record.user.active = False

@@ -35,6 +35,7 @@ def init_api(app: Flask) -> None:
     """Bind the API to the app: spec, blueprints (CSRF-exempt, token-authenticated), JSON errors."""
     from api import (  # noqa: F401
         accounts,
+        archives,
         awards,
         books,
         campaign_setup,
@@ -46,6 +47,7 @@ def init_api(app: Flask) -> None:
         notifications,
         people,
         reviews,
+        service_tokens,
         workflow,
     )
     from api.integrity import blp as _integrity_api  # noqa: F401  (vote integrity)

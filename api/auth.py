@@ -30,7 +30,8 @@ SECURITY_SCHEME = {
         "an administrator made for an integration in the back office (People → Service tokens). A service token "
         "only reaches the endpoints its scopes allow: `<area>:read` for GET, `<area>:write` for the rest (write "
         "includes read); areas: " + ", ".join(AREAS) + " (each endpoint's area follows its tag: the workflow "
-        "and eligibility tags are `cases`, the experts tag is `review`; the caller's own account is in none). "
+        "and eligibility tags are `cases`, the experts tag is `review`, campaign archives are `campaign`; the caller's "
+        "own account and the service tokens themselves are in none). "
         "Every request with a service token is audited under the token's name."
     ),
 }

@@ -5,26 +5,21 @@ from __future__ import annotations
 from flask import Blueprint, Flask, redirect, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from archives.export import request_archive
-from archives.models import DONE, CampaignArchive
+from archives.export import archives_of, file_name, finished_archive, request_archive
+from archives.models import DONE
 from awards.admin import AWARDS, chosen_campaign
 from backoffice.security import StaffOnly, actor
 from pingxuan import storage
 from pingxuan.db import commit
-from pingxuan.errors import NotFound
-from pingxuan.extensions import db
 
 
 class ArchivesView(StaffOnly, BaseView):
     @expose("/")
     def index(self):
         campaigns, campaign = chosen_campaign()
-        records = db.session.scalars(select(CampaignArchive).where(CampaignArchive.campaign_id == campaign.id)
-                                     .order_by(CampaignArchive.id.desc()))  # fmt: skip
         return self.render("archives/admin/archives.html", campaigns=campaigns, campaign=campaign,
-                           records=list(records), done=DONE)  # fmt: skip
+                           records=archives_of(campaign, actor()), done=DONE)  # fmt: skip
 
     @expose("/start", methods=("POST",))
     def start(self):
@@ -35,12 +30,8 @@ class ArchivesView(StaffOnly, BaseView):
 
     @expose("/<int:archive_id>/download")
     def download(self, archive_id: int):
-        record = db.session.get(CampaignArchive, archive_id)
-        if record is None or record.status != DONE or not record.sha256:
-            raise NotFound(_l("No such archive."))
-        return storage.send(
-            record.sha256, "application/zip", f"pingxuan-{record.campaign.year}-archive-{record.id}.zip"
-        )
+        record = finished_archive(archive_id, actor())
+        return storage.send(record.sha256, "application/zip", file_name(record))
 
 
 def register(app: Flask, admin: Admin) -> None:

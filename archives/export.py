@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from accounts.models import User
 from accounts.permissions import require_staff
@@ -109,6 +109,26 @@ def request_archive(campaign: Campaign, actor: User) -> CampaignArchive:
     db.session.flush()
     enqueue("archives.make_archive", record.id)
     return record
+
+
+def archives_of(campaign: Campaign, actor: User) -> list[CampaignArchive]:
+    """The campaign's archives, newest first."""
+    require_staff(actor)
+    return list(db.session.scalars(select(CampaignArchive).where(CampaignArchive.campaign_id == campaign.id)
+                                   .order_by(CampaignArchive.id.desc())))  # fmt: skip
+
+
+def finished_archive(archive_id: int, actor: User) -> CampaignArchive:
+    """An archive that is made (its file in storage); any other is not found."""
+    require_staff(actor)
+    record = db.session.get(CampaignArchive, archive_id)
+    if record is None or record.status != DONE or not record.sha256:
+        raise NotFound(_("No such archive."))
+    return record
+
+
+def file_name(record: CampaignArchive) -> str:
+    return f"pingxuan-{record.campaign.year}-archive-{record.id}.zip"
 
 
 def make_archive(record_id: int) -> CampaignArchive:
