@@ -137,6 +137,20 @@ def _inline_script_problems(path: str, response) -> list[str]:
     return problems
 
 
+def _inline_style_problems(path: str, response) -> list[str]:
+    """Inline styles, which the policy's style-src (no 'unsafe-inline') refuses: style="…" attributes anywhere and
+    <style> elements without this response's nonce."""
+    if response.mimetype != "text/html":
+        return []
+    html = response.get_data(as_text=True)
+    nonce = re.search(r"'nonce-([^']+)'", response.headers.get("Content-Security-Policy", "").split("style-src")[-1])
+    problems = [f"{path}: style attribute {found}" for found in re.findall(r"<[^>]*\sstyle\s*=[^>]*>", html)]
+    for tag in re.findall(r"<style\b[^>]*>", html):
+        if nonce is None or f'nonce="{nonce.group(1)}"' not in tag:
+            problems.append(f"{path}: <style> without the nonce")
+    return problems
+
+
 def test_no_page_needs_inline_script_beyond_its_nonce(app, make):
     owner = make.applicant()
     case = make.case("draft", owner=owner)
@@ -151,7 +165,8 @@ def test_no_page_needs_inline_script_beyond_its_nonce(app, make):
             response = client.get(path)
             policy = response.headers["Content-Security-Policy"]
             assert "'unsafe-inline'" not in policy.split("script-src", 1)[-1].split(";")[0], (path, policy)
-            problems += _inline_script_problems(path, response)
+            assert "'unsafe-inline'" not in policy.split("style-src", 1)[-1].split(";")[0], (path, policy)
+            problems += _inline_script_problems(path, response) + _inline_style_problems(path, response)
     assert not problems, "\n".join(sorted(set(problems)))
     policy = staff.get("/admin/cases/").headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self' 'nonce-" in policy

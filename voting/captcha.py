@@ -109,15 +109,20 @@ def check_ready() -> str:
 
 
 # What each cloud captcha's page script loads, per the providers' integration guides (added to that page's CSP).
+# Their scripts draw the puzzle with inline styles and their own stylesheets: on that one page only, and only with
+# a cloud captcha configured, style-src allows them (a script trusted to run there could restyle it anyway). The
+# default, ALTCHA, needs nothing: its styles are our static file.
 CSP_SOURCES = {
     "tencent": {
         "script-src": "https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com",
+        "style-src": "'unsafe-inline' https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com",
         "frame-src": "https://turing.captcha.qcloud.com",
         "connect-src": "https://turing.captcha.qcloud.com",
         "img-src": "https://turing.captcha.qcloud.com https://turing.captcha.gtimg.com",
     },
     "aliyun": {
         "script-src": "https://o.alicdn.com https://g.alicdn.com",
+        "style-src": "'unsafe-inline' https://o.alicdn.com https://g.alicdn.com",
         "connect-src": "https://*.captcha-open.aliyuncs.com",
         "img-src": "https://*.alicdn.com https://*.captcha-open.aliyuncs.com",
     },
