@@ -11,7 +11,14 @@ def register(app: Flask) -> None:
     def index():
         if current_user.is_authenticated:
             return redirect(url_for("dashboard"))
-        return render_template("index.html")
+        from campaigns.operations import current_campaign
+        from pingxuan.errors import NotFound
+
+        try:
+            campaign = current_campaign()
+        except NotFound:
+            campaign = None
+        return render_template("index.html", campaign=campaign)
 
     import voting.integrity_views  # noqa: F401  (its pages on vote_admin, before registration)
     from accounts.views import bp as account_pages

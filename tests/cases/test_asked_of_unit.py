@@ -87,6 +87,8 @@ def test_a_returned_case_opens_with_the_reason_the_due_date_and_resubmit_first(a
     assert "is final" in apart
     chinese = client.get(f"/cases/{case.id}?lang=zh").get_data(as_text=True)
     assert "还剩 5 天" in chinese and "重新提交" in _section(chinese, "actions")
+    listed = _section(client.get("/my-cases").get_data(as_text=True), "current-cases")
+    assert 'value="resubmit"' in listed and 'value="withdraw"' not in listed, "no withdrawal next to resubmitting"
 
     staff = app.test_client()
     login(staff, organizer)
@@ -121,3 +123,9 @@ def test_a_unit_without_certificates_is_told_when_they_come(app, make):
     login(client, owner)
     section = _section(client.get("/my-cases?lang=en").get_data(as_text=True), "certificates")
     assert "No certificate yet." in section and "once the awards are confirmed" in section
+
+
+def test_the_landing_page_names_the_current_campaign_first(app, make):
+    campaign = make.campaign()
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert re.search(r"<h1>\s*" + re.escape(campaign.title_zh) + r"\s*</h1>", page)

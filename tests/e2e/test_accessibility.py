@@ -5,14 +5,22 @@ and is injected into the page by Playwright."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from awards.objections import forward_objection, lodge_objection
+from pingxuan.clock import today
+from pingxuan.db import commit
 from pingxuan.extensions import db
+from tests.awards.test_notice import PHONE as OBJECTOR
+from tests.awards.test_notice import proposed, verified
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_vote_flow import _finalists
 from tests.factories import PASSWORD, Factory
+from workflow.definition import DUE_DATE
+from workflow.engine import fire
 
 pytestmark = pytest.mark.browser
 
@@ -136,5 +144,41 @@ def test_staff_pages_at_1280(live_server, chromium):
     for lang in LANGUAGES:
         for url in urls:
             found += serious_violations(page, live_server.url + _with_lang(url, lang))
+    context.close()
+    assert not found, "\n".join(found)
+
+
+def test_the_pages_that_tell_a_unit_what_is_asked_of_it(live_server, chromium):
+    """Issue 21: /my-cases with an objection to answer and the certificates' empty state, the case page with it,
+    a returned case's page with its banner, the objection and the notifications, on a phone, in both languages."""
+    app = live_server.app
+    with app.app_context():
+        make = Factory()
+        cases, organizer, _notice = proposed(make)
+        case = cases["A"]
+        objection = lodge_objection(case, verified(), OBJECTOR, "cutoff", "该系统2017年5月才上线，晚于截止日期。")
+        forward_objection(objection, organizer, "请说明上线时间并提供验收报告。", today() + timedelta(days=3))
+        returned = make.case("eligibility_check", owner=case.created_by, title="青岛市不动产登记一网通办")
+        fire(returned, "return_for_revision", organizer, comment="请补充2016年的办件量。",
+             fields={DUE_DATE: today() + timedelta(days=5)})  # fmt: skip
+        commit()
+        email, urls = case.created_by.email, ["/my-cases", f"/cases/{case.id}", f"/cases/{returned.id}",
+                                              f"/objections/{objection.id}", "/notifications"]  # fmt: skip
+        db.session.remove()
+    found: list[str] = []
+    context = chromium.new_context(**PHONE, locale="zh-CN", bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    for lang in ("en", "zh"):  # Chinese last: the language chosen stays, and the screenshots are in Chinese
+        for url in urls:
+            found += serious_violations(page, live_server.url + _with_lang(url, lang))
+    for name, url in (("my-cases", urls[0]), ("objection-case", urls[1]), ("objection", urls[3])):
+        page.goto(live_server.url + url)
+        page.screenshot(path=f"/tmp/unit21-{name}-390.png", full_page=True)
     context.close()
     assert not found, "\n".join(found)
