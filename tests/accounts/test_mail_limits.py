@@ -44,3 +44,20 @@ def test_registrations_are_limited_per_address(app, client):
 
     assert [register("203.0.113.7") for _ in range(3)] == [422, 422, 429]  # the form's errors, then the limit
     assert register("203.0.113.8") == 422  # another address is not held up
+
+
+def test_registrations_mail_one_inbox_a_few_times_only(app, client, make):
+    """Registering mails the address named (a link to confirm, or a note to its owner): limited per inbox as well,
+    the same for an address with an account as for one without."""
+    from tests.accounts.test_pages import _registration
+    from tests.factories import credit_code
+
+    app.config.update(REGISTER_LIMIT_EMAIL="2 per hour")
+    owner = make.applicant()
+
+    def register(email: str, n: int) -> int:
+        data = _registration(email=email, unit_name=f"单位{n}", credit_code=credit_code())
+        return client.post("/register", data=data, environ_base={"REMOTE_ADDR": f"203.0.113.{n}"}).status_code
+
+    assert [register(owner.email, n) for n in range(3)] == [302, 302, 429]  # from three addresses
+    assert [register("nobody@example.org", n) for n in range(3, 6)] == [302, 302, 429]
