@@ -18,12 +18,13 @@ from accounts.permissions import require_staff
 from awards.models import OBJECTION_DISMISSED, OBJECTION_UPHELD, Notice, NoticeEntry, Objection
 from campaigns.models import Campaign, Category
 from cases.models import Case
-from pingxuan.cache import SHOWCASE, bump
+from pingxuan.cache import RESULTS, SHOWCASE, bump
 from pingxuan.clock import today
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from workflow.definition import TRANSITION_BY_NAME
 from workflow.engine import record_step
+from workflow.guards import latest_notice
 
 PROPOSED = TRANSITION_BY_NAME["propose"].dest
 REVOKE = TRANSITION_BY_NAME["revoke"]
@@ -100,6 +101,7 @@ def publish_notice(
                                                        start=first.isoformat(), end=last.isoformat()))  # fmt: skip
     db.session.flush()
     bump(SHOWCASE)
+    bump(RESULTS)  # the results page, unpublished yet, points to the notice
     return notice
 
 
@@ -122,6 +124,19 @@ def notice_listing(campaign: Campaign) -> list[tuple[Category, list[tuple[Case, 
     return [(category, sorted((v for v in newest.values() if v[0].category_id == category.id),
                               key=lambda pair: (pair[0].number or "", pair[0].id)))
             for category in campaign.categories]  # fmt: skip
+
+
+def notice_of(case: Case) -> Notice | None:
+    """The newest notice listing the case (its period is the one objections follow), or None."""
+    return latest_notice(case.id)
+
+
+def in_notice(campaign: Campaign) -> bool:
+    """Whether the campaign has a proposed case on a notice: the results page, not published yet, points there."""
+    return db.session.scalar(
+        select(NoticeEntry.id).join(Case, Case.id == NoticeEntry.case_id)
+        .where(Case.campaign_id == campaign.id, Case.state == PROPOSED).limit(1)
+    ) is not None  # fmt: skip
 
 
 def campaigns_in_notice(but: Campaign | None = None) -> list[Campaign]:

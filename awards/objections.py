@@ -49,7 +49,7 @@ from pingxuan.queue import enqueue
 from voting.models import Voter
 from voting.privacy import mask_phone, phone_hash
 from voting.sms import send_sms
-from voting.voters import normalize_phone
+from voting.voters import normalize_phone, open_number
 from workflow.definition import ANONYMOUS, OBJECT, OWNER, STAFF, STATE_BY_NAME, TRANSITION_BY_NAME
 from workflow.engine import check_guards, fire, record_step
 from workflow.guards import latest_notice
@@ -71,6 +71,7 @@ STATUS_LABELS = {
 }
 MAX_PER_NUMBER_PER_DAY = 5  # objections one verified number may lodge a day
 MAX_FILES = 5
+MIN_TEXT, MAX_TEXT = 10, 5000  # characters of the objection's explanation
 MOVE_UP = TRANSITION_BY_NAME["move_up"]
 
 
@@ -139,6 +140,16 @@ def _take_daily_place(voter: Voter) -> None:
         )
 
 
+def carried_number(voter_id: int | None, sealed: object) -> str | None:
+    """The number a visitor verified to object (sealed in their session by the verify page), if it is the number
+    of the voter they are verified as: the form then sends the reply to it without asking for it again."""
+    number = open_number(sealed)
+    if number is None or voter_id is None:
+        return None
+    voter = db.session.get(Voter, voter_id)
+    return number if voter is not None and voter.phone_hash == phone_hash(number) else None
+
+
 def lodge_objection(
     case: Case,
     voter_id: int | None,
@@ -165,10 +176,10 @@ def lodge_objection(
     if ground not in GROUNDS:
         errors["ground"] = _("Choose the grounds of your objection.")
     text = (text or "").strip()
-    if len(text) < 10:
-        errors["text"] = _("Explain your objection (at least 10 characters).")
-    elif len(text) > 5000:
-        errors["text"] = _("At most 5000 characters.")
+    if len(text) < MIN_TEXT:
+        errors["text"] = _("Explain your objection in at least %(n)d characters.", n=MIN_TEXT)
+    elif len(text) > MAX_TEXT:
+        errors["text"] = _("At most %(n)d characters.", n=MAX_TEXT)
     if errors:
         raise Invalid(_("Please correct the objection."), errors)
     _take_daily_place(voter)
@@ -184,6 +195,28 @@ def lodge_objection(
     record_step(case, "objection_lodged", None, _("Objection %(id)d: %(ground)s", id=objection.id,
                                                  ground=str(GROUNDS[ground])))  # fmt: skip
     return objection
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the objection form says before anything is refused (the same numbers ``lodge_objection`` applies)."""
+
+    min_text: int
+    max_text: int
+    per_day: int
+    files: int
+    file_mb: int
+
+
+def limits() -> Limits:
+    file_mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    return Limits(MIN_TEXT, MAX_TEXT, MAX_PER_NUMBER_PER_DAY, MAX_FILES, file_mb)
+
+
+def reference(objection: Objection) -> str:
+    """The number an objector quotes to the office (on the confirmation and in the outcome's text): the
+    campaign's year and the objection's own number, e.g. 26-0012; the office finds it at /objections/12."""
+    return f"{objection.case.campaign.year % 100:02d}-{objection.id:04d}"
 
 
 def may_read(objection: Objection, actor: User | None) -> bool:
@@ -357,6 +390,7 @@ def _tell_objector(objection: Objection, upheld: bool) -> None:
         return
     phone = _fernet().decrypt(objection.contact_sealed.encode()).decode()
     outcome = _("upheld") if upheld else _("dismissed")
-    values = {"case_title": objection.case.title, "outcome": outcome, "reason": objection.reason}
+    values = {"case_title": objection.case.title, "outcome": outcome, "reason": objection.reason,
+              "reference": reference(objection)}  # fmt: skip
     send_sms(phone, "objection.outcome", values, campaign_id=objection.case.campaign_id)
     objection.contact_sealed = None

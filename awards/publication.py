@@ -212,8 +212,9 @@ def render_page(campaign: Campaign | None, published: dict[str, Any] | None) -> 
     """The public results page in the request's language. Once published, it shows the publication's own
     campaign title and links by year, so it depends on nothing but the publication and the language."""
     shown = _view(published["campaign"]) if published and published.get("campaign") else campaign
+    in_notice = published is None and campaign is not None and notice.in_notice(campaign)
     return render_template("awards/results.html", campaign=shown, published=_view(published) if published else None,
-                           case_url=case_url)  # fmt: skip
+                           case_url=case_url, in_notice=in_notice)  # fmt: skip
 
 
 def public_files(published: dict[str, Any] | None, english: bool) -> tuple[bytes, bytes]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from io import BytesIO
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -27,6 +27,9 @@ from pingxuan.extensions import csrf, db, limiter
 from pingxuan.httpcache import public
 from pingxuan.i18n import is_english
 from voting.abuse import current_voter_id, objection_limits
+from voting.privacy import mask_phone
+from voting.showcase import public_states
+from voting.voters import OBJECTION, VERIFIED_NUMBER_KEY
 from workflow.definition import STAFF
 from workflow.roles import is_authenticated
 
@@ -50,7 +53,7 @@ def _helpers() -> dict:
             return []
         return certificates.certificates_of_unit(user.unit)
 
-    return {"my_certificates": my_certificates}
+    return {"my_certificates": my_certificates, "objection_reference": objections.reference}
 
 
 RESULTS_MAX_AGE = 300  # published results change only with a new publication, which refreshes the app's cache
@@ -166,41 +169,90 @@ def _uploads() -> list[objections.Upload]:
     return [objections.Upload(f.filename or "file", f.read()) for f in request.files.getlist("files") if f.filename]
 
 
-def _notice_page(campaign: Campaign, errors: dict | None = None, status: int = 200, **extra):
+def _notice_page(campaign: Campaign):
     listing = notice.notice_listing(campaign)
-    if not any(entries for _category, entries in listing):
-        extra.setdefault("elsewhere", notice.campaigns_in_notice(but=campaign))
-    return render_template(
-        "awards/notice.html", campaign=campaign, listing=listing,
-        verified=current_voter_id() is not None, grounds=objections.GROUNDS, errors=errors or {},
-        form=request.form if errors else {}, **extra,
-    ), status  # fmt: skip
+    elsewhere = None if any(entries for _category, entries in listing) else notice.campaigns_in_notice(but=campaign)
+    return render_template("awards/notice.html", campaign=campaign, listing=listing, elsewhere=elsewhere,
+                           dossier_url=_dossier_url)  # fmt: skip
+
+
+def _dossier_url(case: Case) -> str | None:
+    """Where the public reads a case's dossier: its showcase page (every case in notice is public)."""
+    return url_for("showcase.case_page", case_id=case.id) if case.state in public_states() else None
 
 
 @bp.get("/notice")
 def notice_page():
-    """The public notice: the proposed cases per category with the notice's dates, the office's contact and a
-    form to object (for a visitor who verified a number with the voters' one-time code)."""
+    """The public notice: the proposed cases per category with the notice's dates and the office's contact, each
+    title opening the case's public dossier and leading to the form to object."""
     return _notice_page(_campaign())
+
+
+def _carried_number() -> str | None:
+    """The number this visitor verified to object, carried over so that the form need not ask for it again."""
+    return objections.carried_number(current_voter_id(), session.get(VERIFIED_NUMBER_KEY))
+
+
+def _objection_form(case: Case, errors: dict | None = None, message: str | None = None, status: int = 200):
+    """The form to object to one case: the case and its dossier, the form's limits before any error, then either
+    the way to verify a number (coming back here) or the form, with the verified number carried over."""
+    number = _carried_number()
+    here = url_for("awards.objection_form", case_id=case.id)
+    errors = {k: v for k, v in (errors or {}).items() if k != "_"}
+    return render_template(
+        "awards/object.html", case=case, entry=notice.notice_of(case), closed=objections.objection_window_error(case),
+        verified=current_voter_id() is not None, number=number, masked=mask_phone(number) if number else None,
+        verify_url=url_for("showcase.verify", next=here, purpose=OBJECTION), dossier_url=_dossier_url(case),
+        grounds=objections.GROUNDS, limits=objections.limits(), errors=errors, message=message,
+        form=request.form if errors or message else {},
+    ), status  # fmt: skip
+
+
+def _case_in_notice(case_id: int) -> Case:
+    case = db.session.get(Case, case_id)
+    if case is None or case.state not in public_states() or notice.notice_of(case) is None:
+        raise NotFound(_("No such case."))
+    return case
+
+
+@bp.get("/notice/cases/<int:case_id>/objection")
+def objection_form(case_id: int):
+    return _objection_form(_case_in_notice(case_id))
 
 
 @bp.post("/notice/cases/<int:case_id>/objections")
 @objection_limits
 def lodge(case_id: int):
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound(_("No such case."))
+    case = _case_in_notice(case_id)
+    phone = request.form.get("phone", "").strip() or _carried_number() or ""
     try:
-        objections.lodge_objection(case, current_voter_id(), request.form.get("phone", ""),
-                                   request.form.get("ground", ""), request.form.get("text", ""),
-                                   anonymous=bool(request.form.get("anonymous")), uploads=_uploads())  # fmt: skip
+        lodged = objections.lodge_objection(case, current_voter_id(), phone, request.form.get("ground", ""),
+                                            request.form.get("text", ""), anonymous=bool(request.form.get("anonymous")),
+                                            uploads=_uploads())  # fmt: skip
         commit()
     except DomainError as error:
         rollback()
-        return _notice_page(case.campaign, error.field_errors or {"_": error.message}, error.status,
-                            failed_case=case.id, message=error.message)  # fmt: skip
-    flash(_("Your objection is recorded. You will be told the outcome by SMS."), "success")
-    return redirect(url_for("awards.notice_page", year=None if case.campaign.is_current else case.campaign.year))
+        return _objection_form(case, error.field_errors, error.message, error.status)
+    session[LODGED_KEY] = lodged.id
+    return redirect(url_for("awards.objection_lodged"))
+
+
+LODGED_KEY = "lodged_objection"
+
+
+@bp.get("/notice/objection-lodged")
+def objection_lodged():
+    """The confirmation: the reference number to quote, where the outcome will be sent. Only the visitor who
+    lodged the objection sees it (its id is in their own session)."""
+    objection_id = session.get(LODGED_KEY)
+    objection = db.session.get(Objection, objection_id) if isinstance(objection_id, int) else None
+    if objection is None:
+        return redirect(url_for("awards.notice_page"))
+    campaign = objection.case.campaign
+    notice_url = url_for("awards.notice_page", year=None if campaign.is_current else campaign.year)
+    return render_template("awards/objection_lodged.html", objection=objection, case=objection.case,
+                           reference=objections.reference(objection), dossier_url=_dossier_url(objection.case),
+                           notice_url=notice_url)  # fmt: skip
 
 
 @bp.get("/notice/objections")

@@ -179,8 +179,9 @@ def kinds() -> dict[str, Kind]:
             "case_title": (_l("the case's title"), "食品安全追溯监管平台"), "outcome": (_l("upheld or dismissed"),
                                                                            "不成立"),
             "reason": (_l("the office's reason"), "该案例上线时间早于截止日期，证明材料齐全。"),
-        }, None, lambda: _("Your objection to “{{ case_title }}” was decided: {{ outcome }}. Reason: {{ reason }}"),
-            group="sms"),
+            "reference": (_l("the objection's reference number"), "26-0012"),
+        }, None, lambda: _("Your objection {{ reference }} to “{{ case_title }}” was decided: {{ outcome }}. "
+                           "Reason: {{ reason }}"), group="sms"),
     ]  # fmt: skip
     return {k.key: k for k in declared}
 

@@ -24,7 +24,7 @@ PUBLIC_ENDPOINTS = frozenset({
     "showcase.gallery", "showcase.case_page", "awards.results", "awards.results_csv", "awards.results_xlsx",
     "awards.verify", "awards.verify_form", "showcase.vote_form", "showcase.verify", "showcase.vote",
     "showcase.voter_state", "awards.notice_page", "awards.lodge", "showcase.share_card", "showcase.poster",
-    "showcase.campaign_share_image",
+    "showcase.campaign_share_image", "awards.objection_form", "awards.objection_lodged",
 })  # fmt: skip
 
 

@@ -36,7 +36,7 @@ from pingxuan.cache import SHOWCASE, cached
 from pingxuan.clock import today
 from pingxuan.confirm import ask, confirmed
 from pingxuan.db import commit, rollback
-from pingxuan.errors import DomainError, Invalid
+from pingxuan.errors import DomainError, Invalid, NotFound
 from pingxuan.httpcache import private, public
 from pingxuan.i18n import is_english
 from pingxuan.links import public_url
@@ -47,7 +47,17 @@ from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
 from voting.ballots import counts, counts_visible, invalidate, live_counts, recount, votable_states, voting_open
 from voting.showcase import public_case
-from voting.voters import VOTE, normalize_phone, request_code, verify_code
+from voting.voters import (
+    OBJECTION,
+    PURPOSES,
+    VERIFIED_NUMBER_KEY,
+    VOTE,
+    normalize_phone,
+    request_code,
+    resend_wait,
+    seal_number,
+    verify_code,
+)
 from voting.window import close_vote, decisions_after_vote, open_vote, reopen_vote, valid_ballots
 
 bp = Blueprint("showcase", __name__, template_folder="templates")
@@ -195,7 +205,7 @@ def voter_state():
             "verified": True, "voted_for_case": day.voted_for_case, "remaining_in_category": day.remaining_in_category,
             "csrf_token": generate_csrf(), "voter_token": ops.voter_token(voter_id),
             "forget": url_for("showcase.forget_voter", next=_public_path(case)),
-            "message": _voter_message(day, case),
+            "message": _voter_message(day, case, just_verified=bool(session.pop(JUST_VERIFIED_KEY, False))),
         }  # fmt: skip
     return private(jsonify(state))
 
@@ -213,6 +223,8 @@ def _voter_gallery_state():
             "verified": True, "voted": day.voted, "remaining": {str(k): v for k, v in day.remaining.items()},
             "voter_token": ops.voter_token(voter_id),
         }  # fmt: skip
+        if session.pop(JUST_VERIFIED_KEY, False):
+            state["message"] = _("Your number is verified. You can vote now.")
     return private(jsonify(state))
 
 
@@ -220,7 +232,9 @@ def _public_path(case) -> str:
     return url_for("showcase.case_page", case_id=case.id)
 
 
-def _voter_message(day, case) -> str:
+def _voter_message(day, case, just_verified: bool = False) -> str:
+    if just_verified:
+        return _("Your number is verified.") + " " + _voter_message(day, case)
     if day.voted_for_case:
         return _("You have already voted for this case today. Come back tomorrow.")
     if day.remaining_in_category == 0:
@@ -239,7 +253,7 @@ def vote_form(case_id: int):
     back = _safe_next(_public_path(case))  # the gallery's tiles name themselves, so the visitor comes back there
     voter_id = session.get(abuse.VOTER_SESSION_KEY)
     if not isinstance(voter_id, int):
-        return redirect(url_for("showcase.verify", next=back))
+        return redirect(url_for("showcase.verify", next=back, purpose=VOTE, case=case.id))
     day = ops.voter_day(voter_id, case)
     page = render_template("voting/vote_form.html", case=case, voter_day=day, message=_voter_message(day, case),
                            closed_reason=_vote_closed_reason(case), back=back)  # fmt: skip
@@ -301,8 +315,47 @@ def vote(case_id: int):
 @bp.route("/showcase/verify", methods=["GET", "POST"])
 def verify():
     """Step 1: the number (sends a code). Step 2 (``verify_check``): the code."""
+    return _verify_page("phone", "")
+
+
+VOTE_PAGE = re.compile(r"/showcase/cases/(\d+)(?:/vote)?")
+OBJECTION_PAGE = re.compile(r"/notice/cases/(\d+)/objection")
+
+
+def _purpose_and_case(next_page: str) -> tuple[str, object | None]:
+    """What the number is verified for, read from where the person came from: the vote of a case, an objection
+    to a case (whose text then says so), or voting in general."""
+    path = urlsplit(next_page).path
+    for pattern, purpose in ((OBJECTION_PAGE, OBJECTION), (VOTE_PAGE, VOTE)):
+        found = pattern.fullmatch(path)
+        if found:
+            try:
+                return purpose, public_case(int(found.group(1)))
+            except NotFound:
+                return purpose, None
+    purpose = request.values.get("purpose", VOTE)
+    purpose = purpose if purpose in PURPOSES else VOTE
+    case_id = request.values.get("case", type=int)  # a vote from a gallery's tile comes back to the gallery
+    try:
+        return purpose, public_case(case_id) if case_id else None
+    except NotFound:
+        return purpose, None
+
+
+def _verify_page(step: str, phone: str, errors: dict | None = None, message: str | None = None, status: int = 200,
+                 **extra):  # fmt: skip
+    """The verify page in its context. One mistake, one sentence: a field's error is shown on the field only; the
+    page's message is for what no field explains (the resend delay, a text the provider refused)."""
     next_page = _safe_next(url_for("showcase.gallery"))
-    return render_template("voting/verify.html", step="phone", phone="", next=next_page, errors={})
+    purpose, case = _purpose_and_case(next_page)
+    errors = {k: v for k, v in (errors or {}).items() if k != "_"}
+    page = render_template(
+        "voting/verify.html", step=step, phone=phone, next=next_page, errors=errors,
+        message=None if errors else message, purpose=purpose, case=case,
+        votes_per_day=case.campaign.votes_per_category_per_day if case is not None else None,
+        resend_wait=resend_wait(phone) if step == "code" else 0, **extra,
+    )  # fmt: skip
+    return page, status
 
 
 @bp.app_context_processor
@@ -318,9 +371,8 @@ def _voter_identity() -> dict:
 @bp.post("/showcase/verify/code")
 @abuse.code_limits
 def verify_code_request():
-    next_page = _safe_next(url_for("showcase.gallery"))
     phone = request.form.get("phone", "")
-    purpose = request.form.get("purpose", VOTE)
+    purpose, _case = _purpose_and_case(_safe_next(url_for("showcase.gallery")))
     try:
         phone = normalize_phone(phone)
         text = request_code(phone, client_address(), purpose)
@@ -328,30 +380,12 @@ def verify_code_request():
     except DomainError as error:
         rollback()
         step = "code" if error.status == 409 and phone.isdigit() else "phone"  # resend delay: the code is on its way
-        errors = error.field_errors or {"_": error.message}
-        return render_template(
-            "voting/verify.html",
-            step=step,
-            phone=phone,
-            next=next_page,
-            errors=errors,
-            message=error.message,
-            purpose=purpose,
-        ), error.status
+        return _verify_page(step, phone, error.field_errors, error.message, error.status)
     refused = sms.refusal_error(text)  # known already when tasks run in the web process; else the page asks
     if refused is not None:
-        return render_template(
-            "voting/verify.html",
-            step="phone",
-            phone=phone,
-            next=next_page,
-            errors={},
-            message=refused.message,
-            purpose=purpose,
-        ), refused.status
+        return _verify_page("phone", phone, refused.field_errors, refused.message, refused.status)
     flash(_("We sent a code to your phone. It is valid for 5 minutes."), "success")
-    return render_template("voting/verify.html", step="code", phone=phone, next=next_page, errors={},
-                           delivery=sms.ticket(text), purpose=purpose)  # fmt: skip
+    return _verify_page("code", phone, delivery=sms.ticket(text))
 
 
 @bp.get("/showcase/verify/delivery/<ticket>")
@@ -374,17 +408,29 @@ def verify_check():
         commit()  # a wrong code uses up an attempt: keep that
     except Invalid as error:
         rollback()
-        return render_template(
-            "voting/verify.html", step="phone", phone=phone, next=next_page, errors=error.field_errors
-        ), 422
+        return _verify_page("phone", phone, error.field_errors, error.message, 422)
     if result.voter is None:
-        return render_template(
-            "voting/verify.html", step="code", phone=phone, next=next_page, errors={"code": result.message}
-        ), 422
+        return _verify_page("code", phone, {"code": result.message}, status=422)
     session[abuse.VOTER_SESSION_KEY] = result.voter.id
     session.permanent = True
-    flash(_("Your number is verified. You can vote now."), "success")
+    purpose, _case = _purpose_and_case(next_page)
+    if purpose == OBJECTION:  # the objection form then sends the reply to this number without asking again
+        session[VERIFIED_NUMBER_KEY] = seal_number(phone)
+    _welcome(purpose, next_page, _("Your number is verified. You can lodge your objection now.")
+             if purpose == OBJECTION else _("Your number is verified. You can vote now."))  # fmt: skip
     return redirect(next_page)
+
+
+JUST_VERIFIED_KEY = "just_verified"
+
+
+def _welcome(purpose: str, next_page: str, message: str) -> None:
+    """Say "verified" on the page the person goes back to: a flash on a page with a session; on the showcase's
+    cached pages (which show no flash) the voter's own state (``voter_state``) says it, once."""
+    if purpose == VOTE and urlsplit(next_page).path.startswith("/showcase"):
+        session[JUST_VERIFIED_KEY] = True
+    else:
+        flash(message, "success")
 
 
 @bp.get("/showcase/wechat/login")
@@ -414,7 +460,7 @@ def wechat_callback():
         return redirect(url_for("showcase.verify", next=next_page))
     session[abuse.VOTER_SESSION_KEY] = voter.id
     session.permanent = True
-    flash(_("You are signed in with WeChat. You can vote now."), "success")
+    _welcome(VOTE, next_page, _("You are signed in with WeChat. You can vote now."))
     return redirect(next_page)
 
 
@@ -438,8 +484,9 @@ def _wechat_globals() -> dict:
 
 @bp.post("/showcase/voter/forget")
 def forget_voter():
-    session.pop(abuse.VOTER_SESSION_KEY, None)
-    flash(_("This device no longer votes with your number."), "success")
+    for key in (abuse.VOTER_SESSION_KEY, VERIFIED_NUMBER_KEY, JUST_VERIFIED_KEY):
+        session.pop(key, None)
+    flash(_("This device has forgotten your number. To vote again, verify a number."), "success")
     return redirect(_safe_next(url_for("showcase.gallery")))
 
 

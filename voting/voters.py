@@ -35,6 +35,7 @@ CODE_TTL = timedelta(minutes=5)
 RESEND_DELAY = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 VOTE, OBJECTION = "vote", "objection"
+VERIFIED_NUMBER_KEY = "verified_number"  # the session's sealed copy of a number verified to object (seal_number)
 PURPOSES = (VOTE, OBJECTION)  # what a number is verified for: the wording of the text (vote.code, objection.code)
 
 
@@ -75,10 +76,45 @@ def normalize_phone(phone: str) -> str:
     """The canonical number (``canonical_phone``) or Invalid: every number that enters goes through here."""
     number = canonical_phone(phone)
     if number is None:
-        raise Invalid(
-            _("Enter a mainland mobile number of 11 digits."), {"phone": _("Enter a mainland mobile number.")}
-        )
+        message = _("Enter a mainland mobile number of 11 digits.")
+        raise Invalid(message, {"phone": message})  # one mistake, one sentence: the page shows it on the field
     return number
+
+
+def resend_wait(phone: str) -> int:
+    """Seconds until this number may ask for another code (0: now); the verify page counts them down."""
+    number = canonical_phone(phone)
+    if number is None:
+        return 0
+    created = db.session.scalar(
+        select(OtpChallenge.created_at)
+        .where(OtpChallenge.phone_hash == phone_hash(number))
+        .order_by(OtpChallenge.id.desc())
+        .limit(1)
+    )
+    if created is None:
+        return 0
+    left = RESEND_DELAY - (utcnow() - created)
+    return max(0, int(left.total_seconds()) + (1 if left.total_seconds() % 1 else 0))
+
+
+NUMBER_TTL = int(timedelta(days=1).total_seconds())  # how long a verified number is carried to the objection form
+
+
+def seal_number(phone: str) -> str:
+    """The verified number sealed for the visitor's own session, so that the objection form need not ask for it
+    again (the reply goes to it); readable only with the secret key, and only for a day."""
+    return sealer("verified-number").encrypt(normalize_phone(phone).encode()).decode()
+
+
+def open_number(sealed: object) -> str | None:
+    """The number ``seal_number`` sealed, or None (nothing sealed, another key, older than a day)."""
+    if not isinstance(sealed, str) or not sealed:
+        return None
+    try:
+        return sealer("verified-number").decrypt(sealed.encode(), ttl=NUMBER_TTL).decode()
+    except (InvalidToken, UnicodeDecodeError):
+        return None
 
 
 def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int | None = None) -> SmsMessage:
@@ -91,12 +127,8 @@ def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int
             message = _("This campaign's vote is by WeChat: open the vote in WeChat to take part.")
             raise Invalid(message, {"phone": message})
     hashed = phone_hash(phone)
-    last = db.session.scalar(
-        select(OtpChallenge).where(OtpChallenge.phone_hash == hashed).order_by(OtpChallenge.id.desc()).limit(1)
-    )
-    now = utcnow()
-    if last is not None and now - last.created_at < RESEND_DELAY:
-        wait = int((RESEND_DELAY - (now - last.created_at)).total_seconds()) + 1
+    wait = resend_wait(phone)
+    if wait:
         raise Conflict(
             ngettext(
                 "A code was sent just now. You can ask for another in %(num)d second.",
@@ -104,6 +136,7 @@ def request_code(phone: str, address: str, purpose: str = VOTE, campaign_id: int
                 wait,
             )
         )
+    now = utcnow()
     code = f"{secrets.randbelow(10**6):06d}"
     challenge = OtpChallenge(
         phone_hash=hashed, code_hash=keyed_hash("otp", hashed + code), created_at=now, expires_at=now + CODE_TTL,

@@ -25,13 +25,17 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
     cases, organizer, notice = proposed(make)
     a = cases["A"]
     page = client.get("/notice?lang=en").get_data(as_text=True)
-    assert a.title in page and cases["C"].title not in page and 'id="verify-to-object"' in page
-    assert "objection-form" not in page, "no form before the number is verified"
+    assert a.title in page and cases["C"].title not in page
+    assert f'class="notice-title" href="/showcase/cases/{a.id}?lang=en"' in page, "each title opens the dossier"
+    assert f'href="/notice/cases/{a.id}/objection?lang=en"' in page
+    form = client.get(f"/notice/cases/{a.id}/objection?lang=en").get_data(as_text=True)
+    assert 'id="verify-to-object"' in form and "objection-form" not in form, "no form before the number is verified"
+    assert "Explain your objection in 10 to 5000 characters." in form, "the limits come before any error"
 
     voter = verified()
     with client.session_transaction() as session:
         session[VOTER_SESSION_KEY] = voter
-    page = client.get("/notice").get_data(as_text=True)
+    page = client.get(f"/notice/cases/{a.id}/objection").get_data(as_text=True)
     assert f'action="/notice/cases/{a.id}/objections' in page  # with lang=en: the language chosen stays
     refused = client.post(f"/notice/cases/{a.id}/objections", data={"phone": PHONE, "ground": "other", "text": "短"})
     assert refused.status_code == 422 and "field-error" in refused.get_data(as_text=True)
@@ -39,7 +43,7 @@ def test_the_public_objects_the_office_forwards_the_unit_answers_the_office_dism
         "phone": PHONE, "ground": "cutoff", "text": "该系统晚于截止日期上线，附现场照片。", "anonymous": "1",
         "files": (io.BytesIO(PNG), "现场.png"),
     })  # fmt: skip
-    assert done.status_code == 302
+    assert done.status_code == 302 and done.location.endswith("/notice/objection-lodged")
     objection = db.session.scalar(select(Objection))
     assert objection.files[0].filename == "现场.png" and objection.anonymous
     assert objection.dossier_version == 1, "the dossier as submitted when the objection was lodged"

@@ -70,26 +70,26 @@ def test_an_objection_from_a_phone_is_forwarded_answered_and_dismissed(live_serv
     page, base = phone_page, live_server.url
     page.on("dialog", lambda dialog: dialog.accept())
 
-    # The public: the notice, then a verified number, then the objection with a photo.
+    # The public: the notice, the case's objection form, a verified number, then the objection with a photo.
     page.goto(f"{base}/notice?lang=en")
     entry = page.locator(f'li.notice-case[data-case="{found["case_id"]}"]')
     assert found["title"] in entry.inner_text() and page.locator("form.objection-form").count() == 0
+    entry.locator("a.object-link").click()
     page.click("#verify-to-object")
     page.fill("#phone", PHONE)
     texts = received()
     page.click("#send-code")
     page.fill("#code", next_code(PHONE, texts))
     page.click("#check-code")
-    page.wait_for_url(re.compile(r".*/notice\?lang=en$"))  # back on the notice, in the visitor's language
-    entry.locator("summary").click()
-    form = entry.locator("form.objection-form")
-    form.locator("input[name=phone]").fill(PHONE)
+    page.wait_for_url(re.compile(rf".*/notice/cases/{found['case_id']}/objection\?lang=en$"))  # back, in English
+    form = page.locator("form.objection-form")
+    assert "138****8000" in form.inner_text() and form.locator("input[name=phone]").count() == 0
     form.locator("select[name=ground]").select_option("cutoff")
     form.locator("textarea[name=text]").fill("该系统2017年5月才上线，晚于截止日期，附现场照片。")
     form.locator("input[type=file]").set_input_files(str(_photo(tmp_path)))
     form.locator("input[name=anonymous]").check()
     form.locator("button[type=submit]").click()
-    assert "Your objection is recorded" in page.locator(".flash-success").inner_text()
+    assert re.fullmatch(r"\d{2}-\d{4}", page.locator("#objection-reference").inner_text())
     with live_server.app.app_context():
         objection = db.session.scalar(select(Objection))
         objection_id, files = objection.id, [(f.filename, f.content_type) for f in objection.files]

@@ -165,6 +165,9 @@ def test_verify_by_code_then_vote_and_be_refused_a_second_vote(app, make):
     assert done.status_code == 302 and done.headers["Location"].endswith(f"/showcase/cases/{case.id}")
     with client.session_transaction() as session:
         assert isinstance(session["voter_id"], int)
+    back = client.get(f"/showcase/voter?case={case.id}&lang=en").get_json()  # the cached case page asks
+    assert back["message"] == "Your number is verified. Votes left today in this category: 1."
+    assert "verified" not in client.get(f"/showcase/voter?case={case.id}&lang=en").get_json()["message"], "once"
 
     first = vote(client, case.id)
     assert first.status_code == 200 and first.get_json()["count"] == 1
