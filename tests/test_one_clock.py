@@ -19,6 +19,7 @@ from accounts.models import User
 from awards.models import OBJECTION_PENDING, Objection
 from campaigns.models import Campaign
 from cases.models import Case
+from notifications import wording
 from notifications.models import OutboxMail
 from pingxuan.clock import day, left, shown, size, zone_label
 from pingxuan.db import commit
@@ -95,7 +96,7 @@ def _keys() -> set[str]:
     # badges: the vote's, objections', certificates' and books' statuses ("open", "closed", "pending"…)
     keys |= {"not_open", "open", "closed", "forwarded", "answered", "upheld", "dismissed", "pending", "issued",
              "failed", "superseded", "outbox"}  # fmt: skip
-    return keys
+    return keys | set(wording.kinds())  # the messages' keys (transition.submit, account.invitation…)
 
 
 KEYS = "|".join(sorted(map(re.escape, _keys()), key=len, reverse=True))
