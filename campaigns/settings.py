@@ -416,8 +416,10 @@ def _audited_campaign() -> Campaign | None:
     return db.session.scalar(select(Campaign).order_by(Campaign.is_current.desc(), Campaign.year.desc()).limit(1))
 
 
-def _audit_organization(actor: User, organization: Organization, field: str, before, after) -> None:
-    campaign = _audited_campaign()
+def _audit_organization(
+    actor: User, organization: Organization, field: str, before, after, campaign: Campaign | None = None
+) -> None:
+    campaign = campaign or _audited_campaign()
     if campaign is not None:
         audit(campaign, actor, "organization", organization.id, field, before, after)
 
@@ -458,9 +460,10 @@ def organization_values(organization: Organization) -> dict[str, Any]:
     return {name: getattr(organization, name) for name in ORGANIZATION_FIELDS}
 
 
-def add_organization(values: dict[str, Any], actor: User) -> Organization:
+def add_organization(values: dict[str, Any], actor: User, campaign: Campaign | None = None) -> Organization:
     """A new recommending organization (推荐单位): names unique (the Chinese one is required), kind district or
-    department; audited. A name used already is refused at its field, whichever way it comes."""
+    department; audited (with ``campaign``'s set-up when given: a campaign file's import). A name used already is
+    refused at its field, whichever way it comes."""
     require_staff(actor)
     organization = Organization(name_zh="", name_en="", kind="district", active=True)
     wanted, errors = _apply(organization, ORGANIZATION_FIELDS, values)
@@ -470,7 +473,7 @@ def add_organization(values: dict[str, Any], actor: User) -> Organization:
     _refuse(_organization_errors(organization))
     with unique_or(_name_taken):  # a parallel request took the name after the check: the same field error
         db.session.add(organization)
-    _audit_organization(actor, organization, "created", None, organization_values(organization))
+    _audit_organization(actor, organization, "created", None, organization_values(organization), campaign)
     db.session.flush()
     return organization
 

@@ -168,13 +168,15 @@ def _import(data: dict[str, Any], actor: User, report: ImportReport) -> Campaign
         except DomainError as error:
             raise _prefixed(error, f"categories.{index}") from error
     _import_dossier_form(campaign, data.get("dossier_form"), actor, report)
-    for item in data.get("organizations") or []:
+    for index, item in enumerate(data.get("organizations") or []):
         name = (item or {}).get("zh")
         if name and db.session.scalar(select(Organization).where(Organization.name_zh == name)) is None:
-            db.session.add(Organization(
-                name_zh=name, name_en=item.get("en", ""), kind=item.get("kind", "district"),
-                active=item.get("active", True),
-            ))  # fmt: skip
+            values = {"name_zh": name, "name_en": item.get("en", ""), "kind": item.get("kind", "district"),
+                      "active": item.get("active", True)}  # fmt: skip
+            try:  # checked and audited like one made in the back office or by the API
+                settings.add_organization(values, actor, campaign)
+            except DomainError as error:
+                raise _prefixed(error, f"organizations.{index}") from error
             report.created.append(_("organization %(name)s", name=name))
     db.session.flush()
     return campaign

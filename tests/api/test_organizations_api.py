@@ -3,6 +3,8 @@ audited with the campaign's set-up changes, a name used already refused at its f
 
 from __future__ import annotations
 
+import yaml
+
 from campaigns.models import Organization, SettingChange
 from pingxuan.extensions import db
 
@@ -55,3 +57,22 @@ def test_applicants_cannot_make_organizations(app, client, make, bearer):
     assert refused.status_code == 403
     assert client.patch("/api/v1/organizations/999999", json={"name_zh": "某区"},
                         headers=bearer(make.organizer())).status_code == 404  # fmt: skip
+
+
+def test_the_campaign_file_makes_organizations_through_the_same_checks(app, client, make, bearer):
+    campaign = make.campaign()
+    staff = bearer(make.organizer())
+    data = yaml.safe_load(client.get(f"/api/v1/campaigns/{campaign.id}/export", headers=staff).get_data(as_text=True))
+    data["organizations"].append({"zh": "测试推荐单位甲", "en": "Test recommender A", "kind": "county"})
+    refused = client.post("/api/v1/campaigns/import", json={"yaml": yaml.safe_dump(data, allow_unicode=True)},
+                          headers=staff)  # fmt: skip
+    index = len(data["organizations"]) - 1
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {f"organizations.{index}.kind"}
+    assert db.session.query(Organization).filter_by(name_zh="测试推荐单位甲").count() == 0
+    data["organizations"][index]["kind"] = "district"
+    done = client.post("/api/v1/campaigns/import", json={"yaml": yaml.safe_dump(data, allow_unicode=True)},
+                       headers=staff)  # fmt: skip
+    assert done.status_code == 200, done.get_json()
+    made = db.session.query(Organization).filter_by(name_zh="测试推荐单位甲").one()
+    audit = db.session.query(SettingChange).filter_by(subject="organization", subject_id=made.id).one()
+    assert (audit.field, audit.campaign_id) == ("created", campaign.id)
