@@ -9,6 +9,7 @@ from __future__ import annotations
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from api.fields import FileUpload, UtcDateTime
+from cases import dossier
 from cases.versions import ATTACHMENT_CHANGES, DELETE, EQUAL, INSERT
 from workflow.definition import STATE_NAMES
 
@@ -157,29 +158,35 @@ class OrganizationSchema(Schema):
 # Cases --------------------------------------------------------------------------------------------------
 
 
-class CaseInputSchema(Schema):
-    """Dossier fields; all optional. The fields of the campaign's declared form (``GET /campaigns/{id}/dossier-form``,
-    JSON Schema) are accepted by their key; the operations check each against the form: lengths, ranges, dates,
-    choices, references. The fields listed here are the 2017 form's, documented for clients written for it."""
+def _default_form_fields(output: bool) -> dict[str, fields.Field]:
+    """The 2017 form's value fields as schema fields, read from the declaration (``cases.dossier``), documented for
+    clients written for it; any other campaign's form is described by ``GET /campaigns/{id}/dossier-form``."""
+    found: dict[str, fields.Field] = {}
+    for item in dossier.default_form().value_fields:
+        if item.type in (dossier.CATEGORY, dossier.DOMAIN, dossier.ORGANIZATION):
+            if not output:
+                found[item.key] = fields.Integer(allow_none=True)
+            continue
+        if item.type in (dossier.MONEY, dossier.NUMBER):
+            meta = {"description": "CNY"} if item.type == dossier.MONEY else {}
+            if output:  # documented as what it is: a decimal string, exact to the fen
+                found[item.key] = fields.Decimal(
+                    allow_none=True, as_string=True, metadata={"type": "string", "format": "decimal", **meta}
+                )
+            else:
+                found[item.key] = fields.Decimal(allow_none=True, metadata=meta)
+        elif item.type == dossier.DATE:
+            found[item.key] = fields.Date(allow_none=True)
+        elif item.type in dossier.STRING_TYPES:
+            found[item.key] = fields.String() if output else fields.String(allow_none=True)
+        else:
+            found[item.key] = fields.Raw(allow_none=True)
+    return found
 
+
+class _CaseInput(Schema):
     class Meta:
         unknown = INCLUDE
-
-    title = fields.String(allow_none=True)
-    category_id = fields.Integer(allow_none=True)
-    domain_id = fields.Integer(allow_none=True)
-    recommending_org_id = fields.Integer(allow_none=True)
-    construction_unit = fields.String(allow_none=True)
-    operating_unit = fields.String(allow_none=True)
-    in_operation_since = fields.Date(allow_none=True)
-    investment = fields.Decimal(allow_none=True, metadata={"description": "CNY"})
-    summary = fields.String(allow_none=True)
-    description = fields.String(allow_none=True)
-    innovation = fields.String(allow_none=True)
-    effects = fields.String(allow_none=True)
-    beneficiaries = fields.String(allow_none=True)
-    public_url = fields.String(allow_none=True)
-    app_name = fields.String(allow_none=True)
 
     # The case's own record, never a dossier field: sent by a client, it is refused by name (not silently dropped).
     READ_ONLY = ("id", "state", "number", "unit_id", "campaign_id", "created_at", "submitted_at")
@@ -192,6 +199,19 @@ class CaseInputSchema(Schema):
                                             "/cases/{id}/transitions/{name}), not by editing the case."})  # fmt: skip
         if wrong:
             raise ValidationError({name: "Read-only." for name in wrong})
+
+
+CaseInputSchema = type(
+    "CaseInputSchema",
+    (_CaseInput,),
+    {
+        "__doc__": """Dossier fields; all optional. The fields of the campaign's declared form (``GET
+    /campaigns/{id}/dossier-form``, JSON Schema) are accepted by their key; the operations check each against the
+    form: lengths, ranges, dates, choices, references. The fields listed here are the 2017 form's, documented for
+    clients written for it.""",
+        **_default_form_fields(output=False),
+    },
+)
 
 
 class CasePatchSchema(CaseInputSchema):
@@ -264,22 +284,9 @@ class DuplicateRefSchema(Schema):
     title = fields.String()
 
 
-class CaseSchema(CaseSummarySchema):
+class _Case(CaseSummarySchema):
     domain = fields.Nested(NamedRefSchema, allow_none=True)
     recommending_org = fields.Nested(NamedRefSchema, allow_none=True)
-    construction_unit = fields.String()
-    operating_unit = fields.String()
-    in_operation_since = fields.Date(allow_none=True)
-    investment = fields.Decimal(  # documented as what it is: a decimal string, exact to the fen
-        allow_none=True, as_string=True, metadata={"type": "string", "format": "decimal", "description": "CNY"}
-    )
-    summary = fields.String()
-    description = fields.String()
-    innovation = fields.String()
-    effects = fields.String()
-    beneficiaries = fields.String()
-    public_url = fields.String()
-    app_name = fields.String()
     dossier = fields.Dict(
         keys=fields.String(),
         metadata={"description": "Every value of the campaign's declared dossier form, by field key (JSON values)"},
@@ -299,6 +306,9 @@ class CaseSchema(CaseSummarySchema):
         fields.Nested(DuplicateRefSchema),
         metadata={"description": "Organizers only: likely duplicates of this case nobody has decided on yet"},
     )
+
+
+CaseSchema = type("CaseSchema", (_Case,), _default_form_fields(output=True))
 
 
 class CasePageSchema(Schema):

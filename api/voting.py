@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from api.auth import Unauthorized, api_blueprint, require_actor, secured
+from cases import dossier
 from cases.models import Case
 from pingxuan.clock import today
 from pingxuan.db import commit, rollback
@@ -65,11 +66,23 @@ class FinalistSchema(Schema):
     url = fields.String(metadata={"description": "The public page (share link)"})
 
 
+class PublicFieldSchema(Schema):
+    key = fields.String(metadata={"description": "The field's key in the campaign's dossier form"})
+    label = fields.String()
+    type = fields.String(metadata={"description": "The field's type in the form (text, long_text, money, ...)"})
+    value = fields.Raw(metadata={"description": "The value as JSON (decimal strings, ISO dates)"})
+    text = fields.String(metadata={"description": "The value as the showcase prints it"})
+
+
 class FinalistDetailSchema(FinalistSchema):
-    summary = fields.String()
-    effects = fields.String()
-    beneficiaries = fields.String()
-    innovation = fields.String()
+    teaser = fields.String(
+        metadata={"description": "The text that sums the case up (the form's first public long text)"}
+    )
+    fields_ = fields.List(
+        fields.Nested(PublicFieldSchema),
+        data_key="fields",
+        metadata={"description": "The public fields of the dossier the case fills, in the form's order"},
+    )
     photos = fields.List(fields.Nested(PhotoSchema))
     vote_open = fields.Boolean()
 
@@ -77,7 +90,10 @@ class FinalistDetailSchema(FinalistSchema):
 class ShowcaseQuerySchema(Schema):
     category = fields.Integer()
     domain = fields.Integer()
-    q = fields.String(validate=validate.Length(max=100), metadata={"description": "Title, unit or number"})
+    q = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "Title, unit, number or a public text of the dossier"},
+    )
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=24, validate=validate.Range(min=1, max=100))
 
@@ -273,9 +289,11 @@ def get_finalist(case_id: int):
     )
     return {
         **_finalist(case, counts[case.id] if counts is not None else None, photos),
-        "summary": case.summary, "effects": case.effects, "beneficiaries": case.beneficiaries,
-        "innovation": case.innovation, "photos": [{"id": p.id, "url": _photo_url(case.id, p.id)} for p in photos],
-        "vote_open": vote_open,
+        "teaser": dossier.teaser(case),
+        "fields_": [{"key": item.key, "label": item.label, "type": item.type, "text": text,
+                     "value": dossier.as_json(dossier.value(case, item))}
+                    for item, text in dossier.public_values(case)],
+        "photos": [{"id": p.id, "url": _photo_url(case.id, p.id)} for p in photos], "vote_open": vote_open,
     }  # fmt: skip
 
 

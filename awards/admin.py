@@ -303,9 +303,9 @@ class DashboardView(AwardsView):
                 [(pick(c, "name"), [counts[s] for s in used_states]) for c, counts in matrix],
                 state_names,
             ),
-            "investment": charts.bars(
+            "amount": charts.bars(
                 _("Investment per category (100 million CNY)"),
-                [(pick(f.category, "name"), float(f.investment_yi)) for f in figures],
+                [(pick(f.category, "name"), float(f.amount_yi)) for f in figures],
                 unit=" " + _("100M CNY"),
             ),
             "review": charts.progress(
@@ -315,10 +315,10 @@ class DashboardView(AwardsView):
             "funnel": charts.funnel(_("From draft to award"), stages),
         }
         total_count = sum(f.count for f in figures)
-        total_investment = sum((f.investment for f in figures), start=Decimal(0))
+        total_amount = sum((f.amount for f in figures), start=Decimal(0))
         return self.page(
             "awards/admin/dashboard.html", svgs=svgs, matrix=matrix, used_states=used_states, state_names=state_names,
-            figures=figures, total_count=total_count, total_investment=dashboard.yi(total_investment),
+            figures=figures, total_count=total_count, total_amount=dashboard.yi(total_amount),
             article=dashboard.article_figures(), yi=dashboard.yi, review=review, votes=votes, stages=stages,
         )  # fmt: skip
 

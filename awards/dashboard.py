@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import Numeric, cast, func, literal, select
 
 from awards.organizations import reached
 from campaigns.models import Campaign, Category
 from campaigns.operations import DEFAULT_TAXONOMY
+from cases.dossier import form_of
 from cases.models import Case
 from pingxuan.extensions import db
 from reviewers import progress as review_progress
@@ -60,19 +61,26 @@ def cases_by_category_and_state(campaign: Campaign) -> list[tuple[Category, dict
 class CategoryFigures:
     category: Category
     count: int
-    investment: Decimal
+    amount: Decimal  # the total of the form's money field (``DossierForm.totalled``; the 2017 form's investment)
 
     @property
-    def investment_yi(self) -> str:
-        return yi(self.investment)
+    def amount_yi(self) -> str:
+        return yi(self.amount)
 
 
 def figures_by_category(campaign: Campaign) -> list[CategoryFigures]:
-    """Count and total investment of the submitted cases (those that got a number) per category."""
+    """Count and total amount (the investment of the 2017 form) of the submitted cases (those that got a number)
+    per category."""
+    totalled = form_of(campaign).totalled
+    amount = (
+        func.coalesce(func.sum(cast(Case.dossier[totalled.key].as_string(), Numeric(16, 2))), 0)
+        if totalled is not None
+        else literal(0)
+    )
     rows = {
         category_id: (n, total)
         for category_id, n, total in db.session.execute(
-            select(Case.category_id, func.count(), func.coalesce(func.sum(Case.investment), 0))
+            select(Case.category_id, func.count(), amount)
             .where(Case.campaign_id == campaign.id, Case.number.is_not(None))
             .group_by(Case.category_id)
         ).all()

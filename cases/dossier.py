@@ -7,8 +7,9 @@ exports iterate ``form_of(campaign).fields``.
 
 The fields the rules use (title, category, domain, recommending organization, the in-operation date the
 eligibility guard reads) are ``CORE``: a form labels and orders them but cannot remove them or change their type.
-They, and the fields of the 2017 form, are stored in their own columns of ``cases``; every other declared field is
-stored in the JSON column ``cases.dossier`` under its key. A file slot's attachments carry its key as their kind.
+They are stored in their own columns of ``cases``; every other declared field (the 2017 form's included) is stored
+in the JSON column ``cases.dossier`` under its key. A file slot's attachments carry its key as their kind. Read a
+value with ``value(case, field)``, never by an attribute name.
 """
 
 from __future__ import annotations
@@ -117,11 +118,11 @@ DEFAULT_FORM: dict[str, Any] = {
     ],
 }  # fmt: skip
 
-CORE = {"title": TEXT, "category_id": CATEGORY, "domain_id": DOMAIN, "recommending_org_id": ORGANIZATION,
+TITLE = "title"
+CORE = {TITLE: TEXT, "category_id": CATEGORY, "domain_id": DOMAIN, "recommending_org_id": ORGANIZATION,
         "in_operation_since": DATE}  # fmt: skip
-_DEFAULT_TYPES = {f["key"]: f["type"] for s in DEFAULT_FORM["sections"] for f in s["fields"]}
-# Fields stored in their own column of ``cases``: the 2017 form's; any other column name is not a field key.
-COLUMN_FIELDS = frozenset(key for key in _DEFAULT_TYPES if key in Case.__table__.c)
+# Fields stored in their own column of ``cases``: the core; any other column name is not a field key.
+COLUMN_FIELDS = frozenset(key for key in CORE if key in Case.__table__.c)
 RESERVED = frozenset(Case.__table__.c.keys()) | {"attachments", "version", "unit", "campaign"}
 
 
@@ -246,6 +247,32 @@ class DossierForm:
     def file_slots(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_file)
 
+    @property
+    def public_fields(self) -> tuple[Field, ...]:
+        """What the showcase prints below a case's title: the public fields that hold a value, in the form's order
+        (the title, and the category, domain and organization it names by themselves, left out)."""
+        return tuple(
+            f
+            for f in self.value_fields
+            if f.public and f.key != TITLE and f.type not in (CATEGORY, DOMAIN, ORGANIZATION)
+        )
+
+    @property
+    def teaser(self) -> Field | None:
+        """The field whose text sums a case up on a tile and in a shared link's preview: the first public long
+        text (the 2017 form's summary)."""
+        return next((f for f in self.public_fields if f.type == LONG_TEXT), None)
+
+    @property
+    def searched(self) -> tuple[Field, ...]:
+        """The public text fields the showcase's search looks into, besides the title, the unit and the number."""
+        return tuple(f for f in self.public_fields if f.type in STRING_TYPES and not f.in_column)
+
+    @property
+    def totalled(self) -> Field | None:
+        """The amount the organizers' dashboard totals per category: the form's first money field."""
+        return next((f for f in self.value_fields if f.type == MONEY), None)
+
     def get(self, key: str) -> Field | None:
         return self.by_key.get(key)
 
@@ -356,9 +383,6 @@ def _field(raw: dict[str, Any], section: str) -> Field:
     if key in CORE:
         if kind != CORE[key]:
             raise ValueError(f"{key} stays of type {CORE[key]}")
-    elif key in COLUMN_FIELDS:
-        if kind != _DEFAULT_TYPES[key]:
-            raise ValueError(f"{key} is a field of the 2017 form and stays of type {_DEFAULT_TYPES[key]}")
     elif key in RESERVED:
         raise ValueError(f"the key {key} is reserved")
     elif kind not in TYPES:
@@ -369,10 +393,9 @@ def _field(raw: dict[str, Any], section: str) -> Field:
         raise ValueError("a label is needed")
     max_length = raw.get("max_length")
     if kind in STRING_TYPES:
-        ceiling = DEFAULT_LENGTH[kind] if kind != TEXT or key not in COLUMN_FIELDS else 200
         max_length = int(max_length) if max_length not in (None, "") else DEFAULT_LENGTH[kind]
-        if key in COLUMN_FIELDS and kind != LONG_TEXT:
-            max_length = min(max_length, ceiling)
+        if key in COLUMN_FIELDS:  # the title's column holds 200 characters
+            max_length = min(max_length, 200)
         if max_length < 1:
             raise ValueError("max_length must be positive")
     else:
@@ -419,12 +442,13 @@ def default_form() -> DossierForm:
 
 
 def value(case: Case, item: Field) -> Any:
-    """The stored value of a field: a str, Decimal, date, bool, list of str, a person's dict, or None."""
+    """The stored value of a field: a str ("" when empty), Decimal, date, bool, list of str, a person's dict, or
+    None."""
     if item.in_column:
         return getattr(case, item.key)
     raw = (case.dossier or {}).get(item.key)
     if raw is None:
-        return None
+        return "" if item.type in STRING_TYPES else None
     if item.type in (NUMBER, MONEY):
         return Decimal(str(raw))
     if item.type == DATE:
@@ -442,6 +466,28 @@ def store(case: Case, item: Field, cleaned: Any) -> None:
     else:
         dossier[item.key] = as_json(cleaned)
     case.dossier = dossier  # a new dict, so the JSON column is seen as changed
+
+
+def values(case: Case, fields: tuple[Field, ...] | None = None) -> dict[str, Any]:
+    """A case's values by field key (all of its form's value fields, or these)."""
+    return {item.key: value(case, item) for item in (form_of(case.campaign).value_fields if fields is None else fields)}
+
+
+def public_values(case: Case) -> list[tuple[Field, str]]:
+    """The public fields a case fills and their text as people read it, in the form's order: all the public sees
+    of the dossier besides the title, category, domain and public files."""
+    found = []
+    for item in form_of(case.campaign).public_fields:
+        text = shown(item, value(case, item))
+        if text:
+            found.append((item, text))
+    return found
+
+
+def teaser(case: Case) -> str:
+    """The text that sums the case up for the public ("" when the form has none or it is empty)."""
+    item = form_of(case.campaign).teaser
+    return shown(item, value(case, item)) if item is not None else ""
 
 
 def as_json(found: Any) -> Any:

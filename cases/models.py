@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,18 +31,8 @@ class Case(db.Model):
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id"))
     recommending_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
-    construction_unit: Mapped[str] = mapped_column(String(200), default="")
-    operating_unit: Mapped[str] = mapped_column(String(200), default="")
     in_operation_since: Mapped[date | None]
-    investment: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))  # CNY
-    summary: Mapped[str] = mapped_column(Text, default="")
-    description: Mapped[str] = mapped_column(Text, default="")
-    innovation: Mapped[str] = mapped_column(Text, default="")
-    effects: Mapped[str] = mapped_column(Text, default="")
-    beneficiaries: Mapped[str] = mapped_column(Text, default="")
-    public_url: Mapped[str] = mapped_column(String(500), default="")
-    app_name: Mapped[str] = mapped_column(String(200), default="")
-    # The values of the campaign's declared form (cases.dossier) that have no column above: key -> JSON value.
+    # The values of the campaign's declared form (cases/dossier.py) that the rules do not use: key -> JSON value.
     dossier: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"), default=dict, server_default="{}")
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -395,7 +395,18 @@ def reclassify_case(case: Case, actor: User, data: dict[str, Any], expected_vers
     return case
 
 
-def dossier_rows(case: Case, public_only: bool = False) -> list[tuple[str, str, str]]:
+class DossierRow(tuple):
+    """(field, label, value as shown), and ``link``: whether the value is a web address to link."""
+
+    link: bool
+
+    def __new__(cls, name: str, label: str, shown: str, link: bool = False) -> DossierRow:
+        row = super().__new__(cls, (name, label, shown))
+        row.link = link
+        return row
+
+
+def dossier_rows(case: Case, public_only: bool = False) -> list[DossierRow]:
     """(field, label, value as shown) for every field of the case's form that holds a value, in the form's order:
     pages, the experts' view and the meeting book. ``public_only``: the fields the form shows the public."""
     form = form_of(case)
@@ -410,5 +421,5 @@ def dossier_rows(case: Case, public_only: bool = False) -> list[tuple[str, str, 
         if not item.applies_to(code) or (public_only and not item.public):
             continue
         shown = named[item.key] if item.key in named else dossier.shown(item, dossier.value(case, item))
-        rows.append((item.key, item.label, shown or ""))
+        rows.append(DossierRow(item.key, item.label, shown or "", item.type == dossier.URL))
     return rows

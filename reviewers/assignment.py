@@ -23,6 +23,7 @@ from reviewers.conflicts import (
     case_affiliations,
     conflicted_pairs,
     record_automatic_conflicts,
+    roles,
     store_automatic,
 )
 from reviewers.models import (
@@ -142,8 +143,9 @@ def build_problem(campaign: Campaign, mode: str = TOPUP) -> solver.Instance:
     known = np.sort(_numbers(recorded.where(Conflict.source != DISMISSED)))
     dismissed = np.sort(_numbers(recorded.where(Conflict.source == DISMISSED)))  # by an organizer: no conflict
     found = automatic_conflicts(
-        ((r[0], r[1:]) for r in db.session.execute(case_affiliations(*in_review))),
+        ((r[0], [name or "" for name in r[1:]]) for r in db.session.execute(case_affiliations(campaign, *in_review))),
         [(r[0], r[2], r[3]) for r in expert_rows],
+        roles(campaign),
     )
     found_keys = np.array([c * _PAIR + e for c, e in found], dtype=np.int64)
     overruled = _among(found_keys, dismissed)

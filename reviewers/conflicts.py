@@ -10,7 +10,8 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from accounts.models import Unit, User
-from campaigns.models import Organization
+from campaigns.models import Campaign, Organization
+from cases.dossier import form_of, value
 from cases.models import Case
 from pingxuan.db import is_unique_violation, savepoint
 from pingxuan.extensions import db
@@ -24,27 +25,29 @@ def _norm(name: str | None) -> str:
     return _SPACE.sub("", name or "").lower()
 
 
-ROLES = ("unit", "unit_parent", "construction_unit", "operating_unit", "recommending_org")
+def roles(campaign: Campaign) -> list[tuple[str, str]]:
+    """(role, label) of the organizations a case of this campaign belongs to, in the order ``affiliations`` and
+    ``case_affiliations`` give their names: the applicant unit and its parent, the units the dossier names (its
+    form's fields marked ``names_applicant``, e.g. the 2017 form's construction and operating units), the
+    recommending organization."""
+    named = [(item.key, item.label) for item in form_of(campaign).value_fields if item.names_applicant]
+    return [
+        ("unit", _("the applicant unit")),
+        ("unit_parent", _("the applicant unit's parent organization")),
+        *named,
+        ("recommending_org", _("the recommending organization")),
+    ]
 
 
 def affiliations(case: Case) -> dict[str, str]:
-    """The organizations a case belongs to, by role, for comparing with an expert's affiliation."""
+    """The organizations a case belongs to, by role (as ``roles``), for comparing with an expert's affiliation."""
+    form = form_of(case.campaign)
+    named = {item.key: str(value(case, item) or "") for item in form.value_fields if item.names_applicant}
     return {
         "unit": case.unit.name if case.unit else "",
         "unit_parent": case.unit.parent_org if case.unit else "",
-        "construction_unit": case.construction_unit,
-        "operating_unit": case.operating_unit,
+        **named,
         "recommending_org": case.recommending_org.name_zh if case.recommending_org else "",
-    }
-
-
-def _labels() -> dict[str, str]:
-    return {
-        "unit": _("the applicant unit"),
-        "unit_parent": _("the applicant unit's parent organization"),
-        "construction_unit": _("the construction unit"),
-        "operating_unit": _("the operating unit"),
-        "recommending_org": _("the recommending organization"),
     }
 
 
@@ -57,41 +60,43 @@ def automatic_reason(expert: Expert, case: Case) -> str | None:
     mine = {_norm(expert.organization), _norm(expert.parent_org)} - {""}
     if not mine:
         return None
+    labels = dict(roles(case.campaign))
     for role, name in affiliations(case).items():
         if _norm(name) in mine:
-            return _reason(_labels()[role], name)
+            return _reason(labels[role], name)
     return None
 
 
 def automatic_conflicts(
-    cases: Iterable[tuple[int, Sequence[str]]], experts: Iterable[tuple[int, str, str]]
+    cases: Iterable[tuple[int, Sequence[str]]],
+    experts: Iterable[tuple[int, str, str]],
+    case_roles: Sequence[tuple[str, str]],
 ) -> dict[tuple[int, int], str]:
-    """Every automatic conflict among these cases (id, names in the order of ROLES) and experts (user id,
-    organization, parent organization), with its reason: an index of the experts by organization name, so
-    that the work grows with the cases, not with cases × experts."""
+    """Every automatic conflict among these cases (id, names in the order of ``case_roles``, see ``roles``) and
+    experts (user id, organization, parent organization), with its reason: an index of the experts by
+    organization name, so that the work grows with the cases, not with cases × experts."""
     by_name: dict[str, list[int]] = {}
     for expert_id, organization, parent_org in experts:
         for name in {_norm(organization), _norm(parent_org)} - {""}:
             by_name.setdefault(name, []).append(expert_id)
     found: dict[tuple[int, int], str] = {}
-    labels = _labels()
     for case_id, names in cases:
-        for role, name in zip(ROLES, names, strict=True):
+        for (_role, label), name in zip(case_roles, names, strict=True):
             for expert_id in by_name.get(_norm(name), ()):
                 if (case_id, expert_id) not in found:
-                    found[case_id, expert_id] = _reason(labels[role], name)
+                    found[case_id, expert_id] = _reason(label, name)
     return found
 
 
-def case_affiliations(*where) -> Select:
-    """(case id, the names of ROLES) of the cases matching ``where``, read as rows."""
+def case_affiliations(campaign: Campaign, *where) -> Select:
+    """(case id, the names of ``roles(campaign)``) of the campaign's cases matching ``where``, read as rows."""
+    named = [Case.dossier[item.key].as_string() for item in form_of(campaign).value_fields if item.names_applicant]
     return (
-        select(Case.id, Unit.name, Unit.parent_org, Case.construction_unit, Case.operating_unit,
-               Organization.name_zh)
+        select(Case.id, Unit.name, Unit.parent_org, *named, Organization.name_zh)
         .outerjoin(Unit, Case.unit_id == Unit.id)
         .outerjoin(Organization, Case.recommending_org_id == Organization.id)
-        .where(*where)
-    )  # fmt: skip
+        .where(Case.campaign_id == campaign.id, *where)
+    )
 
 
 def store_automatic(found: Mapping[tuple[int, int], str]) -> None:
@@ -115,10 +120,14 @@ def conflicted_pairs(case_ids: list[int]) -> set[tuple[int, int]]:
 
 def record_automatic_conflicts(cases: list[Case], experts: list[Expert]) -> int:
     """Store every automatic conflict among these cases and experts (once), so organizers can see them."""
-    found = automatic_conflicts(
-        [(c.id, [names or "" for names in affiliations(c).values()]) for c in cases],
-        [(e.user_id, e.organization, e.parent_org) for e in experts],
-    )
+    found: dict[tuple[int, int], str] = {}
+    for campaign_id in {c.campaign_id for c in cases}:
+        mine = [c for c in cases if c.campaign_id == campaign_id]
+        found |= automatic_conflicts(
+            [(c.id, [names or "" for names in affiliations(c).values()]) for c in mine],
+            [(e.user_id, e.organization, e.parent_org) for e in experts],
+            roles(mine[0].campaign),
+        )
     known = conflicted_pairs([c.id for c in cases]) if found else set()
     new = {pair: why for pair, why in found.items() if pair not in known}
     store_automatic(new)

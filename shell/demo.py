@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from io import BytesIO
+from typing import Any
 
 from flask import current_app
 from PIL import Image
@@ -31,6 +32,7 @@ from campaigns.models import Campaign
 from campaigns.operations import load_campaign, organizations
 from campaigns.settings import update_campaign
 from campaigns.transfer import clone_campaign
+from cases.dossier import CATEGORY, DOMAIN, LONG_TEXT, MONEY, ORGANIZATION, TEXT, TITLE, URL, form_of
 from cases.models import Case
 from cases.operations import attach_file, create_case, remove_attachment, update_case
 from pingxuan.clock import today
@@ -292,26 +294,11 @@ def _build(result: DemoResult, password: str) -> None:
         rejected = bool(path) and path[-1].comment_required and path[-1].style == "danger"
         since = date(2017, 5, 15) if rejected else date(2013 + index % 4, 1 + index % 12, 1 + index % 28)
         complete = bool(path) or index % 2 == 0  # some drafts are still half written
-        data = {
-            "title": title,
-            "category_id": category.id,
-            "domain_id": domain.id,
-            "summary": summary,
-            "construction_unit": unit.name,
-        }
-        if complete:
-            data |= {
-                "recommending_org_id": org_id,
-                "operating_unit": unit.name,
-                "in_operation_since": since,
-                "investment": f"{(index * 7919) % 4800 + 120}0000.00",
-                "description": f"{title}是{unit.name}建设运营的{domain.name_zh}领域信息化项目。{summary}",
-                "innovation": "采用云计算、大数据和移动互联网技术，业务流程全程在线、数据实时共享。",
-                "effects": "上线以来服务人次逐年增长，办理时间平均缩短一半以上，群众满意度明显提升。",
-                "beneficiaries": "全市市民、企业和相关政府部门",
-                "public_url": "" if app_name else f"https://www.qingdao.gov.cn/demo/{index + 1}",
-                "app_name": app_name,
-            }
+        data = _dossier(
+            campaign, title=title, category=category, domain=domain, unit=unit, org_id=org_id, since=since,
+            amount=f"{(index * 7919) % 4800 + 120}0000.00", summary=summary, texts=DEMO_TEXTS,
+            url="" if app_name else f"https://www.qingdao.gov.cn/demo/{index + 1}", name=app_name, complete=complete,
+        )  # fmt: skip
         case = create_case(owner, data, campaign)
         if complete:
             pdf = dossier_pdf(
@@ -378,15 +365,12 @@ def _notice_edition(current: Campaign, organizer: User, experts: list[User], uni
         unit, people, org_id = units[unit_index]
         category = categories[code]
         domain = category.domains[domain_index % len(category.domains)]
-        case = create_case(people[0], {
-            "title": title, "category_id": category.id, "domain_id": domain.id, "summary": summary,
-            "construction_unit": unit.name, "recommending_org_id": org_id, "operating_unit": unit.name,
-            "in_operation_since": date(2014 + index % 2, 3 + index, 1), "investment": f"{(index + 3) * 850000}.00",
-            "description": f"{title}是{unit.name}建设运营的{domain.name_zh}领域信息化项目。{summary}",
-            "innovation": "移动互联网与大数据技术结合，业务全程在线办理。",
-            "effects": "上线以来服务人次稳步增长，办理时间明显缩短。", "beneficiaries": "全市市民和企业",
-            "public_url": f"https://www.qingdao.gov.cn/demo/2016/{index + 1}",
-        }, campaign)  # fmt: skip
+        data = _dossier(
+            campaign, title=title, category=category, domain=domain, unit=unit, org_id=org_id,
+            since=date(2014 + index % 2, 3 + index, 1), amount=f"{(index + 3) * 850000}.00", summary=summary,
+            texts=NOTICE_TEXTS, url=f"https://www.qingdao.gov.cn/demo/2016/{index + 1}", name="", complete=True,
+        )  # fmt: skip
+        case = create_case(people[0], data, campaign)
         attach_file(case, people[0], "document", f"{title}申报书.pdf", dossier_pdf([f"pingxuan demo 2016 {index + 1}"]))
         commit()
         for transition in path_to("public_vote"):
@@ -460,6 +444,79 @@ def _objections(published: Notice, organizer: User, owners: dict[int, User], sta
     commit()
 
 
+# Sample texts for the long texts of the form after its teaser (the 2017 form: description, innovation, effects,
+# beneficiaries), in order; the first is formatted with the title, the unit, the domain and the summary.
+DEMO_TEXTS = (
+    "{title}是{unit}建设运营的{domain}领域信息化项目。{summary}",
+    "采用云计算、大数据和移动互联网技术，业务流程全程在线、数据实时共享。",
+    "上线以来服务人次逐年增长，办理时间平均缩短一半以上，群众满意度明显提升。",
+    "全市市民、企业和相关政府部门",
+)
+NOTICE_TEXTS = (
+    DEMO_TEXTS[0],
+    "移动互联网与大数据技术结合，业务全程在线办理。",
+    "上线以来服务人次稳步增长，办理时间明显缩短。",
+    "全市市民和企业",
+)
+
+
+def _dossier(
+    campaign: Campaign,
+    *,
+    title: str,
+    category: Any,
+    domain: Any,
+    unit: Unit,
+    org_id: int,
+    since: date,
+    amount: str,
+    summary: str,
+    texts: tuple[str, ...],
+    url: str,
+    name: str,
+    complete: bool,
+) -> dict[str, Any]:
+    """A demo dossier for the campaign's declared form, field by field by type: the units it names are the
+    applicant, the teaser is the summary, the other long texts come from ``texts`` in order, a web address or
+    else an app name. A draft still half written (not ``complete``) has the title, category, domain, summary and
+    the first unit named only."""
+    form = form_of(campaign)
+    data: dict[str, Any] = {}
+    long_texts = iter(texts)
+    named = 0
+    for item in form.value_fields:
+        found: Any = None
+        if item.type == CATEGORY:
+            found = category.id
+        elif item.type == DOMAIN:
+            found = domain.id
+        elif item.type == ORGANIZATION:
+            found = org_id if complete else None
+        elif item.key == TITLE:
+            found = title
+        elif item.eligibility_date:
+            found = since if complete else None
+        elif item is form.teaser:
+            found = summary
+        elif item.names_applicant:
+            named += 1
+            found = unit.name if complete or named == 1 else None
+        elif not complete:
+            continue
+        elif item.type == LONG_TEXT:
+            text = next(long_texts, "")
+            found = text.format(title=title, unit=unit.name, domain=domain.name_zh, summary=summary)
+        elif item.type == MONEY:
+            found = amount
+        elif item.type == URL:
+            found = url
+        elif item.type == TEXT:
+            found = name
+        if found is not None:
+            data[item.key] = found
+    return data
+
+
 def _photo() -> bytes:
     out = BytesIO()
     Image.new("RGB", (640, 480), (70, 130, 180)).save(out, "JPEG")
@@ -468,7 +525,9 @@ def _photo() -> bytes:
 
 def _revise(case: Case, owner: User, index: int) -> bool:
     """The unit adds the figures the office asked for, replaces its PDF and resubmits."""
-    update_case(case, owner, {"effects": REVISED_EFFECTS})
+    form = form_of(case.campaign)
+    third = [item for item in form.value_fields if item.type == LONG_TEXT and item is not form.teaser][2]
+    update_case(case, owner, {third.key: REVISED_EFFECTS})  # the 2017 form's effects
     first = case.attachments[0]
     remove_attachment(case, owner, first.id)
     pdf = dossier_pdf([f"pingxuan demo dossier {index + 1}", "revised: investment details, 2016 figures"])

@@ -13,6 +13,8 @@ from accounts.operations import create_user
 from awards.models import Notice, NoticeEntry
 from campaigns.models import VOTE_CLOSED, Campaign
 from campaigns.operations import load_campaign, organizations
+from cases import dossier as dossier_types
+from cases.dossier import form_of as dossier_form
 from cases.models import Case
 from cases.operations import attach_file, create_case
 from pingxuan.clock import today
@@ -115,24 +117,45 @@ class Factory:
         return user
 
     def dossier(self, campaign: Campaign | None = None, category_index: int = 0) -> dict:
+        """A complete dossier for the campaign's declared form, field by field by type (read from the declaration:
+        the units it names, the teaser "一句话简介", an amount of 1,250,000.00, a web address; only the first field
+        of a "one of" group)."""
         campaign = campaign or self.campaign()
         category = campaign.categories[category_index]
-        return {
-            "title": f"智慧案例 {next(_seq)}",
-            "category_id": category.id,
-            "domain_id": category.domains[0].id,
-            "recommending_org_id": organizations()[0].id,
-            "construction_unit": "青岛某建设单位",
-            "operating_unit": "青岛某运营单位",
-            "in_operation_since": date(2016, 6, 1),
-            "investment": "1250000.00",
-            "summary": "一句话简介",
-            "description": "项目详细介绍",
-            "innovation": "创新点",
-            "effects": "应用成效",
-            "beneficiaries": "全市市民",
-            "public_url": "https://example.org/case",
-        }
+        form = dossier_form(campaign)
+        others = {key for group in form.one_of for key in group.keys[1:]}
+        units = iter(("青岛某建设单位", "青岛某运营单位"))
+        samples = {
+            dossier_types.NUMBER: "10", dossier_types.MONEY: "1250000.00", dossier_types.URL: "https://example.org/case",
+            dossier_types.PHONE: "0532-12345678", dossier_types.EMAIL: "case@example.org", dossier_types.YES_NO: True,
+            dossier_types.PERSON: {"name": "张三", "phone": "0532-12345678", "email": "zhang@example.org"},
+        }  # fmt: skip
+        data: dict = {}
+        for item in form.value_fields:
+            if item.key in others or not item.applies_to(category.code):
+                continue
+            if item.type == dossier_types.CATEGORY:
+                data[item.key] = category.id
+            elif item.type == dossier_types.DOMAIN:
+                data[item.key] = category.domains[0].id
+            elif item.type == dossier_types.ORGANIZATION:
+                data[item.key] = organizations()[0].id
+            elif item.key == dossier_types.TITLE:
+                data[item.key] = f"智慧案例 {next(_seq)}"
+            elif item.type == dossier_types.DATE:
+                data[item.key] = date(2016, 6, 1)
+            elif item is form.teaser:
+                data[item.key] = "一句话简介"
+            elif item.names_applicant:
+                data[item.key] = next(units, "青岛某单位")
+            elif item.type in (dossier_types.CHOICE, dossier_types.MULTI_CHOICE):
+                first = item.choices[0].value
+                data[item.key] = first if item.type == dossier_types.CHOICE else [first]
+            elif item.type in samples:
+                data[item.key] = samples[item.type]
+            else:
+                data[item.key] = item.label_zh
+        return data
 
     def case(
         self,
@@ -218,3 +241,8 @@ def login(client, user: User) -> None:
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+
+
+def value(case: Case, key: str):
+    """A case's value of the field ``key`` of its campaign's form, as the declaration reads it."""
+    return dossier_types.value(case, dossier_form(case.campaign).by_key[key])

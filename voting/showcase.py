@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import Unit
 from campaigns.models import Campaign, Category, Domain
+from cases.dossier import form_of
 from cases.models import Attachment, Case
 from pingxuan.cache import SHOWCASE, bump
 from pingxuan.errors import NotFound
@@ -45,7 +46,10 @@ def showcase_query(
         query = query.where(Case.domain_id == domain_id)
     if search.strip():
         pattern = f"%{search.strip()}%"
-        query = query.where(or_(Case.title.ilike(pattern), Unit.name.ilike(pattern), Case.number.ilike(pattern)))
+        searched = [Case.dossier[item.key].as_string().ilike(pattern) for item in form_of(campaign).searched]
+        query = query.where(
+            or_(Case.title.ilike(pattern), Unit.name.ilike(pattern), Case.number.ilike(pattern), *searched)
+        )
     return query
 
 

@@ -32,6 +32,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from cases import dossier
 from pingxuan.cache import SHOWCASE, cached
 from pingxuan.clock import today
 from pingxuan.confirm import ask, confirmed
@@ -122,6 +123,7 @@ def gallery():
             page=page, photos=ops.photos(ids), count_slot=_count_slot if visible else None,
             shown=ops.shown_counts(campaign), schedule=ops.vote_schedule(campaign), votable=votable_states(),
             here=request.full_path.rstrip("?"),
+            teasers={case.id: dossier.teaser(case) for case in page.cases},
         )  # fmt: skip
         return html, ids, visible
 
@@ -140,6 +142,7 @@ def case_page(case_id: int):
             "voting/case.html", case=case, photos=ops.photos([case.id])[case.id], documents=ops.public_documents(case),
             count=_count_slot(case.id) if visible else None, share_url=share_url,
             qr=segno.make(share_url, error="m").svg_inline(scale=3), closed_reason=_vote_closed_reason(case),
+            public_fields=dossier.public_values(case), teaser=dossier.teaser(case),
         )  # fmt: skip
         return html, [case.id], visible
 

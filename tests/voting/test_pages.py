@@ -18,7 +18,7 @@ from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests import altcha_client
 from tests.cases.browsing import english_client
-from tests.factories import login, path_to
+from tests.factories import login, path_to, value
 from tests.phone import last_code
 from voting.ballots import counts
 from voting.models import Ballot, BallotAudit, OtpChallenge, SmsMessage, Voter
@@ -32,8 +32,8 @@ FINALIST, IN_REVIEW = "public_vote", "expert_review"
 def open_campaign(make, **settings):
     campaign = make.campaign()
     campaign.vote_status = VOTE_OPEN
-    for name, value in settings.items():
-        setattr(campaign, name, value)
+    for name, setting in settings.items():
+        setattr(campaign, name, setting)
     commit()
     return campaign
 
@@ -109,7 +109,14 @@ def test_case_page_shows_dossier_count_share_link_and_photo_copy(app, make):
     page = client.get(f"/showcase/cases/{case.id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    for text in (case.title, case.summary, case.effects, case.beneficiaries, case.unit.name, case.number):
+    for text in (
+        case.title,
+        value(case, "summary"),
+        value(case, "effects"),
+        value(case, "beneficiaries"),
+        case.unit.name,
+        case.number,
+    ):
         assert text in html
     assert f"http://localhost/showcase/cases/{case.id}" in html and "<svg" in html  # share link and QR code
     assert 'id="vote-count">0 ' in html  # "0 票", "0 votes"
