@@ -146,10 +146,14 @@ def versions(case_id: int):
     )
 
 
-def _upload_form(case: Case, **kwargs) -> AttachmentForm:
-    """The upload form with the file slots the case's form declares."""
+def _upload_form(case: Case | None, **kwargs) -> AttachmentForm:
+    """The upload form with the file slots the case's form declares. A new case's page carries it inside the
+    dossier's form (prefixed, under that form's CSRF token): its first file saves the draft."""
+    if case is None:
+        kwargs |= {"prefix": "upload", "meta": {"csrf": False}}
     upload = AttachmentForm(**kwargs)
-    upload.kind.choices = [SelectChoice(slot.key, slot.label) for slot in ops.form_of(case).file_slots]
+    declaration = ops.form_of(case) if case is not None else dossier_form(ops.current_campaign())
+    upload.kind.choices = [SelectChoice(slot.key, slot.label) for slot in declaration.file_slots]
     return upload
 
 
@@ -162,14 +166,19 @@ def _form_page(form: CaseForm, case: Case | None, status: int = 200, upload: Att
         declaration=form.declaration,
         case=case,
         campaign=campaign,
-        upload=(upload or _upload_form(case, formdata=None)) if case is not None else None,
+        upload=upload or _upload_form(case, formdata=None),
         remove_form=ConfirmForm(formdata=None),
     ), status
 
 
-def _refused(form, error: DomainError) -> None:
+def _refused(form, error: DomainError, upload: AttachmentForm | None = None) -> None:
     rollback()
-    leftover = show_errors(form, error.field_errors)
+    errors = dict(error.field_errors)
+    leftover = []
+    if upload is not None:  # the file's errors beside the file, the dossier's beside its fields
+        leftover = show_errors(upload, {k: v for k, v in errors.items() if k in upload._fields})
+        errors = {k: v for k, v in errors.items() if k not in upload._fields}
+    leftover += show_errors(form, errors)
     flash(error.message, "error")
     for message in [*leftover, *error.reasons]:
         flash(message, "error")
@@ -178,17 +187,27 @@ def _refused(form, error: DomainError) -> None:
 @bp.route("/cases/new", methods=["GET", "POST"])
 @login_required
 def new():
+    """A new draft; a file chosen on the page is attached as the draft is saved (it needs the title, as every
+    draft does), so a unit may start with its documents."""
     form = case_form(dossier_form(ops.current_campaign()))
+    upload = _upload_form(None)
     if form.validate_on_submit():
+        uploaded = upload.file.data if getattr(upload.file.data, "filename", "") else None
         try:
             case = ops.create_case(current_user, form.dossier())
+            if uploaded is not None:
+                ops.attach_file(case, current_user, upload.kind.data or "", uploaded.filename, uploaded.read(),
+                                upload.visibility.data or None)  # fmt: skip
         except DomainError as error:
-            _refused(form, error)
-            return _form_page(form, None, error.status)
+            _refused(form, error, upload)
+            return _form_page(form, None, error.status, upload)
         commit()
         flash(_("The draft is saved."), "success")
+        if uploaded is not None:
+            flash(_("The file “%(name)s” is attached.", name=uploaded.filename), "success")
+            return redirect(url_for("cases.edit", case_id=case.id) + "#attachments")
         return redirect(url_for("cases.edit", case_id=case.id))
-    return _form_page(form, None)
+    return _form_page(form, None, upload=upload)
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])

@@ -125,6 +125,37 @@ def test_executable_renamed_to_pdf_is_refused_and_nothing_stored(client, make, a
     assert stored == []
 
 
+def test_a_new_case_starts_with_a_file_saved_with_the_draft(client, make):
+    """Issue 23: the first file is chosen on the new case's page; saving the draft uploads it. Without the title
+    nothing is saved and the page says the title is what is missing."""
+    make.campaign()
+    me = make.applicant()
+    login(client, me)
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in page and 'name="upload-file"' in page and 'data-slot="document"' in page
+
+    untitled = client.post("/cases/new", data={"title": "", "upload-kind": "document",
+                                               "upload-file": (BytesIO(PDF), "申报书.pdf")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert untitled.status_code == 422
+    assert "Give the case a title to save it." in untitled.get_data(as_text=True)
+    assert db.session.scalar(select(Case).where(Case.unit_id == me.unit_id)) is None
+
+    response = client.post("/cases/new", data={"title": "智慧停车", "upload-kind": "document",
+                                               "upload-file": (BytesIO(PDF), "申报书.pdf")},
+                           content_type="multipart/form-data")  # fmt: skip
+    case = db.session.scalars(select(Case).where(Case.unit_id == me.unit_id)).one()
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/cases/{case.id}/edit#attachments")
+    assert [(a.kind, a.filename) for a in case.attachments] == [("document", "申报书.pdf")]
+    assert "申报书.pdf" in client.get(f"/cases/{case.id}/edit").get_data(as_text=True)
+
+    wrong = client.post("/cases/new", data={"title": "另一个", "upload-kind": "photo",
+                                            "upload-file": (BytesIO(PDF), "申报书.pdf")},
+                        content_type="multipart/form-data")  # fmt: skip
+    assert wrong.status_code == 422, "a PDF is not a photo: neither the draft nor the file is saved"
+    assert db.session.scalars(select(Case).where(Case.unit_id == me.unit_id)).all() == [case]
+
+
 def test_upload_download_and_remove_a_pdf(client, make):
     me = make.applicant()
     case = make.case(owner=me, complete=False)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.factories import PASSWORD, Factory
+from tests.factories import PASSWORD, PDF, Factory
 
 pytestmark = pytest.mark.browser
 
@@ -46,3 +46,34 @@ def test_required_marks_cut_off_as_typed_and_leaving_warns(live_server, browser_
     with pytest.raises(PlaywrightError, match="ERR_ABORTED"):  # dismissed: the browser stays on the form
         page.goto(f"{base}/my-cases?lang=en")
     assert asked == ["beforeunload"] and "/edit" in page.url
+
+
+def test_a_new_case_starts_with_its_first_file(live_server, browser_page):
+    """Issue 23: on the new case's page the unit picks a first file; saving the draft uploads it. Without the
+    title, the page says so beside the title and nothing is saved."""
+    with live_server.app.app_context():
+        make = Factory()
+        make.campaign()
+        email = make.applicant().email
+    page, base = browser_page, live_server.url
+    page.goto(f"{base}/login?lang=en")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+
+    page.goto(f"{base}/cases/new?lang=en")
+    page.select_option("#upload-kind", "document")
+    pdf = {"name": "申报书.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    page.set_input_files("#upload-file", files=[pdf])
+    page.click("button[name=save]")
+    page.wait_for_load_state()
+    assert "/cases/new" in page.url
+    assert "请填写案例名称后再保存。" in page.locator('[data-field="title"]').inner_text()  # the page is in Chinese
+
+    page.fill("#title", "掌上停车")
+    page.set_input_files("#upload-file", files=[pdf])
+    page.click("button[name=save]")
+    page.wait_for_url("**/edit#attachments")
+    listed = page.locator("#attachments ul.attachments")
+    assert "申报书.pdf" in listed.inner_text() and page.locator("#title").input_value() == "掌上停车"
