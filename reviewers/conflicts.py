@@ -147,9 +147,11 @@ def record_campaign_conflicts(campaign_id: int) -> int:
     ).all()
     if not experts:
         return 0
-    where = (Case.campaign_id == campaign_id, Case.state.not_in(states_granting(EDIT, {OWNER})))
-    found = automatic_conflicts(((r[0], r[1:]) for r in db.session.execute(case_affiliations(*where))),
-                                [(r[0], r[1], r[2]) for r in experts])  # fmt: skip
+    campaign = db.session.get(Campaign, campaign_id)
+    where = (Case.state.not_in(states_granting(EDIT, {OWNER})),)
+    rows = db.session.execute(case_affiliations(campaign, *where))
+    found = automatic_conflicts(((r[0], [name or "" for name in r[1:]]) for r in rows),
+                                [(r[0], r[1], r[2]) for r in experts], roles(campaign))  # fmt: skip
     if not found:
         return 0
     recorded = select(Conflict.case_id, Conflict.expert_id).join(Case).where(Case.campaign_id == campaign_id)

@@ -283,7 +283,7 @@ def _build(result: DemoResult, password: str) -> None:
     categories = {c.code: c for c in campaign.categories}
     states = demo_states()
     revised = False
-    for index, (code, domain_index, unit_index, title, app_name, summary) in enumerate(CASES):
+    for index, (code, domain_index, unit_index, title, named_app, summary) in enumerate(CASES):
         state = states[index % len(states)]
         unit, people, org_id = units[unit_index]
         owner = people[index % len(people)]
@@ -297,7 +297,7 @@ def _build(result: DemoResult, password: str) -> None:
         data = _dossier(
             campaign, title=title, category=category, domain=domain, unit=unit, org_id=org_id, since=since,
             amount=f"{(index * 7919) % 4800 + 120}0000.00", summary=summary, texts=DEMO_TEXTS,
-            url="" if app_name else f"https://www.qingdao.gov.cn/demo/{index + 1}", name=app_name, complete=complete,
+            url="" if named_app else f"https://www.qingdao.gov.cn/demo/{index + 1}", name=named_app, complete=complete,
         )  # fmt: skip
         case = create_case(owner, data, campaign)
         if complete:

@@ -7,7 +7,7 @@ form stores it), the investment as a decimal string with two places (``"1250000.
 type keeps amounts). The downgrade restores the columns from the same keys.
 
 Revision ID: d5a8f3c2e1b7
-Revises: c4e7a2b1d9f0
+Revises: d21a0b7c3e55
 Create Date: 2026-12-05 20:50:00
 
 """
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision = 'd5a8f3c2e1b7'
-down_revision = 'c4e7a2b1d9f0'
+down_revision = 'd21a0b7c3e55'
 branch_labels = None
 depends_on = None
 

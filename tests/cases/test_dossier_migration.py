@@ -19,7 +19,7 @@ from pingxuan.extensions import db
 from tests.factories import PDF
 from workflow.engine import fire
 
-PREVIOUS, THIS = "c4e7a2b1d9f0", "d5a8f3c2e1b7"
+PREVIOUS, THIS = "d21a0b7c3e55", "d5a8f3c2e1b7"
 # The columns the migration moves (named here on purpose: this test is about them).
 TEXTS = ("construction_unit", "operating_unit", "summary", "description", "innovation", "effects", "beneficiaries",
          "public_url", "app_name")  # fmt: skip
