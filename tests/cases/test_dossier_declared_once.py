@@ -18,9 +18,20 @@ ALLOWED = {DECLARATION, PROJECT_ROOT / "bench" / "dossier_form.py", PROJECT_ROOT
 SCANNED_TESTS = (PROJECT_ROOT / "tests" / "factories.py",)  # the factories every test builds cases with
 # The keys of the fields the rules do not use (title, category, … keep their columns and may be named).
 KEYS = frozenset(item.key for item in default_form().value_fields if not item.core)
+
+
+def _function_names() -> set[str]:
+    found: set[str] = set()
+    for path in project_files(".py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return found
+
+
 # Keys that are also ordinary words of other things (an OpenAPI operation's summary and description, a
-# transition's effects): named alone they are not a field; named on a case or beside another key they are.
-COMMON = frozenset({"summary", "description", "effects"}) & KEYS
+# transition's effects, a function of the same name such as pingxuan.links.public_url): named alone they are
+# not a field; named on a case or beside another key they are.
+COMMON = (frozenset({"summary", "description", "effects"}) | _function_names()) & KEYS
 DISTINCT = KEYS - COMMON
 
 
@@ -88,5 +99,5 @@ def test_the_check_sees_a_field_read_by_name():
     assert python_listing("c = case.summary") == {"summary"}
     assert python_listing("@doc(summary='Lists', description='All')\ndef f(): t.effects") == set()
     assert template_listing("<p>{{ case.effects }}</p>") == {"effects"}
-    assert template_listing("{% if name == 'public_url' %}") == {"public_url"}
+    assert template_listing("{% if name == 'app_name' %}") == {"app_name"}
     assert template_listing('<meta name="description" content="{{ teaser }}">') == set()
