@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from campaigns.models import Campaign
 from cases.models import Case
@@ -652,7 +653,12 @@ def missing(form: DossierForm, case: Case, category_code: str | None) -> dict[st
             if item.required and count == 0:
                 errors[item.key] = _("%(field)s: attach at least one file.", field=item.label)
             elif item.max_count is not None and count > item.max_count:
-                errors[item.key] = _("%(field)s: at most %(n)d files.", field=item.label, n=item.max_count)
+                errors[item.key] = ngettext(
+                    "%(field)s: at most %(num)d file.",
+                    "%(field)s: at most %(num)d files.",
+                    item.max_count,
+                    field=item.label,
+                )
             continue
         found = value(case, item)
         if item.required and is_empty(found):

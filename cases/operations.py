@@ -14,6 +14,7 @@ import filetype
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from PIL import Image, ImageOps
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -193,7 +194,10 @@ def attach_file(
     if slot is None or not slot.is_file:
         raise Invalid(_("Unknown attachment kind."), {"kind": _("Choose one of the form's file slots.")})
     if slot.max_count is not None and sum(1 for a in case.attachments if a.kind == kind) >= slot.max_count:
-        raise Invalid(_("This slot is full."), {"file": _("At most %(n)d files.", n=slot.max_count)})
+        raise Invalid(
+            _("This slot is full."),
+            {"file": ngettext("At most %(num)d file.", "At most %(num)d files.", slot.max_count)},
+        )
     if slot.max_mb is not None and len(data) > slot.max_mb * 1024 * 1024:
         raise Invalid(_("The file is too large."), {"file": _("At most %(mb)d MB.", mb=slot.max_mb)})
     visibility = _checked_visibility(visibility or (PUBLIC_FILE if slot.public else PRIVATE_FILE))

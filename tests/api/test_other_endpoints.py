@@ -55,6 +55,7 @@ def test_notifications_after_a_transition(app, client, make, bearer):
     listed = client.get("/api/v1/notifications", headers=auth).get_json()
     assert listed["unread"] == 1
     assert listed["items"][0]["case_id"] == case.id and listed["items"][0]["read_at"] is None
+    assert listed["items"][0]["link"] == f"/cases/{case.id}"  # where it leads (an objection's page for one forwarded)
     assert client.post("/api/v1/notifications/read", headers=auth).status_code == 204
     assert client.get("/api/v1/notifications", headers=auth).get_json()["unread"] == 0
     assert client.get("/api/v1/notifications", headers=bearer(make.expert())).get_json() == {"unread": 0, "items": []}
