@@ -141,6 +141,9 @@ class LodgedSchema(Schema):
     dossier_version = fields.Integer(
         required=True, allow_none=True, metadata={"description": "The dossier version the objection is against"}
     )
+    reference = fields.String(
+        required=True, metadata={"description": "The number the objector quotes to the office (year-id, 26-0012)"}
+    )
     message = fields.String(required=True)
 
 
@@ -367,6 +370,7 @@ def lodge(form: dict[str, Any], case_id: int):
     lodged = _run(objections.lodge_objection, case, voter_id, form["phone"], form["ground"], form["text"],
                   anonymous=form["anonymous"], uploads=_uploads(form["files"]))  # fmt: skip
     return {"id": lodged.id, "case_id": case.id, "status": lodged.status, "dossier_version": lodged.dossier_version,
+            "reference": objections.reference(lodged),
             "message": _("Your objection is recorded. You will be told the outcome by SMS.")}  # fmt: skip
 
 

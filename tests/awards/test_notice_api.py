@@ -86,6 +86,7 @@ def test_the_whole_notice_through_the_api(app, client, make, bearer):  # noqa: F
         PHONE, "该系统2017年5月才上线，晚于截止日期，附现场照片。", anonymous="true", files=photo,
     ))  # fmt: skip
     assert lodged.status_code == 201, lodged.get_json()
+    assert lodged.get_json()["reference"] == f"{a.campaign.year % 100:02d}-{lodged.get_json()['id']:04d}"
     against_b = client.post(f"/api/v1/cases/{b.id}/objections", headers=token,
                             data=objection(PHONE, "申报材料与另一城市的案例雷同。", ground="copied"))  # fmt: skip
     assert against_b.status_code == 201

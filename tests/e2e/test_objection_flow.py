@@ -78,7 +78,7 @@ def test_object_from_the_notice_on_a_phone_in_chinese(live_server, open_browser)
     page.click("#send-code")
     code = next_code(PHONE, texts)
     resend = page.locator("#resend-code")
-    assert resend.is_disabled()
+    page.wait_for_selector("#resend-code[disabled]")  # verify.js (deferred) disables it as the page loads
     first = resend.inner_text()
     assert re.fullmatch(r"重新发送验证码（\d+ 秒）", first), first
     page.wait_for_function("label => document.getElementById('resend-code').textContent !== label", arg=first)
