@@ -69,7 +69,7 @@ def test_a_new_case_starts_with_its_first_file(live_server, browser_page):
     page.click("button[name=save]")
     page.wait_for_load_state()
     assert "/cases/new" in page.url
-    assert "请填写案例名称后再保存。" in page.locator('[data-field="title"]').inner_text()  # the page is in Chinese
+    assert "Give the case a title to save it." in page.locator('[data-field="title"]').inner_text()  # English stays
 
     page.fill("#title", "掌上停车")
     page.set_input_files("#upload-file", files=[pdf])
