@@ -162,6 +162,10 @@
         button.addEventListener("click", function () { vote(tile, button); });
       });
       paint();
+      if (state.message) {  // just verified: said once, on the tile the visitor came back to (#case-N)
+        var back = location.hash && document.getElementById(location.hash.slice(1));
+        say((back && back.querySelector(".tile-message")) || status, state.message, "success");
+      }
     }).catch(function () {});
   }
 

@@ -37,6 +37,7 @@ def test_a_visitor_votes_from_a_tile_and_sees_voted_today_at_once(live_server, o
     tile.get_by_role("link", name="投票").click()  # not verified yet: verify, then back to this tile
 
     page.wait_for_url(f"{base}/showcase/verify**")
+    assert f"您正在为“{title}”投票。" in page.locator("#verify-for").inner_text()  # the page names the case
     page.fill("#phone", PHONE)
     texts = received()
     page.click("#send-code")
@@ -47,6 +48,7 @@ def test_a_visitor_votes_from_a_tile_and_sees_voted_today_at_once(live_server, o
     button = tile.locator("button.vote-button")  # the voter's own state made the link a one-tap button
     button.wait_for()
     assert page.locator("#voter-status").inner_text() == "您今天在本类别还可投2票。"  # 2 finalists: not 3
+    assert tile.locator(".tile-message").inner_text() == "手机号码已验证，现在可以投票了。"  # said where they are
     page.evaluate("() => { window.notReloaded = true; }")
     button.click()
     page.wait_for_function(f"() => document.querySelector('#case-{case_id} .vote-button').textContent === '今日已投'")

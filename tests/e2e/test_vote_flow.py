@@ -71,6 +71,7 @@ def test_a_visitor_votes_from_a_phone(live_server, phone_page):
     page.wait_for_url(f"{base}/showcase/cases/{case_id}?lang=en")
 
     page.wait_for_selector("button#vote-button")  # the voter's own state, loaded separately, made it a button
+    assert page.locator("#vote-message").inner_text().startswith("Your number is verified.")  # said here, once
     page.click("#vote-button")
     page.wait_for_function("() => parseInt(document.getElementById('vote-count').textContent, 10) === 1")
     assert "Votes left today in this category: 1" in page.locator("#vote-message").inner_text()  # 2 finalists
