@@ -190,7 +190,7 @@ cmd_worker() {
 cmd_serve() {
     cmd_install
     flask_ db upgrade
-    exec "$VENV/bin/gunicorn" --bind "${PINGXUAN_BIND:-127.0.0.1:8000}" --workers "${WEB_CONCURRENCY:-2}" \
+    exec "$VENV/bin/gunicorn" --bind "${PINGXUAN_BIND:-127.0.0.1:8000}" --workers "${WEB_CONCURRENCY:-$((2 * $(nproc) + 1))}" \
         --access-logfile - "$@" wsgi:app
 }
 

@@ -1,7 +1,7 @@
-"""The public side under load, in the production shape: gunicorn (2 sync workers) + PostgreSQL + Redis, and the
-same app behind Debian's nginx with docs/deploy/nginx.conf. Load from wrk only (a Lua script sends the votes
-of many distinct voters as the case page's script does: their signed session cookie and the voter token
-/showcase/voter gave them, made up front).
+"""The public side under load, in the production shape: gunicorn (sync workers, 2 × cores + 1 as `./dev.sh serve`
+starts them) + PostgreSQL + Redis, and the same app behind Debian's nginx with docs/deploy/nginx.conf. Load
+from wrk only (a Lua script sends the votes of many distinct voters as the case page's script does: their signed
+session cookie and the voter token /showcase/voter gave them, made up front).
 
 Prints, for each endpoint, requests/s, p50, p99 and the share of /healthz's throughput measured in the same
 run, directly and through nginx; then /results with 256 connections through nginx; then the vote's check:
@@ -155,14 +155,14 @@ def prepare(instance: Path) -> tuple[list[int], Path, int, int]:
         return case_ids, votes_file, first_category, len(lines)
 
 
-def start_gunicorn(instance: Path, port: int) -> subprocess.Popen:
+def start_gunicorn(instance: Path, port: int, workers: int = 2) -> subprocess.Popen:
     module = instance / "public_wsgi.py"
     module.write_text(textwrap.dedent(f"""
         from shell import create_app
         app = create_app({config(instance)!r})
     """))  # fmt: skip
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{instance}", "PINGXUAN_INSTANCE_PATH": str(instance)}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "-k", "sync", "-b",
+    proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", str(workers), "-k", "sync", "-b",
                              f"127.0.0.1:{port}", "--log-level", "warning", "public_wsgi:app"],
                             cwd=instance, env=env, start_new_session=True)  # fmt: skip
     _wait(port)
@@ -246,6 +246,12 @@ def check_votes(figures: dict) -> tuple[bool, str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="duration of each measurement")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2 * (os.cpu_count() or 1) + 1,
+        help="gunicorn sync workers (default: 2 × cores + 1, as ./dev.sh serve)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk") or not Path(NGINX).exists():
         print("bench/public.py needs Debian's wrk and nginx (./dev.sh install)", file=sys.stderr)
@@ -259,14 +265,15 @@ def main() -> int:
     try:
         case_ids, votes_file, category_id, votes = prepare(instance)
         port, proxy = _free_port(), _free_port()
-        procs.append(start_gunicorn(instance, port))
+        procs.append(start_gunicorn(instance, port, args.workers))
         (instance / "nginx").mkdir()
         procs.append(start_nginx(instance / "nginx", proxy, port))
         script = instance / "vote.lua"
         script.write_text(VOTE_LUA)
         print(
             f"setup {time.monotonic() - begun:.0f} s: {CATEGORIES}×{FINALISTS} finalists, live counts on, "
-            f"{votes} distinct votes ready; gunicorn 2 sync workers, PostgreSQL, Redis; nginx; wrk, 32 connections"
+            f"{votes} distinct votes ready; gunicorn {args.workers} sync workers, PostgreSQL, Redis; nginx; "
+            "wrk, 32 connections"
         )
         pages = {
             "showcase": "/showcase", "category page": f"/showcase?category={category_id}",

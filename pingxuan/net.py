@@ -16,12 +16,17 @@ def client_address() -> str:
 
     A client can put any value in the header; only entries appended by our own proxies are trustworthy.
     """
-    count = current_app.config.get("PROXY_COUNT", 0)
-    if count > 0:
-        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
-        if len(forwarded) >= count:
-            return forwarded[-count]
-    return request.remote_addr or "0.0.0.0"
+    return address_from(request.environ, current_app.config.get("PROXY_COUNT", 0))
+
+
+def address_from(environ: dict, proxy_count: int) -> str:
+    """``client_address`` from a WSGI environ (for a layer that answers before Flask makes a request)."""
+    if proxy_count > 0:
+        header = environ.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [part.strip() for part in header.split(",") if part.strip()]
+        if len(forwarded) >= proxy_count:
+            return forwarded[-proxy_count]
+    return environ.get("REMOTE_ADDR") or "0.0.0.0"
 
 
 def warn_about_untrusted_forwarding(app: Flask) -> None:

@@ -75,6 +75,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from voting.wechat import JSSDK_ORIGIN
 
         app.config["CSP_SCRIPT_SOURCES"] = (JSSDK_ORIGIN,)
+    from voting.fast_views import VoteFastPath
+
+    app.wsgi_app = VoteFastPath(app, app.wsgi_app, headers.answer_headers(app))  # the page script's votes
     with app.app_context():
         for problem in sms.configuration_problems():  # said at start, not first to a voter
             logging.getLogger("pingxuan.sms").error("SMS gateway not ready: %s", problem)

@@ -55,6 +55,8 @@ def init_app(app: Flask) -> None:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
+    fixed = fixed_headers(app)
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
@@ -67,10 +69,22 @@ def init_app(app: Flask) -> None:
             headers["Content-Security-Policy"] = _with_sources(policy, page_sources) if page_sources else policy
         elif "frame-ancestors" not in own:
             headers["Content-Security-Policy"] = own + "; frame-ancestors 'none'"
-        headers["X-Frame-Options"] = "DENY"
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        headers.setdefault("Permissions-Policy", PERMISSIONS)
-        if app.config.get("SECURE_COOKIES"):
-            headers["Strict-Transport-Security"] = HSTS
+        for name, value in fixed:
+            if name != "Permissions-Policy" or name not in headers:
+                headers[name] = value
         return response
+
+
+def fixed_headers(app: Flask) -> list[tuple[str, str]]:
+    """The headers every answer carries whatever its content (the policy is added per answer)."""
+    headers = [("X-Frame-Options", "DENY"), ("X-Content-Type-Options", "nosniff"),
+               ("Referrer-Policy", "strict-origin-when-cross-origin"), ("Permissions-Policy", PERMISSIONS)]  # fmt: skip
+    if app.config.get("SECURE_COOKIES"):
+        headers.append(("Strict-Transport-Security", HSTS))
+    return headers
+
+
+def answer_headers(app: Flask) -> list[tuple[str, str]]:
+    """Every security header of an answer that is not a page (no nonce, no page's own sources): JSON."""
+    sources = "".join(f" {origin}" for origin in app.config.get("CSP_SCRIPT_SOURCES", ()))
+    return [("Content-Security-Policy", POLICY.format(nonce="", sources=sources)), *fixed_headers(app)]

@@ -26,7 +26,7 @@ from campaigns.models import VOTE_CLOSED, VOTE_OPEN, Campaign
 from cases.models import Case
 from pingxuan.clock import today
 from pingxuan.db import utcnow
-from pingxuan.errors import Conflict, Invalid, NotFound
+from pingxuan.errors import Conflict, DomainError, Invalid, NotFound
 from pingxuan.extensions import db
 from voting import evidence
 from voting.models import Ballot, BallotAudit, VoteCount, Voter
@@ -216,6 +216,23 @@ def cast_vote(
         if fast is not None:
             return fast
     return _cast_vote_carefully(voter_id, case_id, request_evidence)
+
+
+def fast_vote(
+    voter_id: int, case_id: int, address: str, user_agent: str = "", referrer: str | None = None
+) -> VoteResult | None:
+    """The accepted vote in one statement on PostgreSQL, or None when ``cast_vote`` must decide: a rule refused
+    it (the caller answers with cast_vote's refusal, which runs the statement again and writes nothing), every
+    attempt lost a race, or the database is not PostgreSQL. For a layer that answers before Flask's request."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    request_evidence = evidence.from_request(ip_hash(address), address, user_agent, referrer)
+    try:
+        return _vote_in_one_statement(
+            voter_id, case_id, {"vote_date": today(), "created_at": utcnow(), **request_evidence.values()}
+        )
+    except DomainError:
+        return None
 
 
 def _seconds(later, earlier) -> int | None:

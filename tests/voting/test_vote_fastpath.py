@@ -1,0 +1,57 @@
+"""The page script's vote is answered before Flask's request machinery (voting.fast_views): the voter sees the same
+answer, with the same security headers, in the page's language; a vote is limited once per request; a refused
+vote still says which rule refused it."""
+
+from __future__ import annotations
+
+import pytest
+
+from pingxuan.extensions import db
+from tests.voting.test_pages import FINALIST, new_voter, open_campaign
+from voting.models import Ballot, VoteCount
+from voting.operations import voter_token
+
+
+@pytest.fixture
+def app_config(app_config):
+    return app_config | {"WTF_CSRF_ENABLED": True, "VOTE_LIMIT_VOTER": "3 per minute"}
+
+
+def _vote(client, case_id: int, token: str, query: str = ""):
+    return client.post(f"/showcase/cases/{case_id}/vote{query}",
+                       headers={"Accept": "application/json", "X-Voter-Token": token})  # fmt: skip
+
+
+def test_a_script_vote_is_answered_counted_and_refused_like_the_page_s(app, make):
+    open_campaign(make, votes_per_category_per_day=3)
+    first, second = make.case(FINALIST), make.case(FINALIST)
+    client = app.test_client()
+    token = voter_token(new_voter())
+
+    voted = _vote(client, first.id, token)
+    assert voted.status_code == 200
+    body = voted.get_json()
+    assert body["remaining_today"] == 2 and "感谢您的投票" in body["message"]
+    assert body["count"] == db.session.get(VoteCount, first.id).valid == 1
+    headers = voted.headers
+    assert headers["Content-Type"] == "application/json" and headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
+    assert "Set-Cookie" not in headers
+
+    english = _vote(client, second.id, token, "?lang=en")
+    assert english.status_code == 200 and english.get_json()["message"].startswith("Thank you for your vote")
+
+    again = _vote(client, first.id, token)  # the third request this minute: refused by the rule, not the limit
+    assert again.status_code == 409 and again.get_json()["message"] == "您今天已为该案例投过票，请明天再来。"
+    assert _vote(client, second.id, token).status_code == 429, (
+        "the fourth request breaks 3 per minute: each counted once"
+    )
+    assert Ballot.query.count() == 2
+
+
+def test_a_bad_token_is_sent_to_verification(app, make):
+    open_campaign(make)
+    case = make.case(FINALIST)
+    answer = _vote(app.test_client(), case.id, "not-a-token")
+    assert answer.status_code == 401 and answer.get_json()["verify"]
+    assert Ballot.query.count() == 0
