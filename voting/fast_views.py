@@ -26,8 +26,7 @@ from flask_babel import gettext as _
 from pingxuan import logs, metrics
 from pingxuan.i18n import EN, ZH
 from voting import abuse
-from voting.ballots import fast_vote
-from voting.operations import voter_from_token
+from voting.operations import fast_public_vote, voter_from_token
 
 _VOTE_PATH = re.compile(r"^/showcase/cases/([1-9][0-9]{0,9})/vote$")
 _LANG = re.compile(r"(?:^|&)lang=(en|zh)(?:&|$)")
@@ -69,11 +68,10 @@ class VoteFastPath:
                 environ[abuse.COUNTED_ENVIRON] = counted
                 if counted.breached:
                     return None
-            result = fast_vote(voter_id, case_id, address, environ.get("HTTP_USER_AGENT", ""),
-                               environ.get("HTTP_REFERER"))  # fmt: skip
+            result = fast_public_vote(voter_id, case_id, address, environ.get("HTTP_USER_AGENT", ""),
+                                      environ.get("HTTP_REFERER"))  # fmt: skip
             if result is None:  # refused, or every attempt lost a race: the view says why, or decides
                 return None
-            metrics.vote_accepted()
             logs.REQUEST_ID.set(logs.new_request_id(environ.get("HTTP_X_REQUEST_ID")))
             with force_locale(self._locale(environ)):
                 message = _("Thank you for your vote. Votes left today in this category: %(n)d.",

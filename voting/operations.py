@@ -30,7 +30,15 @@ from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
 from voting import wechat
 from voting.anomalies import case_report
-from voting.ballots import VoteResult, cast_vote, counts, counts_visible, votable_states, voting_open
+from voting.ballots import (
+    VoteResult,
+    cast_vote,
+    counts,
+    counts_visible,
+    fast_vote,
+    votable_states,
+    voting_open,
+)
 from voting.models import Ballot, BallotAudit
 from voting.showcase import public_case, public_states, showcase_query
 
@@ -279,11 +287,29 @@ def cast_public_vote(
         metrics.vote_refused(type(error).__name__.lower())  # conflict (rules, closed), notfound
         raise
     metrics.vote_accepted()
+    result = _capped(result, case_id)
+    return result, result.count_visible
+
+
+def fast_public_vote(
+    voter_id: int, case_id: int, address: str, user_agent: str = "", referrer: str | None = None
+) -> VoteResult | None:
+    """``cast_public_vote``'s accepted vote in one statement (voting.ballots.fast_vote), or None when the vote
+    must go the whole way (refused, SQLite, every attempt lost a race): for voting.fast_views."""
+    result = fast_vote(voter_id, case_id, address, user_agent, referrer)
+    if result is None:
+        return None
+    metrics.vote_accepted()
+    return _capped(result, case_id)
+
+
+def _capped(result: VoteResult, case_id: int) -> VoteResult:
+    """The votes left today, capped by the category's finalists not voted for yet (from the showcase's cache)."""
     if result.remaining_today > 0:
         finalists, limit = _finalists_beside(case_id)
         used = limit - result.remaining_today  # this ballot's slot: the voter's ballots today in the category
         result = replace(result, remaining_today=_left(limit, used, finalists, used))
-    return result, result.count_visible
+    return result
 
 
 def _serializer() -> URLSafeTimedSerializer:
