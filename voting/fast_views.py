@@ -24,12 +24,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from pingxuan import logs, metrics
-from pingxuan.i18n import EN, ZH
+from pingxuan.i18n import EN, LANGUAGE_COOKIE, ZH
 from voting import abuse
 from voting.operations import fast_public_vote, voter_from_token
 
 _VOTE_PATH = re.compile(r"^/showcase/cases/([1-9][0-9]{0,9})/vote$")
 _LANG = re.compile(r"(?:^|&)lang=(en|zh)(?:&|$)")
+_CHOSEN = re.compile(rf"(?:^|;)\s*{LANGUAGE_COOKIE}=\"?({EN}|{ZH})\"?\s*(?:;|$)")
 ENDPOINT = "showcase.vote"
 
 
@@ -83,6 +84,10 @@ class VoteFastPath:
 
     @staticmethod
     def _locale(environ: dict) -> str:
-        """The page's language: its URL's ``lang`` (the script votes at the URL the page gave it), else Chinese."""
+        """The page's language: its URL's ``lang`` (the script votes at the URL the page gave it), else the
+        language this browser chose (pingxuan.i18n keeps the choice in a cookie too), else Chinese."""
         found = _LANG.search(environ.get("QUERY_STRING", ""))
-        return EN if found and found.group(1) == "en" else ZH
+        if found:
+            return EN if found.group(1) == "en" else ZH
+        chosen = _CHOSEN.search(environ.get("HTTP_COOKIE", ""))
+        return chosen.group(1) if chosen else ZH

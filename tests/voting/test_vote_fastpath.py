@@ -14,7 +14,7 @@ from voting.operations import voter_token
 
 @pytest.fixture
 def app_config(app_config):
-    return app_config | {"WTF_CSRF_ENABLED": True, "VOTE_LIMIT_VOTER": "3 per minute"}
+    return app_config | {"WTF_CSRF_ENABLED": True, "VOTE_LIMIT_VOTER": "4 per minute"}
 
 
 def _vote(client, case_id: int, token: str, query: str = ""):
@@ -24,29 +24,34 @@ def _vote(client, case_id: int, token: str, query: str = ""):
 
 def test_a_script_vote_is_answered_counted_and_refused_like_the_page_s(app, make):
     open_campaign(make, votes_per_category_per_day=3)
-    first, second = make.case(FINALIST), make.case(FINALIST)
+    first, second, third = make.case(FINALIST), make.case(FINALIST), make.case(FINALIST)
     client = app.test_client()
     token = voter_token(new_voter())
 
     voted = _vote(client, first.id, token)
     assert voted.status_code == 200
     body = voted.get_json()
-    assert body["remaining_today"] == 1 and "感谢您的投票" in body["message"]  # one finalist left to vote for
+    assert body["remaining_today"] == 2 and "感谢您的投票" in body["message"]
     assert body["count"] == db.session.get(VoteCount, first.id).valid == 1
     headers = voted.headers
     assert headers["Content-Type"] == "application/json" and headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
     assert "Set-Cookie" not in headers
 
-    english = _vote(client, second.id, token, "?lang=en")
+    english = _vote(client, second.id, token, "?lang=en")  # an English page's vote URL
     assert english.status_code == 200 and english.get_json()["message"].startswith("Thank you for your vote")
+    client.get("/language/en")  # the language link: the choice stays on this browser
+    remembered = _vote(client, third.id, token)
+    assert remembered.get_json()["message"].startswith("Thank you for your vote")
+    assert remembered.get_json()["remaining_today"] == 0, "no finalist left to vote for"
 
-    again = _vote(client, first.id, token)  # the third request this minute: refused by the rule, not the limit
-    assert again.status_code == 409 and again.get_json()["message"] == "您今天已为该案例投过票，请明天再来。"
+    again = _vote(client, first.id, token)  # the fourth request this minute: refused by the rule, not the limit
+    assert again.status_code == 409, "English stays chosen (the language cookie ?lang=en left)"
+    assert again.get_json()["message"] == "You have already voted for this case today. Come back tomorrow."
     assert _vote(client, second.id, token).status_code == 429, (
         "the fourth request breaks 3 per minute: each counted once"
     )
-    assert Ballot.query.count() == 2
+    assert Ballot.query.count() == 3
 
 
 def test_a_bad_token_is_sent_to_verification(app, make):
