@@ -114,7 +114,7 @@ def test_pages_let_the_expert_report_and_an_organizer_decide(app, client, make):
     login(client, organizer)
     client.get("/language/en")
     page = client.get("/review/assignment").get_data(as_text=True)
-    assert "1 conflicts reported after a submitted review wait for your decision." in page
+    assert "1 conflict reported after a submitted review waits for your decision." in page
     assert f"/review/assignment/conflicts/{conflict.id}/decide" in page
     done = client.post(f"/review/assignment/conflicts/{conflict.id}/decide",
                        data={"reason": "顾问关系属实", "decision": "uphold"}, follow_redirects=True)  # fmt: skip
