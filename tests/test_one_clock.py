@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlparse
 
@@ -16,14 +16,16 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from accounts.models import User
+from accounts.operations import request_password_reset
 from awards.models import OBJECTION_PENDING, Objection
 from campaigns.models import Campaign
 from cases.models import Case
 from notifications import wording
 from notifications.models import OutboxMail
-from pingxuan.clock import day, left, shown, size, zone_label
+from pingxuan.clock import day, left, shown, size, today, zone_label
 from pingxuan.db import commit
 from pingxuan.extensions import db
+from reviewers.progress import send_reminders
 from tests.factories import login
 from tests.test_demo import run_demo
 from voting.ballots import cast_vote
@@ -199,9 +201,18 @@ def test_no_page_shows_a_time_off_the_clock_or_a_key(app, client, demo):
 
 
 def test_mails_and_texts_keep_the_clock(app, client, demo):
+    """The demo's mails (case notices, invitations) and texts (codes, an objection's outcome), a review reminder
+    (reviews due and overdue) and a password reset."""
+    with app.test_request_context("/"):
+        assert send_reminders(today() + timedelta(days=60)) > 0
+        request_password_reset(_user("expert").email)
+        commit()
+    kinds = {m.subject for m in db.session.scalars(select(OutboxMail))}
+    assert len(kinds) >= 3, kinds
     mails = db.session.scalars(select(OutboxMail)).all()
     texts = db.session.scalars(select(SmsMessage)).all()
     assert mails and texts
+    assert any("已逾期" in m.body for m in mails)  # the reminder says how late each review is
     for message in [f"{m.subject}\n{m.body}" for m in mails] + [t.body or "" for t in texts]:
         assert not clock_problems(message), message
         assert not key_problems(message), message
