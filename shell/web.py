@@ -75,13 +75,22 @@ def init_app(app: Flask) -> None:
         if is_english() and (endpoint in PUBLIC_ENDPOINTS or is_public()):
             values["lang"] = "en"
 
+    def _keep_in_account(locale: str) -> None:
+        if current_user.is_authenticated and current_user.locale != locale:
+            set_locale(current_user, locale)
+            commit()
+
     def _remember(response: Response, locale: str) -> None:
         session["locale"] = locale
         response.set_cookie(LANGUAGE_COOKIE, locale, max_age=LANGUAGE_COOKIE_AGE, samesite="Lax",
                             secure=app.config.get("SESSION_COOKIE_SECURE", False), httponly=True)  # fmt: skip
-        if current_user.is_authenticated and current_user.locale != locale:
-            set_locale(current_user, locale)
-            commit()
+
+    @app.before_request
+    def _language_in_account() -> None:
+        # Before the view: the account's preference is committed alone, never with what a page left unsaved.
+        asked = asked_language()
+        if asked is not None and request.endpoint != "static" and not request.path.startswith("/api/"):
+            _keep_in_account(asked)
 
     @app.after_request
     def _remember_language(response: Response) -> Response:
@@ -125,6 +134,7 @@ def init_app(app: Flask) -> None:
         response = redirect(target)
         if locale in app.config["LANGUAGES"]:
             _remember(response, locale)
+            _keep_in_account(locale)
         return response
 
     @app.get("/healthz")
