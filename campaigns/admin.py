@@ -150,10 +150,12 @@ class DossierFormView(StaffOnly, BaseView):
         errors: dict[str, str] = {}
         declared = dossier.form_of(campaign)
         if request.method == "POST":
-            text = request.form.get("declaration", "")
-            check_only = request.form.get("action") == "check"
+            action = request.form.get("action", "")
+            by_rows = action in ("rows", "rows-check") or bool(request.form.get("move"))
+            text = request.form.get("declaration", "") if not by_rows else text
+            check_only = action in ("check", "rows-check")
             try:
-                data = _yaml_mapping(text)
+                data = _rows_declaration(campaign) if by_rows else _yaml_mapping(text)
                 declared = settings.set_dossier_form(campaign, data, actor(), dry_run=check_only)
                 if check_only:
                     rollback()
@@ -161,7 +163,7 @@ class DossierFormView(StaffOnly, BaseView):
                 else:
                     commit()
                     flash(_("The dossier form is saved."), "success")
-                    return redirect(url_for(".index", campaign=campaign.id))
+                    return redirect(url_for(".index", campaign=campaign.id) + ("#dossier-fields" if by_rows else ""))
             except DomainError as error:
                 rollback()
                 report(error)
@@ -170,8 +172,24 @@ class DossierFormView(StaffOnly, BaseView):
         preview.set_choices(campaign, organizations())
         return self.render(
             "campaigns/admin/dossier_form.html", campaigns=campaigns, campaign=campaign, text=text, errors=errors,
-            declaration=declared, preview=preview, locked=settings.dossier_submitted(campaign),
+            declaration=declared, preview=preview, locked=settings.dossier_submitted(campaign), types=dossier.TYPES,
+            core=dossier.CORE,
         )  # fmt: skip
+
+
+def _rows_declaration(campaign: Campaign) -> dict[str, Any]:
+    """The per-field editor's rows as a declaration: each row's inputs are named ``<key>.<attribute>``."""
+    form = request.form
+    rows: dict[str, dict[str, Any]] = {}
+    for key in form.getlist("key"):
+        row: dict[str, Any] = {name: form.get(f"{key}.{name}") for name in (*settings.ROW_TEXTS, *settings.ROW_LIMITS)
+                               if f"{key}.{name}" in form}  # fmt: skip
+        row |= {name: f"{key}.{name}" in form for name in ("required", "public", "remove")}
+        if form.get(f"{key}.type"):
+            row["type"] = form.get(f"{key}.type")
+        rows[key] = row
+    added = {name: form.get(f"new.{name}", "") for name in ("key", "type", "label_zh", "label_en", "section")}
+    return settings.dossier_form_from_rows(campaign, rows, added, form.get("move", ""))
 
 
 def _yaml_mapping(text: str) -> Any:

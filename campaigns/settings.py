@@ -606,6 +606,73 @@ def dossier_form_to_data(form: dossier.DossierForm) -> dict[str, Any]:
     return dossier.to_data(form)
 
 
+ROW_TEXTS = ("label_zh", "label_en", "help_zh", "help_en")
+ROW_LIMITS = ("max_length", "min", "max")
+
+
+def dossier_form_from_rows(
+    campaign: Campaign, rows: dict[str, dict[str, Any]], added: dict[str, Any] | None = None, move: str = ""
+) -> dict[str, Any]:
+    """The declaration the per-field editor asks for: each field's row (``rows[key]``: labels and help zh/en,
+    required, public, type, limits, remove) applied to the campaign's form, ``move`` ("key:up" or "key:down")
+    moving one field within its section, ``added`` (key, type, labels, section) appended to its section; a removed
+    field leaves the "one of" rules that name it. Checked
+    by ``set_dossier_form`` like any declaration (the rules' fields cannot be removed; the lock after a
+    submission)."""
+    data = dossier_form_data(campaign)
+    for section in data["sections"]:
+        kept = []
+        for item in section["fields"]:
+            row = rows.get(item["key"])
+            if row is None:
+                kept.append(item)
+                continue
+            if row.get("remove") and item["key"] not in dossier.CORE:
+                continue
+            for name in ROW_TEXTS:
+                if name in row:
+                    text = str(row[name] or "").strip()
+                    if text:
+                        item[name] = text
+                    else:
+                        item.pop(name, None)
+            for name in ("required", "public"):
+                if name in row:
+                    item[name] = bool(row[name])
+            if row.get("type"):
+                item["type"] = str(row["type"])
+            for name in ROW_LIMITS:
+                if name in row:
+                    text = str(row[name] or "").strip()
+                    if text:
+                        item[name] = text
+                    else:
+                        item.pop(name, None)
+            kept.append(item)
+        section["fields"] = kept
+    # A removed field leaves its "one of" groups; a group of fewer than two fields is no rule any more.
+    left = {item["key"] for section in data["sections"] for item in section["fields"]}
+    groups = [{**g, "keys": [k for k in g["keys"] if k in left]} for g in data.get("one_of", [])]
+    data["one_of"] = [g for g in groups if len(g["keys"]) >= 2]
+    key, _sep, way = move.partition(":")
+    for section in data["sections"]:
+        keys = [item["key"] for item in section["fields"]]
+        if key in keys:
+            at = keys.index(key)
+            to = at - 1 if way == "up" else at + 1
+            if 0 <= to < len(keys):
+                section["fields"][at], section["fields"][to] = section["fields"][to], section["fields"][at]
+    if added and str(added.get("key") or "").strip():
+        fresh = {"key": str(added["key"]).strip(), "type": str(added.get("type") or dossier.TEXT)}
+        for name in ("label_zh", "label_en"):
+            if str(added.get(name) or "").strip():
+                fresh[name] = str(added[name]).strip()
+        sections = {s["key"]: s for s in data["sections"]}
+        target = sections.get(str(added.get("section") or "")) or data["sections"][-1]
+        target["fields"].append(fresh)
+    return data
+
+
 def set_dossier_form(campaign: Campaign, data: Any, actor: User, dry_run: bool = False) -> dossier.DossierForm:
     """Replace the campaign's dossier form, checked whole (every fault named by its place).
 
