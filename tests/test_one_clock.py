@@ -193,6 +193,9 @@ def test_no_page_shows_a_time_off_the_clock_or_a_key(app, client, demo):
     assert len(pages) > 100, len(pages)
     labelled = sum(len(SHOWN.findall(text)) for text in pages.values())
     assert labelled > 200, labelled  # it did see times
+    # deadlines say what is left: the unit's submission deadline, the experts' reviews, the campaign home's
+    for who in ("applicant /my-cases", "expert /review/mine", "admin /staff"):
+        assert re.search(r"还剩 \d+ 天|今天截止|已逾期 \d+ 天", pages[who]), who
     clock = {url: found for url, text in pages.items() if (found := clock_problems(text))}
     assert not clock, "\n".join(f"{url}: {found[:3]}" for url, found in clock.items())
     chinese = {url: text for url, text in pages.items() if "lang=en" not in url and not url.endswith("/en")}
