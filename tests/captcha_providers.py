@@ -2,31 +2,27 @@
 
 voting/captcha.py checks a ticket through each provider's own SDK, pointed at one of these. Each server checks the
 request's signature as the provider documents it (TC3-HMAC-SHA256 for Tencent Cloud, service ``captcha``;
-ACS3-HMAC-SHA256 for Alibaba Cloud's V3 signature, the same check as the SMS stand-in), then the action, the app's
-id and secret (Tencent) or the scene (Alibaba), and answers with the documented bodies: Tencent's
-``DescribeCaptchaResult`` CaptchaCode (1 passed, 7 randstr mismatch, 9 ticket reused, 15 ticket not ours, 16 other
-app, 100 wrong secret), Alibaba's ``VerifyIntelligentCaptcha`` ``Result.VerifyResult`` and ``VerifyCode`` (T001
-passed, F003 not ours, F005 reused...). Tickets are issued by ``ticket()``, as the provider's page script would
-after a person's check. Written from the providers' published specifications, not from the SDKs.
+ACS3-HMAC-SHA256 for Alibaba Cloud's V3 signature; the checks of tests/cloud_signatures.py, as the SMS stand-ins),
+then the action, the app's id and secret (Tencent) or the scene (Alibaba), and answers with the documented bodies:
+Tencent's ``DescribeCaptchaResult`` CaptchaCode (1 passed, 7 randstr mismatch, 9 ticket reused, 15 ticket not ours,
+16 other app, 100 wrong secret), Alibaba's ``VerifyIntelligentCaptcha`` ``Result.VerifyResult`` and ``VerifyCode``
+(T001 passed, F003 not ours, F005 reused...). Tickets are issued by ``ticket()``, as the provider's page script
+would after a person's check. Written from the providers' published specifications, not from the SDKs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.sms_providers import KEY_ID, KEY_SECRET, FakeAliyun, _hmac
+from tests.cloud_signatures import acs3_problem, tc3_error, tc3_problem
 
 APP_ID, APP_SECRET, SCENE_ID = 190000001, "app-secret-of-the-office", "scene-vote-01"
 
@@ -40,6 +36,7 @@ class FakeCaptcha:
     issued: dict[str, str] = field(default_factory=dict)  # ticket → randstr (Tencent) or "" (Alibaba)
     used: set[str] = field(default_factory=set)
     checked: list[dict] = field(default_factory=list)  # the parameters of every signed call, in order
+    refused: list[str] = field(default_factory=list)  # the error codes of the calls refused for their signature
     url: str = ""
 
     def start(self) -> FakeCaptcha:
@@ -70,9 +67,11 @@ class FakeTencentCaptcha(FakeCaptcha):
 
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
-        problem = self._signature_problem(request)
+        problem = tc3_problem(request, "captcha")
         if problem:
-            return _json({"Response": {"Error": {"Code": problem[0], "Message": problem[1]}, "RequestId": request_id}})
+            code, message = tc3_error(problem)
+            self.refused.append(code)
+            return _json({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}})
         if request.headers.get("X-TC-Action") != "DescribeCaptchaResult" or \
                 request.headers.get("X-TC-Version") != "2019-07-22":  # fmt: skip
             return _json({"Response": {"Error": {"Code": "InvalidAction", "Message": "unknown action"},
@@ -97,36 +96,6 @@ class FakeTencentCaptcha(FakeCaptcha):
         outcome = self._spend(ticket)
         return {"ok": (1, "OK"), "unknown": (15, "decrypt fail"), "reused": (9, "ticket reused")}[outcome]
 
-    @staticmethod
-    def _signature_problem(request: Request) -> tuple[str, str] | None:
-        auth = request.headers.get("Authorization", "")
-        algorithm, _, rest = auth.partition(" ")
-        if algorithm != "TC3-HMAC-SHA256":
-            return "AuthFailure.SignatureFailure", "unsupported algorithm"
-        parts = dict(item.strip().split("=", 1) for item in rest.split(",") if "=" in item)
-        key_id, _, scope = parts.get("Credential", "").partition("/")
-        if key_id != KEY_ID:
-            return "AuthFailure.SecretIdNotFound", "密钥不存在"
-        timestamp = int(request.headers.get("X-TC-Timestamp", "0"))
-        if abs(time.time() - timestamp) > 300:
-            return "AuthFailure.SignatureExpire", "签名过期"
-        date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-        if scope != f"{date}/captcha/tc3_request":
-            return "AuthFailure.SignatureFailure", "credential scope does not match the timestamp and service"
-        signed = parts.get("SignedHeaders", "").split(";")
-        if not {"content-type", "host"} <= set(signed):
-            return "AuthFailure.SignatureFailure", "content-type and host must be signed"
-        canonical_headers = "".join(f"{n}:{request.headers.get(n, '').strip().lower()}\n" for n in signed)
-        payload_hash = hashlib.sha256(request.get_data()).hexdigest()
-        canonical = "\n".join([request.method, request.path or "/", request.query_string.decode(), canonical_headers,
-                               ";".join(signed), payload_hash])  # fmt: skip
-        to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()])
-        key = _hmac(_hmac(_hmac(("TC3" + KEY_SECRET).encode(), date), "captcha"), "tc3_request")
-        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, parts.get("Signature", "")):
-            return "AuthFailure.SignatureFailure", "请求签名验证失败"
-        return None
-
 
 class FakeAliyunCaptcha(FakeCaptcha):
     def ticket(self) -> str:
@@ -138,8 +107,9 @@ class FakeAliyunCaptcha(FakeCaptcha):
 
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4()).upper()
-        problem = FakeAliyun._signature_problem(request)
+        problem = acs3_problem(request)
         if problem:
+            self.refused.append("SignatureDoesNotMatch")
             return _json({"RequestId": request_id, "Code": "SignatureDoesNotMatch", "Message": problem,
                           "HostId": "captcha.cn-shanghai.aliyuncs.com"}, 400)  # fmt: skip
         headers = request.headers

@@ -2,29 +2,26 @@
 
 The gateways (voting/gateways.py) talk to these through the providers' own SDKs, pointed at a local endpoint.
 Each server checks the request's signature the way the provider documents it (ACS3-HMAC-SHA256 for Alibaba
-Cloud's V3 signature, TC3-HMAC-SHA256 for Tencent Cloud), then the signature name, the template and its
-parameter names against what the "account" has had approved, and answers with the documented success and error
-bodies. Numbers in ``scripted`` get a provider error instead (a list: one per attempt, then success), so a test
-sees how a refusal, or a transient error followed by success, comes out. Written from the providers' published
-specifications, not from the SDKs: a signing or naming mistake on either side fails the test.
+Cloud's V3 signature, TC3-HMAC-SHA256 for Tencent Cloud; the checks of tests/cloud_signatures.py), then the
+signature name, the template and its parameter names against what the "account" has had approved, and answers
+with the documented success and error bodies. Numbers in ``scripted`` get a provider error instead (a list: one
+per attempt, then success), so a test sees how a refusal, or a transient error followed by success, comes out.
+Written from the providers' published specifications, not from the SDKs: a signing or naming mistake on either
+side fails the test.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-KEY_ID, KEY_SECRET = "LTAI5tTestKeyId0000", "test-secret-of-the-office"
+from tests.cloud_signatures import acs3_problem, tc3_error, tc3_problem
 
 
 @dataclass
@@ -72,15 +69,10 @@ def _json(body: dict, status: int = 200) -> Response:
 # Alibaba Cloud: V3 signature (ACS3-HMAC-SHA256), dysmsapi 2017-05-25 SendSms ---------------------------------
 
 
-def _acs_encode(value: str) -> str:
-    """RFC 3986 percent-encoding as the V3 signature documents it (space → %20, * → %2A, ~ kept)."""
-    return quote(value, safe="-_.~")
-
-
 class FakeAliyun(FakeProvider):
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4()).upper()
-        problem = self._signature_problem(request)
+        problem = acs3_problem(request)
         if problem:
             self.refused.append("SignatureDoesNotMatch")
             return _json({"RequestId": request_id, "Code": "SignatureDoesNotMatch", "Message": problem,
@@ -114,42 +106,8 @@ class FakeAliyun(FakeProvider):
         self.refused.append(code)
         return _json({"Message": message, "RequestId": request_id, "Code": code})
 
-    @staticmethod
-    def _signature_problem(request: Request) -> str | None:
-        auth = request.headers.get("Authorization", "")
-        algorithm, _, rest = auth.partition(" ")
-        if algorithm != "ACS3-HMAC-SHA256":
-            return "unsupported signature algorithm"
-        parts = dict(item.strip().split("=", 1) for item in rest.split(",") if "=" in item)
-        if parts.get("Credential") != KEY_ID:
-            return "InvalidAccessKeyId.NotFound"
-        signed = parts.get("SignedHeaders", "").split(";")
-        if not {"host", "x-acs-action", "x-acs-content-sha256", "x-acs-date"} <= set(signed):
-            return "required headers are not signed"
-        body = request.get_data()
-        payload_hash = hashlib.sha256(body).hexdigest()
-        if request.headers.get("x-acs-content-sha256") != payload_hash:
-            return "x-acs-content-sha256 does not match the body"
-        stamp = datetime.strptime(request.headers.get("x-acs-date", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        if abs((datetime.now(UTC) - stamp).total_seconds()) > 900:
-            return "x-acs-date is more than 15 minutes off"
-        query = sorted(parse_qsl(request.query_string.decode(), keep_blank_values=True))
-        canonical_query = "&".join(f"{_acs_encode(k)}={_acs_encode(v)}" for k, v in query)
-        canonical_headers = "".join(f"{name}:{request.headers.get(name, '').strip()}\n" for name in signed)
-        canonical = "\n".join([request.method, request.path or "/", canonical_query, canonical_headers,
-                               ";".join(signed), payload_hash])  # fmt: skip
-        to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(canonical.encode()).hexdigest()
-        expected = hmac.new(KEY_SECRET.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, parts.get("Signature", "")):
-            return "Specified signature is not matched with our calculation."
-        return None
-
 
 # Tencent Cloud: TC3-HMAC-SHA256, sms 2021-01-11 SendSms ----------------------------------------------------
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
 class FakeTencent(FakeProvider):
@@ -157,9 +115,9 @@ class FakeTencent(FakeProvider):
 
     def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
-        problem = self._signature_problem(request)
+        problem = tc3_problem(request, "sms")
         if problem:
-            return self._error(request_id, *problem)
+            return self._error(request_id, *tc3_error(problem))
         if request.headers.get("X-TC-Action") != "SendSms" or request.headers.get("X-TC-Version") != "2021-01-11":
             return self._error(request_id, "InvalidAction", "unknown action or version")
         body = json.loads(request.get_data(as_text=True) or "{}")
@@ -194,33 +152,3 @@ class FakeTencent(FakeProvider):
     def _error(self, request_id: str, code: str, message: str) -> Response:
         self.refused.append(code)
         return _json({"Response": {"Error": {"Code": code, "Message": message}, "RequestId": request_id}})
-
-    @staticmethod
-    def _signature_problem(request: Request) -> tuple[str, str] | None:
-        auth = request.headers.get("Authorization", "")
-        algorithm, _, rest = auth.partition(" ")
-        if algorithm != "TC3-HMAC-SHA256":
-            return "AuthFailure.SignatureFailure", "unsupported algorithm"
-        parts = dict(item.strip().split("=", 1) for item in rest.split(",") if "=" in item)
-        key_id, _, scope = parts.get("Credential", "").partition("/")
-        if key_id != KEY_ID:
-            return "AuthFailure.SecretIdNotFound", "密钥不存在"
-        timestamp = int(request.headers.get("X-TC-Timestamp", "0"))
-        if abs(time.time() - timestamp) > 300:
-            return "AuthFailure.SignatureExpire", "签名过期"
-        date = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
-        if scope != f"{date}/sms/tc3_request":
-            return "AuthFailure.SignatureFailure", "credential scope does not match the timestamp and service"
-        signed = parts.get("SignedHeaders", "").split(";")
-        if not {"content-type", "host"} <= set(signed):
-            return "AuthFailure.SignatureFailure", "content-type and host must be signed"
-        canonical_headers = "".join(f"{n}:{request.headers.get(n, '').strip().lower()}\n" for n in signed)
-        payload_hash = hashlib.sha256(request.get_data()).hexdigest()
-        canonical = "\n".join([request.method, request.path or "/", request.query_string.decode(), canonical_headers,
-                               ";".join(signed), payload_hash])  # fmt: skip
-        to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical.encode()).hexdigest()])
-        key = _hmac(_hmac(_hmac(("TC3" + KEY_SECRET).encode(), date), "sms"), "tc3_request")
-        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, parts.get("Signature", "")):
-            return "AuthFailure.SignatureFailure", "请求签名验证失败"
-        return None

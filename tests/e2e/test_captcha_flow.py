@@ -101,7 +101,7 @@ FAKE_ALIYUN_JS = """window.initAliyunCaptcha = function (options) {
 @pytest.mark.parametrize("name", ["tencent", "aliyun"])
 def test_a_cloud_captcha_page_sends_the_providers_ticket(live_server, chromium, name):  # noqa: F811
     from tests.captcha_providers import APP_ID, APP_SECRET, SCENE_ID, FakeAliyunCaptcha, FakeTencentCaptcha
-    from tests.sms_providers import KEY_ID, KEY_SECRET
+    from tests.cloud_signatures import KEY_ID, KEY_SECRET
 
     server = (FakeTencentCaptcha if name == "tencent" else FakeAliyunCaptcha)().start()
     live_server.app.config.update(

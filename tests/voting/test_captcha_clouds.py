@@ -10,7 +10,7 @@ import json
 import pytest
 
 from tests.captcha_providers import APP_ID, APP_SECRET, SCENE_ID, FakeAliyunCaptcha, FakeTencentCaptcha
-from tests.sms_providers import KEY_ID, KEY_SECRET
+from tests.cloud_signatures import KEY_ID, KEY_SECRET
 from tests.voting.test_captcha import _stopped_voter, _vote
 from voting.models import Ballot
 
@@ -66,7 +66,7 @@ def test_tencent_cloud_captcha_with_a_wrong_key_passes_nothing(app, make, tencen
     app.config.update(CAPTCHA_ACCESS_KEY_SECRET="not-the-office-secret")
     checked = len(tencent.checked)
     assert _answer(client, json.dumps(tencent.ticket())) == 422  # the server refused the signature
-    assert len(tencent.checked) == checked
+    assert len(tencent.checked) == checked and tencent.refused == ["AuthFailure.SignatureFailure"]
     app.config.update(CAPTCHA_ACCESS_KEY_SECRET=KEY_SECRET, CAPTCHA_APP_SECRET="not-the-app-secret")
     assert _answer(client, json.dumps(tencent.ticket())) == 422  # signed, but the app's secret is wrong (100)
     assert _vote(client, finalists[0]) == 429
@@ -92,6 +92,14 @@ def test_alibaba_cloud_captcha_passes_a_ticket_once(app, make, aliyun):
     app.config.update(CAPTCHA_ACCESS_KEY_ID="LTAI-someone-else")
     assert _answer(client, aliyun.ticket()) == 422  # the server refused the signature
     assert Ballot.query.count() == 3
+
+
+def test_alibaba_cloud_captcha_with_a_wrong_secret_passes_nothing(app, make, aliyun):
+    client, finalists = _stopped_voter(app, make, 1)
+    app.config.update(CAPTCHA_ACCESS_KEY_SECRET="not-the-office-secret")
+    assert _answer(client, aliyun.ticket()) == 422  # the server refused the signature
+    assert aliyun.checked == [] and aliyun.refused == ["SignatureDoesNotMatch"]
+    assert _vote(client, finalists[0]) == 429
 
 
 def test_readyz_names_a_cloud_captcha_without_its_keys(app, client):

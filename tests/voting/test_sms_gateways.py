@@ -11,8 +11,9 @@ from prometheus_client import REGISTRY
 
 from pingxuan.db import commit
 from pingxuan.extensions import db
+from tests.cloud_signatures import KEY_ID, KEY_SECRET
 from tests.factories import login
-from tests.sms_providers import KEY_ID, KEY_SECRET, FakeAliyun, FakeTencent
+from tests.sms_providers import FakeAliyun, FakeTencent
 from voting.models import SMS_FAILED, SMS_QUEUED, SMS_SENT, SmsMessage
 from voting.sms import send_sms
 
