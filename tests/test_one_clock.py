@@ -18,7 +18,7 @@ from sqlalchemy import select
 from accounts.models import User
 from accounts.operations import request_password_reset
 from awards.models import OBJECTION_PENDING, Objection
-from campaigns.models import Campaign
+from campaigns.models import VOTE_OPEN, Campaign
 from cases.models import Case
 from notifications import wording
 from notifications.models import OutboxMail
@@ -26,11 +26,12 @@ from pingxuan.clock import day, left, shown, size, today, zone_label
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from reviewers.progress import send_reminders
+from tests.api.conftest import bearer  # noqa: F401  (fixture)
 from tests.factories import login
 from tests.test_demo import run_demo
 from voting.ballots import cast_vote
 from voting.integrity import RULES
-from voting.models import SmsMessage, Voter
+from voting.models import Ballot, SmsMessage, Voter
 from workflow.definition import STATES, STEPS, TRANSITIONS
 
 SKIP = ("/logout", "/language/", "/static/", "/admin/static/", "/metrics", "/api/")
@@ -243,3 +244,26 @@ def test_exports_keep_the_clock(app, client, demo):
             assert not [v for v in values if isinstance(v, datetime)]  # a bare datetime cell has no zone
             cells = [str(v) for v in values]
         assert not any(clock_problems(cell) or key_problems(cell) for cell in cells), fmt
+
+
+def test_a_burst_is_shown_in_the_campaigns_zone_and_given_in_rfc_3339_by_the_api(app, client, make, bearer):  # noqa: F811
+    """The minute of a burst was the stored UTC minute, unlabelled, on the ballots page and in the API."""
+    case = make.case("public_vote")
+    case.campaign.vote_status = VOTE_OPEN
+    commit()
+    for n in range(30):
+        voter = Voter(phone_hash=f"{n:064d}")
+        db.session.add(voter)
+        commit()
+        cast_vote(voter.id, case.id, f"10.1.{n}.1", "Mozilla/5.0")
+    commit()
+    minute = datetime(2017, 5, 20, 6, 30)  # UTC: 14:30 in Shanghai
+    for n, ballot in enumerate(db.session.scalars(select(Ballot).order_by(Ballot.id))):
+        ballot.created_at = minute - timedelta(minutes=10 - n) if n < 5 else minute + timedelta(seconds=n)
+    commit()
+    organizer = make.organizer()
+    report = client.get(f"/api/v1/cases/{case.id}/vote/anomalies", headers=bearer(organizer)).get_json()
+    assert report["bursts"] == [["2017-05-20T06:30:00+00:00", 25]]
+    login(client, organizer)
+    page = visible(client.get(f"/vote-admin/cases/{case.id}").get_data(as_text=True))
+    assert "2017-05-20 14:30 UTC+8 (25)" in page and not clock_problems(page)
