@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -234,21 +234,21 @@ class DossierForm:
     one_of: tuple[OneOf, ...] = ()
     by_key: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
         """Every field, files included, in the form's order."""
         return tuple(f for s in self.sections for f in s.fields)
 
-    @property
+    @cached_property
     def value_fields(self) -> tuple[Field, ...]:
         """The fields that hold a value (not file slots)."""
         return tuple(f for f in self.fields if not f.is_file)
 
-    @property
+    @cached_property
     def file_slots(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_file)
 
-    @property
+    @cached_property
     def public_fields(self) -> tuple[Field, ...]:
         """What the showcase prints below a case's title: the public fields that hold a value, in the form's order
         (the title, and the category, domain and organization it names by themselves, left out)."""
@@ -258,18 +258,18 @@ class DossierForm:
             if f.public and f.key != TITLE and f.type not in (CATEGORY, DOMAIN, ORGANIZATION)
         )
 
-    @property
+    @cached_property
     def teaser(self) -> Field | None:
         """The field whose text sums a case up on a tile and in a shared link's preview: the first public long
         text (the 2017 form's summary)."""
         return next((f for f in self.public_fields if f.type == LONG_TEXT), None)
 
-    @property
+    @cached_property
     def searched(self) -> tuple[Field, ...]:
         """The public text fields the showcase's search looks into, besides the title, the unit and the number."""
         return tuple(f for f in self.public_fields if f.type in STRING_TYPES and not f.in_column)
 
-    @property
+    @cached_property
     def totalled(self) -> Field | None:
         """The amount the organizers' dashboard totals per category: the form's first money field."""
         return next((f for f in self.value_fields if f.type == MONEY), None)
