@@ -109,7 +109,12 @@ class CampaignView(StaffModelView):
         "is_current": _l("Current campaign"),
         "created_at": _l("Created"),
     }
-    column_formatters = {"vote_status": _label(VOTE_LABELS, "vote_status")}
+    column_formatters = {
+        "vote_status": _label(VOTE_LABELS, "vote_status"),
+        "vote_identity": lambda view, context, model, name: dict(CampaignView.form_choices["vote_identity"]).get(
+            model.vote_identity, model.vote_identity
+        ),
+    }
     column_details_exclude_list = ("categories",)
     column_default_sort = ("year", True)
     # The vote is opened and closed by the voting module, not by editing a field.
@@ -302,7 +307,10 @@ class UserView(StaffModelView):
         FilterEqual(User.role, _l("Role"), options=lambda: [(r, str(ROLE_LABELS[r])) for r in GLOBAL_ROLES]),
         FilterEqual(User.active, _l("May log in"), options=lambda: [("1", "✓"), ("0", "✗")]),
     )
-    column_formatters = {"role": _label(ROLE_LABELS, "role")}
+    column_formatters = {
+        "role": _label(ROLE_LABELS, "role"),
+        "locale": lambda view, context, model, name: _("English") if model.locale == "en" else _("Chinese"),
+    }
     column_export_exclude_list = ("password_hash",)
     form_columns = ("name", "email", "role", "unit", "active")
     form_choices = {"role": [(r, ROLE_LABELS[r]) for r in GLOBAL_ROLES]}
