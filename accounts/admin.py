@@ -29,6 +29,7 @@ class ServiceTokensView(StaffOnly, BaseView):
         shown = request.args.get("requests", type=int)
         requests = tokens.recent_requests(person, shown) if shown else []
         page = self.render("accounts/admin/service_tokens.html", tokens=listed, areas=tokens.AREAS,
+                           area_names=tokens.AREA_NAMES, scope_title=tokens.scope_title,
                            roles=tokens.SERVICE_ROLES, new_token=new_token, errors=errors or {},
                            shown=shown, requests=requests, form=request.form)  # fmt: skip
         return page, status

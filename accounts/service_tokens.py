@@ -35,7 +35,23 @@ AREAS = {
     "books": _l("meeting books"),
     "notifications": _l("the service account's own notifications"),
 }
+AREA_NAMES = {
+    "campaign": _l("Campaigns"), "people": _l("People"), "cases": _l("Cases"), "review": _l("Expert review"),
+    "vote": _l("Public vote"), "awards": _l("Awards"), "books": _l("Meeting books"),
+    "notifications": _l("Notifications"),
+}  # fmt: skip
+ACCESS_NAMES = {"read": _l("read"), "write": _l("read and write")}
 SCOPES = tuple(f"{area}:{access}" for area in AREAS for access in ("read", "write"))
+
+
+def scope_title(scope: str) -> str:
+    """A scope in words ("案例：读写"); the key (``cases:write``) is what an integration names."""
+    area, _sep, access = scope.partition(":")
+    if area not in AREA_NAMES or access not in ACCESS_NAMES:
+        return scope
+    return _("%(area)s: %(access)s", area=AREA_NAMES[area], access=ACCESS_NAMES[access])
+
+
 SERVICE_ROLES = (ORGANIZER, ADMIN)
 UNUSABLE_PASSWORD = "!"  # not a werkzeug hash: check_password_hash() is always False
 
