@@ -14,6 +14,7 @@ from flask import flash, jsonify, redirect, request, send_file, url_for
 from flask_admin import Admin, BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from awards import certificates, charts, dashboard, export, publication
@@ -63,6 +64,17 @@ def _category(category_id: int) -> Category:
     return category
 
 
+def propose_question(n: int, total: int) -> str:
+    """The question before proposing awards: one count a sentence, so each reads right in the singular."""
+    return " ".join((
+        ngettext("Propose the top %(num)d case of the %(total)d finalists for award: it goes on the public notice "
+                 "next.",
+                 "Propose the top %(num)d of the %(total)d finalists for award: they go on the public notice next.",
+                 n, total=total),
+        _("The others are not awarded. This cannot be undone."),
+    ))  # fmt: skip
+
+
 class AwardsView(StaffOnly, BaseView):
     """Base: the campaign chooser is shared by every awards page."""
 
@@ -94,6 +106,7 @@ class RankingView(AwardsView):
             refusals=award_refusals(ranking, actor()),
             state_title=lambda name: pick(STATE_BY_NAME[name], "title"),
             open_duplicates=open_duplicates,
+            propose_question=propose_question,
         )
 
     @expose("/<int:category_id>/confirm", methods=("POST",))
@@ -103,8 +116,7 @@ class RankingView(AwardsView):
         if not confirmed():
             total = len(category_ranking(category.campaign, category))
             return ask(
-                _("Propose the top %(n)d of %(total)d finalists for award: they go on the public notice next, the "
-                  "others are not awarded. This cannot be undone.", n=min(size or 0, total), total=total),
+                propose_question(min(size or 0, total), total),
                 cancel_url=url_for(".category_page", category_id=category.id, n=size),
             )  # fmt: skip
         try:
@@ -115,9 +127,10 @@ class RankingView(AwardsView):
         commit()
         awarded = sum(1 for r in ranking if r.rank <= size)
         flash(
-            _(
-                "%(n)d cases proposed for award in %(category)s: publish the public notice next.",
-                n=awarded,
+            ngettext(
+                "%(num)d case proposed for award in %(category)s: publish the public notice next.",
+                "%(num)d cases proposed for award in %(category)s: publish the public notice next.",
+                awarded,
                 category=pick(category, "name"),
             ),
             "success",
@@ -149,7 +162,10 @@ class OrganizationAwardsView(AwardsView):
                 _refused(error)
             else:
                 commit()
-                flash(_("%(n)d organization awards confirmed.", n=len(awards)), "success")
+                done = ngettext(
+                    "%(num)d organization award confirmed.", "%(num)d organization awards confirmed.", len(awards)
+                )
+                flash(done, "success")
                 return redirect(url_for(".index", campaign=campaign.id))
         return self.page("awards/admin/organizations.html", rows=participation(campaign))
 

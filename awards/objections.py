@@ -20,6 +20,7 @@ from cryptography.fernet import Fernet
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import case as when
 from sqlalchemy import func, or_, select, update
 
@@ -107,7 +108,10 @@ def _granted(case: Case) -> frozenset[str]:
 
 def _store_files(objection: Objection, part: str, uploads: list[Upload]) -> None:
     if len(uploads) > MAX_FILES:
-        raise Invalid(_("Attach at most %(n)d files.", n=MAX_FILES), {"files": _("Too many files.")})
+        raise Invalid(
+            ngettext("Attach at most %(num)d file.", "Attach at most %(num)d files.", MAX_FILES),
+            {"files": _("Too many files.")},
+        )
     for upload in uploads:
         name, content_type = checked_upload(DOCUMENT_TYPES, upload.filename, upload.data)
         objection.files.append(ObjectionFile(part=part, filename=name, content_type=content_type,
@@ -136,7 +140,11 @@ def _take_daily_place(voter: Voter) -> None:
     ).rowcount
     if taken != 1:
         raise Conflict(
-            _("This number has lodged %(n)d objections today. Try again tomorrow.", n=MAX_PER_NUMBER_PER_DAY)
+            ngettext(
+                "This number has reached today's limit of %(num)d objection. Try again tomorrow.",
+                "This number has reached today's limit of %(num)d objections. Try again tomorrow.",
+                MAX_PER_NUMBER_PER_DAY,
+            )
         )
 
 

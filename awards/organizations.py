@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from accounts.models import User
@@ -83,7 +84,9 @@ def confer(campaign: Campaign, actor: User, organization_ids: list[int]) -> list
     if set(chosen) <= set(existing):  # a repeated confirmation: 409, the API's rule for repeats
         raise Conflict(_("These organizations are already awarded."))
     if len(set(existing) | set(chosen)) > campaign.organization_awards:
-        raise Invalid(_("This campaign confers at most %(n)d organization awards.", n=campaign.organization_awards),
+        raise Invalid(ngettext("This campaign confers at most %(num)d organization award.",
+                               "This campaign confers at most %(num)d organization awards.",
+                               campaign.organization_awards),
                       {"organizations": _("Too many organizations chosen.")})  # fmt: skip
     awards = []
     for org_id in chosen:

@@ -7,6 +7,7 @@ from io import BytesIO
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -270,10 +271,12 @@ def objection_list():
 
 
 def _publish_message(campaign: Campaign, cases: list, first, last) -> str:
-    return _("Publish the public notice of %(n)d proposed awards: it runs from %(start)s to %(end)s (%(days)d "
-             "working days); anyone may object until it ends. A published notice cannot be withdrawn.",
-             n=len(cases), start=day(first), end=day(last),
-             days=campaign.notice_working_days)  # fmt: skip
+    return ngettext("Publish the public notice of %(num)d proposed award: it runs from %(start)s to %(end)s "
+                    "(%(days)d working days); anyone may object until it ends. A published notice cannot be withdrawn.",
+                    "Publish the public notice of %(num)d proposed awards: it runs from %(start)s to %(end)s "
+                    "(%(days)d working days); anyone may object until it ends. A published notice cannot be withdrawn.",
+                    len(cases), start=day(first), end=day(last),
+                    days=campaign.notice_working_days)  # fmt: skip
 
 
 @bp.post("/notice/publish")

@@ -162,7 +162,8 @@ def test_proposing_awards_and_issuing_certificates_ask_first(client, make):
     category = cases["A"].category
     page = client.get(f"/admin/awards/ranking/{category.id}").get_data(as_text=True)
     assert "Propose the top 3 for award" in page and "award the top" not in page  # proposing is not awarding
-    _asked(client.post(f"/admin/awards/ranking/{category.id}/confirm", data={"size": 2}), "Propose the top 2 of 3")
+    asked = client.post(f"/admin/awards/ranking/{category.id}/confirm", data={"size": 2})
+    _asked(asked, "Propose the top 2 of the 3 finalists")
     assert {_fresh(c).state for c in cases.values()} == {"public_vote"}
 
     awarded(make)

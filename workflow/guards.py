@@ -91,7 +91,13 @@ def reviews_complete(case: Case, actor: User | None) -> Refusal | None:
         return Refusal(_("No expert has reviewed this case yet."))
     missing = sum(counts.get(status, 0) for status in OPEN)
     if missing:
-        return Refusal(_("%(n)d assigned reviews are not submitted yet.", n=missing))
+        return Refusal(
+            ngettext(
+                "%(num)d assigned review is not submitted yet.",
+                "%(num)d assigned reviews are not submitted yet.",
+                missing,
+            )
+        )
     return None
 
 

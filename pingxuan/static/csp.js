@@ -4,7 +4,9 @@
  *   (pingxuan.confirm; data-count="name" puts the number of ticked "name" boxes in place of {n});
  * - Flask-Admin's templates still write onclick="…" handlers: the few it uses are bound here instead;
  * - <span data-width="42"> (a progress bar) gets its width, 42 %, through the CSSOM: the policy's style-src
- *   refuses style="…" attributes, not styles set by a script. */
+ *   refuses style="…" attributes, not styles set by a script;
+ * - the logged-in header's menu button (<details class="nav-menu">) closes on a tap outside it or on Escape; a
+ *   browser without ::details-content opens it from 900 px, where site.css shows its links in one row. */
 (function () {
   document.addEventListener("change", function (event) {
     var field = event.target;
@@ -31,11 +33,26 @@
       form.appendChild(yes);
     }
   });
+  function menus() { return document.querySelectorAll("details.nav-menu[open]"); }
+  document.addEventListener("click", function (event) {
+    Array.prototype.forEach.call(menus(), function (menu) {
+      if (!menu.contains(event.target) && !wide()) { menu.open = false; }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || wide()) { return; }
+    Array.prototype.forEach.call(menus(), function (menu) { menu.open = false; menu.querySelector("summary").focus(); });
+  });
+  function wide() { return window.matchMedia && window.matchMedia("(min-width: 900px)").matches; }
   function quoted(code) {
     var match = /\(\s*(?:this\s*,\s*)?'((?:[^'\\]|\\.)*)'\s*\)/.exec(code);
     return match ? match[1].replace(/\\(.)/g, "$1") : null;
   }
   function bind() {
+    var details = window.CSS && CSS.supports && CSS.supports("selector(::details-content)");
+    if (!details && wide()) {
+      Array.prototype.forEach.call(document.querySelectorAll("details.nav-menu"), function (menu) { menu.open = true; });
+    }
     Array.prototype.forEach.call(document.querySelectorAll("[data-width]"), function (element) {
       var percent = parseFloat(element.getAttribute("data-width"));
       if (!isNaN(percent)) { element.style.width = Math.max(0, Math.min(100, percent)) + "%"; }

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from awards.models import Objection
 from awards.objections import decide_objection, lodge_objection, reference
 from pingxuan.db import commit
+from pingxuan.errors import Conflict
 from pingxuan.extensions import db
 from tests.awards.test_notice import PHONE, proposed, verified
 from tests.factories import login
@@ -84,3 +87,25 @@ def test_the_office_sees_the_reference_the_objector_quotes(app, client, make):
     ref = reference(objection)
     assert ref in client.get("/notice/objections").get_data(as_text=True)
     assert ref in client.get(f"/objections/{objection.id}").get_data(as_text=True)
+
+
+def test_the_limits_read_right_in_the_singular(app, client, make, monkeypatch):
+    """English says "1 objection a day" and "1 file", not "1 objections", "1 files" (issue 21)."""
+    import awards.objections
+
+    monkeypatch.setattr(awards.objections, "MAX_PER_NUMBER_PER_DAY", 1)
+    monkeypatch.setattr(awards.objections, "MAX_FILES", 1)
+    cases, _organizer, _notice = proposed(make)
+    url = f"/notice/cases/{cases['A'].id}/objection?lang=en"
+    _verify_from(client, url)
+    form = client.get(url).get_data(as_text=True)
+    assert "Each mobile number may lodge 1 objection a day." in form
+    assert "You may attach 1 file as evidence: a photo (JPG, PNG) or a PDF, at most" in form
+    assert "1 file, at most" in form and "1 files" not in form and "1 objections" not in form
+    other = "13912345678"
+    voter = verified(other)
+    lodge_objection(cases["A"], voter, other, "other", "第一条异议，理由充分详细。")
+    commit()
+    with force_locale("en"), pytest.raises(Conflict) as refused:
+        lodge_objection(cases["A"], voter, other, "other", "第二条异议，超过每日限额。")
+    assert refused.value.message == "This number has reached today's limit of 1 objection. Try again tomorrow."

@@ -165,11 +165,11 @@ def test_organization_awards_table_and_limit(app, client, make):
     assert [int(n) for n in re.findall(r'<td class="text-right">(\d+)</td>', row)] == [1, 1, 1, 0]
 
     too_many = client.post("/admin/awards/organizations/", data={"organization": [orgs[0].id, orgs[1].id]})
-    assert "at most 1 organization awards" in too_many.get_data(as_text=True)
+    assert "at most 1 organization award." in too_many.get_data(as_text=True)
     assert db.session.scalar(select(OrganizationAward.id)) is None
 
     done = client.post("/admin/awards/organizations/", data={"organization": [orgs[0].id]}, follow_redirects=True)
-    assert "1 organization awards confirmed" in done.get_data(as_text=True)
+    assert "1 organization award confirmed" in done.get_data(as_text=True)
     assert [a.organization_id for a in db.session.scalars(select(OrganizationAward))] == [orgs[0].id]
 
 

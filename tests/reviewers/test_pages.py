@@ -406,7 +406,7 @@ def test_shortlisting_is_refused_while_a_review_is_missing_and_works_after_waivi
     assert 'name="size"' in page and 'value="2"' in page
     response = client.post("/review/shortlist", data={"confirmed": "1", "category": category, "size": 2})
     page = _text(client.get(response.headers["Location"]))
-    assert "Shortlisting is not possible yet" in page and "not submitted yet" in page
+    assert "Shortlisting is not possible yet" in page and "1 assigned review is not submitted yet." in page
     assert {_fresh(Case, c.id).state for c in cases} == {"expert_review"}
 
     missing = assignments[(cases[2].id, experts[1].id)]
@@ -417,6 +417,7 @@ def test_shortlisting_is_refused_while_a_review_is_missing_and_works_after_waivi
 
     page = _text(client.get(f"/review/shortlist?category={category}&size=2"))
     assert "Not ready" not in page and page.count('class="finalist"') == 2 and page.count('class="other"') == 1
+    assert "2 cases go to the public vote. 1 case is not shortlisted. Their units are told." in page
     response = client.post("/review/shortlist", data={"confirmed": "1", "category": category, "size": 2})
     assert "Shortlisted 2 cases" in _text(client.get(response.headers["Location"]))
     states = sorted(_fresh(Case, c.id).state for c in cases)
