@@ -14,6 +14,7 @@ from datetime import date
 from difflib import SequenceMatcher
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from accounts.models import User
@@ -264,7 +265,11 @@ def campaign_home(actor: User, campaign_id: int | None = None) -> Home:
     duplicates = open_duplicate_flags(campaign)
     if duplicates:
         home.warnings.append(
-            str(_l("%(n)d likely duplicate pairs are not decided yet (eligibility check).", n=duplicates))
+            ngettext(
+                "%(num)d likely duplicate pair is not decided yet (eligibility check).",
+                "%(num)d likely duplicate pairs are not decided yet (eligibility check).",
+                duplicates,
+            )
         )
     home.ballots, many = ballot_warnings(campaign)
     for label, n in many:

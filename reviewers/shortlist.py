@@ -103,5 +103,14 @@ def confirm(campaign: Campaign, category: Category, actor: User, size: int | Non
         for finalist in result.finalists:
             fire(finalist.case, SHORTLIST.name, actor, _("Shortlisted for the public vote."))
         for other in result.others:
-            fire(other.case, NOT_SHORTLIST.name, actor, _("Not among the %(n)d finalists.", n=result.size))
+            fire(
+                other.case,
+                NOT_SHORTLIST.name,
+                actor,
+                ngettext(
+                    "Not shortlisted: the category has %(num)d finalist.",
+                    "Not among the %(num)d finalists.",
+                    result.size,
+                ),
+            )
     return result

@@ -148,10 +148,12 @@ def bulk_approve_cases():
         return redirect(url_for(".eligibility"), 303)
     if not confirmed():
         return ask(
-            _(
-                "Approve %(n)d cases as eligible: they go to expert review and their units are told. "
+            ngettext(
+                "Approve %(num)d case as eligible: it goes to expert review and its unit is told. "
                 "This cannot be undone.",
-                n=len(cases),
+                "Approve %(num)d cases as eligible: they go to expert review and their units are told. "
+                "This cannot be undone.",
+                len(cases),
             ),
             [str(case) for case in cases],
             url_for(".eligibility"),
@@ -319,7 +321,12 @@ def import_pool():
         return _pool_page(form, report, 422)
     commit()
     flash(
-        _("Imported %(rows)d rows; %(new)d new experts were invited.", rows=len(rows), new=len(report.created)),
+        " ".join(
+            (
+                ngettext("Imported %(num)d row.", "Imported %(num)d rows.", len(rows)),
+                ngettext("%(num)d new expert was invited.", "%(num)d new experts were invited.", len(report.created)),
+            )
+        ),  # fmt: skip
         "success",
     )
     return redirect(url_for(".experts"), 303)
@@ -455,11 +462,18 @@ def apply(proposal_id: int):
     if not confirmed():
         experts = len({pair[1] for pair in proposal.pairs})
         return ask(
-            _(
-                "Apply the proposal: %(n)d assignments are made for %(m)d experts, who then accept or decline them.",
-                n=len(proposal.pairs),
-                m=experts,
-            ),
+            " ".join(
+                (
+                    ngettext(
+                        "Apply the proposal: %(num)d assignment is made.",
+                        "Apply the proposal: %(num)d assignments are made.",
+                        len(proposal.pairs),
+                    ),
+                    ngettext(
+                        "%(num)d expert then accepts or declines.", "%(num)d experts then accept or decline.", experts
+                    ),
+                )
+            ),  # fmt: skip
             cancel_url=url_for(".proposal", proposal_id=proposal_id),
         )
     try:
@@ -468,7 +482,14 @@ def apply(proposal_id: int):
         _refused(error)
         return redirect(url_for(".proposal", proposal_id=proposal_id), 303)
     commit()
-    flash(_("The proposal is applied: %(n)d new assignments.", n=len(created)), "success")
+    flash(
+        ngettext(
+            "The proposal is applied: %(num)d new assignment.",
+            "The proposal is applied: %(num)d new assignments.",
+            len(created),
+        ),
+        "success",
+    )
     return redirect(url_for(".progress_page"), 303)
 
 
@@ -595,10 +616,12 @@ def confirm_shortlist():
         return redirect(url_for(".shortlist_page", category=category.id), 303)
     if not confirmed():
         return ask(
-            _(
-                "Shortlist the top %(n)d cases of %(category)s for the public vote; the others are not shortlisted. "
+            ngettext(
+                "Shortlist the top %(num)d case of %(category)s for the public vote; the others are not shortlisted. "
                 "Their units are told. This cannot be undone.",
-                n=form.size.data,
+                "Shortlist the top %(num)d cases of %(category)s for the public vote; the others are not shortlisted. "
+                "Their units are told. This cannot be undone.",
+                form.size.data,
                 category=pick(category, "name"),
             ),
             cancel_url=url_for(".shortlist_page", category=category.id, size=form.size.data),
@@ -610,12 +633,17 @@ def confirm_shortlist():
         return redirect(url_for(".shortlist_page", category=category.id, size=form.size.data), 303)
     commit()
     flash(
-        _(
-            "Shortlisted %(n)d cases of %(category)s for the public vote; %(m)d are not shortlisted.",
-            n=len(result.finalists),
-            category=pick(category, "name"),
-            m=len(result.others),
-        ),
+        " ".join(
+            (
+                ngettext(
+                    "Shortlisted %(num)d case of %(category)s for the public vote.",
+                    "Shortlisted %(num)d cases of %(category)s for the public vote.",
+                    len(result.finalists),
+                    category=pick(category, "name"),
+                ),
+                ngettext("%(num)d case is not shortlisted.", "%(num)d cases are not shortlisted.", len(result.others)),
+            )
+        ),  # fmt: skip
         "success",
     )
     return redirect(url_for(".shortlist_page", category=category.id), 303)

@@ -75,7 +75,7 @@ def test_deadlines_and_warnings(client, make):
     commit()
     login(client, make.organizer())
     html = client.get("/staff?lang=en").text
-    assert "likely duplicate pairs are not decided yet" in html
+    assert "1 likely duplicate pair is not decided yet" in html
     # no review is assigned yet, so no review deadline; the campaign's review_closes is in 40 days
     assert 'data-deadline="reviews"' not in html
     assert campaign.review_closes == today() + timedelta(days=40)

@@ -419,7 +419,8 @@ def test_shortlisting_is_refused_while_a_review_is_missing_and_works_after_waivi
     assert "Not ready" not in page and page.count('class="finalist"') == 2 and page.count('class="other"') == 1
     assert "2 cases go to the public vote. 1 case is not shortlisted. Their units are told." in page
     response = client.post("/review/shortlist", data={"confirmed": "1", "category": category, "size": 2})
-    assert "Shortlisted 2 cases" in _text(client.get(response.headers["Location"]))
+    done = _text(client.get(response.headers["Location"]))
+    assert "Shortlisted 2 cases" in done and "for the public vote. 1 case is not shortlisted." in done
     states = sorted(_fresh(Case, c.id).state for c in cases)
     assert states == ["not_shortlisted", "public_vote", "public_vote"]
     assert _fresh(Case, cases[2].id).state == "public_vote"  # best scores, even with one review waived
@@ -461,7 +462,7 @@ def test_pool_import_with_one_bad_row_imports_nothing_and_reports_the_row(client
     response = client.post("/review/experts/import", data={"file": _csv(good)}, content_type="multipart/form-data")
     assert response.status_code == 303
     page = _text(client.get(response.headers["Location"]))
-    assert "1 new experts were invited" in page and "李教授" in page and "青岛大学" in page and "0 / 10" in page
+    assert "1 new expert was invited" in page and "李教授" in page and "青岛大学" in page and "0 / 10" in page
     li = db.session.scalar(select(User).where(User.email == "li@example.org"))
     assert [c.id for c in db.session.get(Expert, li.id).categories] == [category.id]
 
