@@ -6,6 +6,7 @@ State changes are not here: they go through workflow.engine.fire().
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -243,7 +244,10 @@ MAX_PIXELS = 50_000_000
 def _display_copy(data: bytes, width: int = DISPLAY_WIDTH) -> bytes | None:
     """A JPEG at most ``width`` wide for public pages on phones; upright, without EXIF (no GPS leaks)."""
     try:
-        with Image.open(BytesIO(data)) as image:
+        with warnings.catch_warnings():  # Pillow's own warning above 89 MP is our refusal (ours starts at 50 MP)
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            opened = Image.open(BytesIO(data))
+        with opened as image:
             if image.width * image.height > MAX_PIXELS:
                 raise Image.DecompressionBombError("too many pixels")
             image.draft("RGB", (width, width * 4))  # JPEG: decode at a reduced scale, fast
@@ -263,7 +267,7 @@ def _display_copy(data: bytes, width: int = DISPLAY_WIDTH) -> bytes | None:
             # where a camera app or the uploader may have written a position).
             image.save(out, "JPEG", quality=82, optimize=True, progressive=True, comment=b"")
             return out.getvalue()
-    except Image.DecompressionBombError as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise Invalid(_("This picture is too large."), {"file": _("The picture has too many pixels.")}) from error
     except (OSError, ValueError):  # bytes that look like a picture but do not decode: keep them, show no copy
         return None

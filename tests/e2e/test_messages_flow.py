@@ -34,7 +34,7 @@ def test_edit_preview_validate_and_save_a_notice(live_server, browser_page):
     page, base = browser_page, live_server.url
     log_in(page, base, organizer_email)
     page.goto(f"{base}/admin/messages/")
-    page.click(f"tr[data-key='transition.{RETURN}'] td:nth-child(3) a")  # the Chinese wording
+    page.click(f"tr[data-key='transition.{RETURN}'] td:nth-child(2) a")  # the Chinese wording (first language)
     page.fill("#body", "《{{ case_title }}》需修改：{{ comment }}\n截止 {{ deadline }}")
     page.click("button[value=preview]")
     error = page.locator(".field-error[data-field=body]")
