@@ -26,7 +26,7 @@ from pingxuan.errors import DomainError, NotFound
 from pingxuan.extensions import db
 from workflow.definition import APPLICANT, EDIT, TIMELINE_ENTRIES, VERSIONS
 from workflow.engine import options
-from workflow.history import asked_of_unit, timeline
+from workflow.history import asked_of_unit, decision_for_unit, timeline
 from workflow.roles import has_permission
 from workflow.worklists import own_cases_query
 
@@ -111,6 +111,7 @@ def detail(case_id: int):
         "cases/detail.html",
         case=case,
         asked=asked_of_unit(case, current_user),
+        decision=decision_for_unit(case, current_user),
         awaiting=objections.awaiting_unit_answer(current_user, [case]),
         grounds=objections.GROUNDS,
         rows=ops.dossier_rows(case),

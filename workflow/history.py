@@ -60,3 +60,23 @@ def asked_of_unit(case: Case, actor: User | None) -> AskedOfUnit | None:
     if DUE_DATE not in transition.required_fields:
         return None
     return AskedOfUnit(event, transition, event.comment or "", case.revision_due)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The office's reasoned decision that brought the case into its state (a transition whose declaration
+    requires a comment: ineligible, reinstated, revoked, moved up), for the unit to read at the top of its page."""
+
+    event: WorkflowEvent
+    transition: Transition
+    reason: str
+
+
+def decision_for_unit(case: Case, actor: User | None) -> Decision | None:
+    event = arrival(case)
+    if event is None or not may_see_history(actor, case):
+        return None
+    transition = TRANSITION_BY_NAME[event.transition]
+    if not transition.comment_required or DUE_DATE in transition.required_fields:
+        return None  # no reason owed, or a return for revision (asked_of_unit)
+    return Decision(event, transition, event.comment or "")

@@ -129,3 +129,20 @@ def test_the_landing_page_names_the_current_campaign_first(app, make):
     campaign = make.campaign()
     page = app.test_client().get("/").get_data(as_text=True)
     assert re.search(r"<h1>\s*" + re.escape(campaign.title_zh) + r"\s*</h1>", page)
+
+
+def test_an_ineligible_case_opens_with_the_office_s_decision_and_reason(app, make):
+    case = make.case("eligibility_check")
+    fire(case, "reject", make.organizer(), comment="项目投入运营时间晚于2017-03-31，不符合申报条件。")
+    commit()
+    client = app.test_client()
+    login(client, case.created_by)
+    page = client.get(f"/cases/{case.id}?lang=zh").get_data(as_text=True)
+    banner = _section(page, "decision")
+    assert "主办方的决定：判定不符合条件" in banner and "不符合申报条件" in banner
+    assert page.index('id="decision"') < page.index("申报材料"), "the decision opens the page, above the dossier"
+    reinstated = make.case("eligibility_check")
+    fire(reinstated, "approve", make.organizer())  # a decision that owes no reason shows no banner
+    commit()
+    login(client, reinstated.created_by)
+    assert 'id="decision"' not in client.get(f"/cases/{reinstated.id}").get_data(as_text=True)
