@@ -17,6 +17,7 @@ from pingxuan.extensions import db
 from tests.awards.test_notice import PHONE as OBJECTOR
 from tests.awards.test_notice import proposed, verified
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.test_awards_flow import log_in
 from tests.e2e.test_vote_flow import _finalists
 from tests.factories import PASSWORD, Factory
 from workflow.definition import DUE_DATE
@@ -55,10 +56,15 @@ def serious_violations(page, url: str) -> list[str]:
     response = page.goto(url)
     assert response is not None and response.ok, f"{url}: {response.status if response else 'no answer'}"
     page.wait_for_load_state("networkidle")  # the voter's own state arrives after the page
+    return axe_serious(page)
+
+
+def axe_serious(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it stands (a menu opened, say)."""
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("async () => (await axe.run(document)).violations")
     return [
-        f"{url}: {v['id']} ({v['impact']}) {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
+        f"{page.url}: {v['id']} ({v['impact']}) {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
         for v in violations
         if v["impact"] in ("serious", "critical")
     ]
@@ -148,10 +154,8 @@ def test_staff_pages_at_1280(live_server, chromium):
     assert not found, "\n".join(found)
 
 
-def test_the_pages_that_tell_a_unit_what_is_asked_of_it(live_server, chromium):
-    """Issue 21: /my-cases with an objection to answer and the certificates' empty state, the case page with it,
-    a returned case's page with its banner, the objection and the notifications, on a phone, in both languages."""
-    app = live_server.app
+def unit_pages(app) -> tuple[str, list[str], str]:
+    """A unit with a proposed case under objection and a returned case; its pages, and an organizer's email."""
     with app.app_context():
         make = Factory()
         cases, organizer, _notice = proposed(make)
@@ -162,18 +166,24 @@ def test_the_pages_that_tell_a_unit_what_is_asked_of_it(live_server, chromium):
         fire(returned, "return_for_revision", organizer, comment="请补充2016年的办件量。",
              fields={DUE_DATE: today() + timedelta(days=5)})  # fmt: skip
         commit()
-        email, urls = case.created_by.email, ["/my-cases", f"/cases/{case.id}", f"/cases/{returned.id}",
-                                              f"/objections/{objection.id}", "/notifications"]  # fmt: skip
+        urls = ["/my-cases", f"/cases/{case.id}", f"/cases/{returned.id}", f"/cases/{returned.id}/edit",
+                f"/cases/{case.id}/versions", f"/objections/{objection.id}", "/notifications", "/unit",
+                "/worklists", "/password"]  # fmt: skip
+        found = case.created_by.email, urls, organizer.email
         db.session.remove()
-    found: list[str] = []
+    return found
+
+
+def test_the_pages_that_tell_a_unit_what_is_asked_of_it(live_server, chromium):
+    """Issue 21: /my-cases with an objection to answer and the certificates' empty state, the case page with it,
+    a returned case's page with its banner, the objection and the notifications, on a phone, in both languages."""
+    email, pages, _organizer = unit_pages(live_server.app)
+    urls = [pages[0], pages[1], pages[2], pages[5], pages[6]]  # my cases, the case under objection, the returned
+    found: list[str] = []  # one, the objection, the notifications
     context = chromium.new_context(**PHONE, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, live_server.url, email)
     for lang in ("en", "zh"):  # Chinese last: the language chosen stays, and the screenshots are in Chinese
         for url in urls:
             found += serious_violations(page, live_server.url + _with_lang(url, lang))

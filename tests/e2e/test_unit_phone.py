@@ -5,67 +5,19 @@ links with no menu button."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
-from awards.objections import forward_objection, lodge_objection
-from pingxuan.clock import today
-from pingxuan.db import commit
-from pingxuan.extensions import db
-from tests.awards.test_notice import PHONE as OBJECTOR
-from tests.awards.test_notice import proposed, verified
-from tests.e2e.test_accessibility import AXE
-from tests.factories import PASSWORD, Factory
-from workflow.definition import DUE_DATE
-from workflow.engine import fire
+from tests.e2e.test_accessibility import axe_serious, unit_pages
+from tests.e2e.test_awards_flow import log_in
 
 pytestmark = pytest.mark.browser
 
 
-def _unit_pages(app) -> tuple[str, list[str], str]:
-    """A unit with a proposed case under objection and a returned case; its pages, and an organizer's email."""
-    with app.app_context():
-        make = Factory()
-        cases, organizer, _notice = proposed(make)
-        case = cases["A"]
-        objection = lodge_objection(case, verified(), OBJECTOR, "cutoff", "该系统2017年5月才上线，晚于截止日期。")
-        forward_objection(objection, organizer, "请说明上线时间并提供验收报告。", today() + timedelta(days=3))
-        returned = make.case("eligibility_check", owner=case.created_by, title="青岛市不动产登记一网通办")
-        fire(returned, "return_for_revision", organizer, comment="请补充2016年的办件量。",
-             fields={DUE_DATE: today() + timedelta(days=5)})  # fmt: skip
-        commit()
-        urls = ["/my-cases", f"/cases/{case.id}", f"/cases/{returned.id}", f"/cases/{returned.id}/edit",
-                f"/cases/{case.id}/versions", f"/objections/{objection.id}", "/notifications", "/unit",
-                "/worklists", "/password"]  # fmt: skip
-        found = case.created_by.email, urls, organizer.email
-        db.session.remove()
-    return found
-
-
-def _log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-
-
-def _serious(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run(document)).violations")
-    return [
-        f"{page.url}: {v['id']} ({v['impact']}) {v['help']} — " + "; ".join(n["target"][0] for n in v["nodes"][:5])
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 @pytest.mark.parametrize("width", [320, 390, 430])
 def test_every_unit_page_fits_a_phone_with_a_menu(live_server, open_browser, width):
-    email, urls, _organizer = _unit_pages(live_server.app)
+    email, urls, _organizer = unit_pages(live_server.app)
     page, base = open_browser(width, 844, locale="zh-CN", phone=True, bypass_csp=True), live_server.url  # axe inline
-    _log_in(page, base, email)
+    log_in(page, base, email)
     wide, tall, problems = [], [], []
     for url in urls:
         response = page.goto(base + url)
@@ -84,7 +36,7 @@ def test_every_unit_page_fits_a_phone_with_a_menu(live_server, open_browser, wid
         if width != 430:
             page.screenshot(path=f"/tmp/phone21-{width}-{url.strip('/').replace('/', '-')}.png", full_page=True)
             if width == 390:
-                problems += _serious(page)
+                problems += axe_serious(page)
     assert not wide, f"sideways scroll at {width} px: " + ", ".join(wide)
     assert not tall, ", ".join(tall)
     assert not problems, "\n".join(problems)
@@ -101,16 +53,16 @@ def test_every_unit_page_fits_a_phone_with_a_menu(live_server, open_browser, wid
     assert "退出登录" in panel.inner_text() and "通知" in panel.inner_text()
     page.screenshot(path=f"/tmp/phone21-{width}-menu-open.png")
     if width == 390:
-        assert not _serious(page), "the open menu"
+        assert not axe_serious(page), "the open menu"
     panel.get_by_text("我的待办").tap()
     page.wait_for_url(f"{base}/my-cases")
     assert page.locator("h1").first.inner_text() == "我的案例"
 
 
 def test_tables_scroll_in_a_named_box_of_their_own(live_server, open_browser):
-    email, urls, _organizer = _unit_pages(live_server.app)
+    email, urls, _organizer = unit_pages(live_server.app)
     page, base = open_browser(320, 844, locale="zh-CN", phone=True), live_server.url
-    _log_in(page, base, email)
+    log_in(page, base, email)
     page.goto(base + urls[4])  # the versions page: two tables
     boxes = page.locator(".table-wrap")
     assert boxes.count() >= 1
@@ -120,9 +72,9 @@ def test_tables_scroll_in_a_named_box_of_their_own(live_server, open_browser):
 
 
 def test_staff_header_at_1280_is_one_row_of_links(live_server, open_browser):
-    _email, _urls, organizer = _unit_pages(live_server.app)
+    _email, _urls, organizer = unit_pages(live_server.app)
     page, base = open_browser(1280, 800, locale="zh-CN"), live_server.url
-    _log_in(page, base, organizer)
+    log_in(page, base, organizer)
     for url in ("/staff", "/notice/objections"):
         page.goto(base + url)
         assert not page.locator(".nav-menu summary").is_visible(), url
