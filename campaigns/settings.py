@@ -629,7 +629,7 @@ def dossier_form_from_rows(
                 continue
             if row.get("remove") and item["key"] not in dossier.CORE:
                 continue
-            for name in ROW_TEXTS:
+            for name in (*ROW_TEXTS, *ROW_LIMITS):  # a text or limit left empty falls back to the default
                 if name in row:
                     text = str(row[name] or "").strip()
                     if text:
@@ -641,13 +641,6 @@ def dossier_form_from_rows(
                     item[name] = bool(row[name])
             if row.get("type"):
                 item["type"] = str(row["type"])
-            for name in ROW_LIMITS:
-                if name in row:
-                    text = str(row[name] or "").strip()
-                    if text:
-                        item[name] = text
-                    else:
-                        item.pop(name, None)
             kept.append(item)
         section["fields"] = kept
     # A removed field leaves its "one of" groups; a group of fewer than two fields is no rule any more.
