@@ -12,6 +12,7 @@ through voting.ballots.invalidate (audited, never deleted, recount-verified).
 from __future__ import annotations
 
 import bisect
+import math
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -374,6 +375,13 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
             share = statistics.mean(shares) if shares else 0.0
             if not spans:
                 continue
+            joined: list[list[float]] = []  # a group spread over hours may pass window by window: one span
+            for a, b in spans:
+                if joined and a - joined[-1][1] <= width:
+                    joined[-1][1] = b
+                else:
+                    joined.append([a, b])
+            spans = [_densest(moments, others, a, b, share) for a, b in joined]
             voters = {v for m, v in points if any(a <= m <= b for a, b in spans)}
             expected = sum(
                 (bisect.bisect_right(others, b) - bisect.bisect_left(others, a) - sum(a <= m <= b for m in moments))
@@ -390,6 +398,34 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
             group.voters |= voters
             group.expected += min(expected, len(voters))
     return found
+
+
+def _densest(moments: list[float], others: list[float], a: float, b: float, share: float) -> list[float]:
+    """The part of a flagged span [a, b] where the case's voters stand out most against what the category's
+    voters of the same shape predict there (Kulldorff's scan statistic: O·ln(O/E) − (O − E), largest): a window
+    that flags a group also reaches up to a window's width before and after it, where only honest voters are;
+    the more voters a campaign has, the more of them that overhang strikes."""
+    lo, hi = bisect.bisect_left(moments, a), bisect.bisect_right(moments, b)
+    inside = moments[lo:hi]
+    if share >= 1 or len(inside) < 2:
+        return [a, b]
+    ratio = share / (1 - share)
+    best, found = -1.0, (a, b)
+    for i, start in enumerate(inside):
+        before = bisect.bisect_left(others, start)
+        for j in range(i, len(inside)):
+            end = inside[j]
+            observed = j - i + 1
+            expected = max((bisect.bisect_right(others, end) - before - observed) * ratio, 0.5)
+            if observed <= expected:
+                continue
+            score = observed * math.log(observed / expected) - (observed - expected)
+            if score > best:
+                best, found = score, (start, end)
+    # the group's own pace: its first and last voters lie within a few of its gaps of the densest part
+    start, end = found
+    gap = 10 * (end - start) / max(bisect.bisect_right(moments, end) - bisect.bisect_left(moments, start) - 1, 1)
+    return [max(a, start - gap), min(b, end + gap)]
 
 
 def coordinated(ballots: Ballots, p: dict[str, float]) -> Flags:

@@ -156,6 +156,19 @@ def test_burst_is_measured_against_the_case_own_rolling_median(setup):
     assert not flagged & {x.id for x in small}
 
 
+def test_coordinated_strikes_the_group_not_the_honest_voters_of_the_hour_around_it(setup):
+    """A window that finds a group also reaches up to its width before and after the group; the honest voters of
+    that overhang (the more voters, the more of them) are not the group's."""
+    campaign, votes, a, b, c = setup
+    honest = [votes.add([a, b, c][i % 3], T0 + timedelta(minutes=2 * i), secs=30) for i in range(120)]  # 4 hours
+    start = T0 + timedelta(hours=2)
+    group = [votes.add(a, start + timedelta(seconds=15 * i), secs=60) for i in range(40)]  # 40 voters in 10 minutes
+    flagged = flags(campaign, "coordinated")
+    assert {x.id for x in group} <= flagged
+    far = {x.id for x in honest if abs((x.created_at - start).total_seconds() - 300) > 15 * 60}
+    assert not flagged & far
+
+
 def test_fresh_voter_is_verified_seconds_before_and_never_again(setup):
     campaign, votes, a, b, _c = setup
     fresh = votes.add(a, T0, secs=20)
