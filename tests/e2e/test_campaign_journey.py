@@ -64,7 +64,8 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
 
     def tool(name: str) -> None:
         """Click a tool in the staff navigation."""
-        page.locator(".staff-nav").get_by_role("link", name=name, exact=True).click()
+        with page.expect_navigation():  # the tool's page, not the one before it, is what the next step reads
+            page.locator(".staff-nav").get_by_role("link", name=name, exact=True).click()
         page.wait_for_load_state("networkidle")
 
     # Log in: the campaign home, with the eligibility check to do.
@@ -153,14 +154,16 @@ def test_an_organizer_runs_the_campaign_from_its_home(live_server, browser_page)
 
     # Back home: the proposed awards are ready to confirm; confirm each (asked: it cannot be undone).
     tool("活动首页")
-    page.click('li[data-worklist="ready_to_confirm"] a')
+    with page.expect_navigation():  # each click's page is loaded before the next look (no race with the POST)
+        page.click('li[data-worklist="ready_to_confirm"] a')
     while page.locator("form.option-confirm_award button").count():
-        page.locator("form.option-confirm_award button").first.click()
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.locator("form.option-confirm_award button").first.click()
         tool("活动首页")
         if not page.locator('li[data-worklist="ready_to_confirm"] a').count():
             break
-        page.click('li[data-worklist="ready_to_confirm"] a')
+        with page.expect_navigation():
+            page.click('li[data-worklist="ready_to_confirm"] a')
     assert sorted(state(Case, i, "state") for i in finalist_ids) == ["awarded", "awarded", "not_awarded"]
 
     # Certificates: issued after being asked; the batch reaches 100 %.
