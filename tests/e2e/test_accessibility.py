@@ -17,9 +17,9 @@ from pingxuan.extensions import db
 from tests.awards.test_notice import PHONE as OBJECTOR
 from tests.awards.test_notice import proposed, verified
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.test_awards_flow import log_in
+from tests.e2e.login import log_in
 from tests.e2e.test_vote_flow import _finalists
-from tests.factories import PASSWORD, Factory
+from tests.factories import Factory
 from workflow.definition import DUE_DATE
 from workflow.engine import fire
 
@@ -109,10 +109,7 @@ def test_each_roles_main_page(live_server, chromium):
         context = chromium.new_context(**DESKTOP, locale="zh-CN", bypass_csp=True)  # axe is injected inline
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto(live_server.url + "/login")
-        page.fill("#email", email)
-        page.fill("#password", PASSWORD)
-        page.click("form button[type=submit]")
+        log_in(page, live_server.url, email)
         page.goto(live_server.url + "/dashboard")  # each role's own main page
         main = page.url
         assert "/login" not in main, f"{role} did not log in"
@@ -142,11 +139,7 @@ def test_staff_pages_at_1280(live_server, chromium):
     context = chromium.new_context(**DESKTOP, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(live_server.url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, live_server.url, email)
     for lang in LANGUAGES:
         for url in urls:
             found += serious_violations(page, live_server.url + _with_lang(url, lang))

@@ -18,20 +18,13 @@ from awards.models import Certificate
 from campaigns.models import Campaign
 from pingxuan.extensions import db
 from tests.awards.test_pages import close_vote, finalists
-from tests.factories import PASSWORD, Factory
+from tests.e2e.login import log_in
+from tests.factories import Factory
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path("/tmp/e2e-awards.png")
 CERTIFICATE_PNG = Path("/tmp/e2e-certificate")
-
-
-def log_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_confirm_issue_download_and_verify(live_server, browser_page, tmp_path):

@@ -12,7 +12,7 @@ from campaigns.models import VOTE_OPEN
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.awards.test_pages import finalists
-from tests.e2e.test_awards_flow import log_in
+from tests.e2e.login import log_in
 from tests.factories import Factory
 
 pytestmark = pytest.mark.browser

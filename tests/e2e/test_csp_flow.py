@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from pingxuan.extensions import db
 from reviewers.models import Assignment
-from tests.e2e.test_awards_flow import log_in
+from tests.e2e.login import log_in
 from tests.factories import Factory
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.factories import PASSWORD, PDF, Factory
+from tests.e2e.login import log_in
+from tests.factories import PDF, Factory
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +23,7 @@ def test_required_marks_cut_off_as_typed_and_leaving_warns(live_server, browser_
         case = make.case(owner=owner, complete=False, title="半成品")
         email, case_id = owner.email, case.id
     page, base = browser_page, live_server.url
-    page.goto(f"{base}/login?lang=en")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, base, email, lang="en")
 
     page.goto(f"{base}/cases/{case_id}/edit?lang=en")
     assert page.locator('[data-field="summary"] .required-mark').count() == 1
@@ -56,11 +53,7 @@ def test_a_new_case_starts_with_its_first_file(live_server, browser_page):
         make.campaign()
         email = make.applicant().email
     page, base = browser_page, live_server.url
-    page.goto(f"{base}/login?lang=en")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, base, email, lang="en")
 
     page.goto(f"{base}/cases/new?lang=en")
     page.select_option("#upload-kind", "document")

@@ -13,7 +13,7 @@ from notifications.models import OutboxMail
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from tests.e2e.test_awards_flow import log_in
+from tests.e2e.login import log_in
 from tests.factories import Factory
 from workflow.definition import TRANSITION_BY_NAME
 from workflow.engine import fire

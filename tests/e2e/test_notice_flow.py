@@ -20,7 +20,7 @@ from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.awards.test_pages import close_vote, finalists
-from tests.e2e.test_awards_flow import log_in
+from tests.e2e.login import log_in
 from tests.factories import Factory
 from tests.phone import next_code, received
 from voting.models import SmsMessage

@@ -11,7 +11,8 @@ import pytest
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
-from tests.factories import PASSWORD, Factory
+from tests.e2e.login import log_in
+from tests.factories import Factory
 from workflow.definition import DUE_DATE
 from workflow.engine import fire
 
@@ -32,19 +33,11 @@ def _returned_case(app) -> tuple[int, str]:
     return found
 
 
-def _log_in(page, base: str, email: str, lang: str = "") -> None:
-    page.goto(f"{base}/login{lang}")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_load_state()
-
-
 @pytest.mark.parametrize("width,height,phone", [(390, 844, True), (1280, 800, False)])
 def test_a_returned_case_shows_reason_and_due_date_above_the_fold(live_server, open_browser, width, height, phone):
     case_id, email = _returned_case(live_server.app)
     page, base = open_browser(width, height, locale="zh-CN", phone=phone), live_server.url
-    _log_in(page, base, email)
+    log_in(page, base, email)
     page.goto(f"{base}/cases/{case_id}")
     page.screenshot(path=f"/tmp/unit21-returned-{width}.png")
     for selector in ("#returned-title", "#returned-reason", ".returned-due", "#actions button[value=resubmit]"):
@@ -67,7 +60,7 @@ def test_a_returned_case_shows_reason_and_due_date_above_the_fold(live_server, o
 def test_english_stays_from_page_to_page_after_lang_en(live_server, open_browser):
     case_id, email = _returned_case(live_server.app)
     page, base = open_browser(390, 844, locale="zh-CN", phone=True), live_server.url
-    _log_in(page, base, email, "?lang=en")
+    log_in(page, base, email, lang="en")
     for path in ("/my-cases", f"/cases/{case_id}", "/notifications", "/"):
         page.goto(base + path)
         assert page.get_attribute("html", "lang") == "en", path

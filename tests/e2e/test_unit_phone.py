@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.login import log_in
 from tests.e2e.test_accessibility import axe_serious, unit_pages
-from tests.e2e.test_awards_flow import log_in
 
 pytestmark = pytest.mark.browser
 
