@@ -7,17 +7,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import Any, NamedTuple
 
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from accounts.models import User
 from awards.objections import answer_objection, forward_objection, lodge_objection
 from campaigns.models import Campaign
+from cases.models import Case
 from notifications.models import Notification, OutboxMail
 from pingxuan.clock import today
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from tests.awards.test_notice import PHONE, proposed, verified
-from tests.factories import login
+from tests.factories import Factory, login
 from workflow.definition import DUE_DATE
 from workflow.engine import fire
 
@@ -26,6 +31,29 @@ def _section(page: str, element_id: str) -> str:
     """The HTML of the <section> with this id (sections do not nest on these pages)."""
     start = page.index(f'id="{element_id}"')
     return page[start : page.index("</section>", start)]
+
+
+class Ruled(NamedTuple):
+    """A case the office ruled on, and its unit's logged-in client with the case page it opened."""
+
+    case: Case
+    organizer: User
+    client: FlaskClient
+    page: str
+
+
+def _ruled_on(app: Flask, make: Factory, transition: str, comment: str | None, lang: str,
+              fields: dict[str, Any] | None = None) -> Ruled:  # fmt: skip
+    """The office fires `transition` (with `comment` and the transition's `fields`) on a case in the eligibility
+    check; then the case's unit opens the case page in `lang`: the set-up each of the unit's banners starts from."""
+    case = make.case("eligibility_check")
+    organizer = make.organizer()
+    fire(case, transition, organizer, comment=comment, fields=fields)
+    commit()
+    client = app.test_client()
+    login(client, case.created_by)
+    page = client.get(f"/cases/{case.id}?lang={lang}").get_data(as_text=True)
+    return Ruled(case, organizer, client, page)
 
 
 def test_a_forwarded_objection_tells_the_unit_and_shows_on_its_pages_until_answered(app, make):
@@ -68,14 +96,8 @@ def test_a_forwarded_objection_tells_the_unit_and_shows_on_its_pages_until_answe
 
 
 def test_a_returned_case_opens_with_the_reason_the_due_date_and_resubmit_first(app, make):
-    case = make.case("eligibility_check")
-    organizer = make.organizer()
-    fire(case, "return_for_revision", organizer, comment="请补充2016年的运营数据。",
-         fields={DUE_DATE: today() + timedelta(days=5)})  # fmt: skip
-    commit()
-    client = app.test_client()
-    login(client, case.created_by)
-    page = client.get(f"/cases/{case.id}?lang=en").get_data(as_text=True)
+    case, organizer, client, page = _ruled_on(app, make, "return_for_revision", "请补充2016年的运营数据。", "en",
+                                              fields={DUE_DATE: today() + timedelta(days=5)})  # fmt: skip
     banner = _section(page, "actions")
     assert "请补充2016年的运营数据。" in banner and "5 days left" in banner
     assert re.search(r'<button[^>]*value="resubmit"', banner) and 'value="withdraw"' not in banner
@@ -132,17 +154,9 @@ def test_the_landing_page_names_the_current_campaign_first(app, make):
 
 
 def test_an_ineligible_case_opens_with_the_office_s_decision_and_reason(app, make):
-    case = make.case("eligibility_check")
-    fire(case, "reject", make.organizer(), comment="项目投入运营时间晚于2017-03-31，不符合申报条件。")
-    commit()
-    client = app.test_client()
-    login(client, case.created_by)
-    page = client.get(f"/cases/{case.id}?lang=zh").get_data(as_text=True)
+    page = _ruled_on(app, make, "reject", "项目投入运营时间晚于2017-03-31，不符合申报条件。", "zh").page
     banner = _section(page, "decision")
     assert "主办方的决定：判定不符合条件" in banner and "不符合申报条件" in banner
     assert page.index('id="decision"') < page.index("申报材料"), "the decision opens the page, above the dossier"
-    reinstated = make.case("eligibility_check")
-    fire(reinstated, "approve", make.organizer())  # a decision that owes no reason shows no banner
-    commit()
-    login(client, reinstated.created_by)
-    assert 'id="decision"' not in client.get(f"/cases/{reinstated.id}").get_data(as_text=True)
+    reinstated = _ruled_on(app, make, "approve", None, "zh")  # a decision that owes no reason shows no banner
+    assert 'id="decision"' not in reinstated.page
