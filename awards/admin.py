@@ -26,6 +26,7 @@ from backoffice.security import StaffOnly, actor
 from campaigns.models import Campaign, Category
 from cases.eligibility import open_duplicates
 from pingxuan import storage
+from pingxuan.clock import day
 from pingxuan.confirm import ask, confirmed
 from pingxuan.db import commit, rollback
 from pingxuan.errors import DomainError, NotFound
@@ -327,7 +328,7 @@ class DashboardView(AwardsView):
             "review": charts.progress(
                 _("Review progress per category"), [(p.label, p.submitted, p.assigned) for p in review]
             ),
-            "votes": charts.columns(_("Valid ballots per day"), [(d.strftime("%m-%d"), n) for d, n in votes]),
+            "votes": charts.columns(_("Valid ballots per day"), [(day(d), n) for d, n in votes]),  # the one date format
             "funnel": charts.funnel(_("From draft to award"), stages),
         }
         total_count = sum(f.count for f in figures)

@@ -7,11 +7,13 @@ Pure functions from figures to markup; every text is escaped. Each chart carries
 from __future__ import annotations
 
 from collections.abc import Sequence
+from math import ceil
 
 from markupsafe import Markup, escape
 
 PALETTE = ("#0b5cad", "#2e9d5b", "#e0a100", "#b42318", "#7c3aed", "#0e7490", "#9a3412", "#52606d", "#db2777",
            "#65a30d", "#64748b")  # fmt: skip
+LABEL_CHAR, LABEL_GAP = 7, 10  # px: a digit or dash at font-size 12, and the space kept between two labels
 FONT = 'font-family="Noto Sans CJK SC, Noto Sans SC, sans-serif"'
 
 
@@ -73,12 +75,14 @@ def stacked(label: str, rows: Sequence[tuple[str, Sequence[float]]], series: Seq
 
 
 def columns(label: str, items: Sequence[tuple[str, float]], color: str = PALETTE[1]) -> Markup:
-    """Vertical columns over time (e.g. ballots per day); every label is written under its column when room allows."""
+    """Vertical columns over time (e.g. ballots per day); a label is written under every column, or every second,
+    third… column, as the labels' length leaves room (a full date is ten characters), so none overlap."""
     width, height, bottom, left = 720, 220, 30, 40
     top = max((v for _k, v in items), default=0) or 1
     n = max(len(items), 1)
     step = (width - left - 10) / n
-    every = max(1, round(n / 12))
+    room = LABEL_CHAR * max((len(name) for name, _v in items), default=0) + LABEL_GAP
+    every = max(1, ceil(room / step))
     body = [f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" stroke="#9aa5b1"/>']
     if items:
         body.append(f'<text x="{left - 4}" y="16" text-anchor="end">{escape(_fmt(top))}</text>')

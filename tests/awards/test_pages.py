@@ -8,7 +8,9 @@ import hashlib
 import io
 import re
 import zipfile
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -18,10 +20,12 @@ from awards.decisions import confirm_awards
 from awards.models import FAILED, ISSUED, SUPERSEDED, Certificate, OrganizationAward
 from campaigns.models import VOTE_CLOSED, VOTE_OPEN
 from campaigns.operations import organizations
+from pingxuan.clock import day
 from pingxuan.db import commit
 from pingxuan.extensions import db
 from reviewers.models import Assignment, Review
 from tests.factories import login
+from tests.voting.test_integrity import Votes
 from voting.models import VoteCount
 
 # Hand-computed (weights 70/30): votes 200, 400, 100 → vote scores 50, 100, 25 (the leader has 400)
@@ -374,6 +378,36 @@ def test_dashboard_figures_match_the_data(app, client, make):
     funnel = re.findall(r"<tr><td>([^<]+)</td><td class=\"text-right\">(\d+)</td></tr>", html)
     assert funnel[:5] == [("Started (draft)", "4"), ("Submitted", "3"), ("Eligible", "0"), ("Shortlisted", "0"),
                           ("Awarded", "0")]  # fmt: skip
+
+
+def _votes_chart(client, campaign, lang: str) -> tuple[list[str], list[float]]:
+    """The day labels under the votes chart's columns, and where each stands (x)."""
+    html = client.get(f"/admin/dashboard/?campaign={campaign.id}&lang={lang}").get_data(as_text=True)
+    chart = html.split('id="chart-votes"')[1].split("</svg>")[0]
+    found = re.findall(r'<text x="([\d.]+)" y="\d+" text-anchor="middle">([^<]+)</text>', chart)
+    return [label for _x, label in found], [float(x) for x, _label in found]
+
+
+def test_the_votes_chart_names_its_days_as_every_page_does_in_both_languages(app, client, make):
+    """The axis shows the one date format (clock.day, 2026-12-05) in Chinese and in English, not a bare 12-05; with
+    a month of voting days the labels thin out so no two overlap."""
+    campaign = make.campaign()
+    case = make.case("public_vote")
+    votes = Votes(campaign)
+    for at in (datetime(2026, 12, 5, 2), datetime(2026, 12, 5, 3), datetime(2026, 12, 6, 4)):
+        votes.add(case, at)
+    commit()
+    staff_client(client, make)
+    for lang in ("zh", "en"):
+        labels, _x = _votes_chart(client, campaign, lang)
+        assert labels == ["2026-12-05", "2026-12-06"] == [day(date(2026, 12, 5)), day(date(2026, 12, 6))], lang
+
+    for n in range(2, 27):  # December 7 to 31
+        votes.add(case, datetime(2026, 12, 5, 2) + timedelta(days=n))
+    commit()
+    labels, xs = _votes_chart(client, campaign, "en")
+    assert labels[0] == "2026-12-05" and all(re.fullmatch(r"2026-12-\d\d", label) for label in labels)
+    assert min(b - a for a, b in pairwise(xs)) >= 7 * len("2026-12-05"), "labels ten characters wide do not overlap"
 
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+2", "-3+4", "@SUM(A1)", "\tTAB", "\rCR"]
