@@ -34,7 +34,8 @@ from pingxuan.errors import NotFound
 from pingxuan.extensions import db
 from pingxuan.queue import enqueue
 
-FORMAT, FORMAT_VERSION = "pingxuan-campaign-archive", 1
+# Format 2 writes every time with its offset (+00:00); format 1 wrote naive UTC, and is still read (archives.rows).
+FORMAT, FORMAT_VERSION = "pingxuan-campaign-archive", 2
 MANIFEST, SIGNATURE = "manifest.json", "manifest.sig"
 
 
@@ -78,7 +79,7 @@ def write_archive(campaign: Campaign, target: Path) -> Written:
         "format": FORMAT, "format_version": FORMAT_VERSION,
         "campaign": {"id": campaign.id, "year": campaign.year, "title_zh": campaign.title_zh,
                      "title_en": campaign.title_en},
-        "created_at": utcnow().isoformat(), "schema_revision": schema_revision(), "key": key_fingerprint(),
+        "created_at": archive_rows.to_json(utcnow()), "schema_revision": schema_revision(), "key": key_fingerprint(),
         "tables": {}, "files": {}, "missing_files": [],
     }  # fmt: skip
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:

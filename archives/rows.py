@@ -14,7 +14,7 @@ Derived from the schema, not listed by hand, so a table added later is archived 
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -96,7 +96,11 @@ def scrub(table: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_json(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    """A value as JSON. A time states its zone (``2017-05-20T06:30:00+00:00``): the database keeps naive UTC, and
+    an archive is read decades later by people and tools that cannot know that."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -106,12 +110,14 @@ def to_json(value: Any) -> Any:
 
 
 def from_json(column: sa.Column, value: Any) -> Any:
-    """The inverse of ``to_json``, led by the column's type."""
+    """The inverse of ``to_json``, led by the column's type. A time comes back as the naive UTC the database
+    keeps: one with an offset is moved to UTC; one without (archives of format 1) already was UTC."""
     if value is None:
         return None
     kind = column.type
     if isinstance(kind, sa.DateTime):
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
     if isinstance(kind, sa.Date):
         return date.fromisoformat(value)
     if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):

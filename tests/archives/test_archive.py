@@ -5,10 +5,11 @@ pages read exactly as before. Runs on SQLite and PostgreSQL (the restore goes to
 from __future__ import annotations
 
 import io
+import json
 import re
 import uuid
 import zipfile
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from accounts.models import User
-from archives.export import write_archive
+from archives.export import sign, write_archive
 from archives.restore import check_integrity, database_is_empty, import_archive
+from archives.rows import from_json
 from archives.verify import verify_archive
 from awards.certificates import issue_batch
 from awards.decisions import confirm_awards, confirm_proposed
@@ -36,10 +38,11 @@ from tests.conftest import base_config
 from tests.factories import login
 from tests.phone import last_code
 from voting.ballots import cast_vote, votable_states
-from voting.models import VoteCount
+from voting.models import Ballot, VoteCount
 from voting.voters import request_code, verify_code
 from voting.window import close_vote
 from workflow.definition import ORGANIZER
+from workflow.models import WorkflowEvent
 
 PHONES = ["13800138000", "13912345678", "15011112222"]
 ADDRESS = "203.0.113.77"
@@ -201,6 +204,79 @@ def test_an_archive_altered_by_one_byte_fails_and_imports_nothing(app, finished,
             assert database_is_empty()
             db.session.remove()
             db.engine.dispose()
+
+
+ZONED = re.compile(rb'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)\+00:00"')
+NAIVE = re.compile(rb'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?"')
+
+
+def _as_format_1(source: Path, target: Path) -> None:
+    """The archive as this installation wrote it before times carried their zone: every time naive UTC, format
+    version 1, the manifest's hashes and signature made for that content (as they were then)."""
+    import hashlib
+
+    with zipfile.ZipFile(source) as original:
+        entries = {name: original.read(name) for name in original.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    for name in [n for n in entries if n.startswith("tables/")]:
+        entries[name] = ZONED.sub(rb'"\1"', entries[name])
+        manifest["tables"][name.removeprefix("tables/").removesuffix(".jsonl")]["sha256"] = hashlib.sha256(
+            entries[name]
+        ).hexdigest()
+    manifest["format_version"], manifest["created_at"] = 1, manifest["created_at"].removesuffix("+00:00")
+    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    entries["manifest.json"], entries["manifest.sig"] = body, sign(body).encode()
+    with zipfile.ZipFile(target, "w") as old:
+        for entry, data in entries.items():
+            old.writestr(entry, data)
+
+
+def _times(campaign_id: int) -> dict[str, list]:
+    """The campaign's ballots' and its cases' workflow events' times, as the database holds them (naive UTC)."""
+    events = select(WorkflowEvent.id, WorkflowEvent.created_at).join(Case, Case.id == WorkflowEvent.case_id)
+    return {"ballots": db.session.execute(select(Ballot.id, Ballot.created_at)
+                                          .where(Ballot.campaign_id == campaign_id).order_by(Ballot.id)).all(),
+            "events": db.session.execute(events.where(Case.campaign_id == campaign_id)
+                                         .order_by(WorkflowEvent.id)).all()}  # fmt: skip
+
+
+@pytest.mark.parametrize("written_as", ["format 2", "format 1"])
+def test_times_state_their_zone_and_archives_from_before_still_verify_and_restore(app, finished, backend, tmp_path,
+                                                                                 written_as):  # fmt: skip
+    """A new archive writes every time with its offset (+00:00), the manifest's too; an archive written before
+    (naive UTC times, format 1, signed then) still verifies, and both restore the very same instants."""
+    archive = tmp_path / "campaign.zip"
+    write_archive(finished, archive)
+    rollback()
+    before = _times(finished.id)
+    assert before["ballots"] and before["events"]
+    with zipfile.ZipFile(archive) as opened:
+        rows = b"".join(opened.read(n) for n in opened.namelist() if n.startswith("tables/"))
+        manifest = json.loads(opened.read("manifest.json"))
+    assert manifest["format_version"] == 2 and manifest["created_at"].endswith("+00:00")
+    assert ZONED.search(rows) and not NAIVE.search(rows), "every archived time names its zone"
+    if written_as == "format 1":
+        _as_format_1(archive, tmp_path / "old.zip")
+        archive = tmp_path / "old.zip"
+        with zipfile.ZipFile(archive) as opened:
+            assert not ZONED.search(b"".join(opened.read(n) for n in opened.namelist() if n.startswith("tables/")))
+    report = verify_archive(archive)
+    assert report.valid, (report.integrity.problems, report.differences)
+
+    restored = create_app(base_config(tmp_path / "restored", _new_database(app, backend, tmp_path)))
+    with restored.app_context():
+        upgrade()
+        import_archive(archive)
+        commit()
+        assert _times(manifest["campaign"]["id"]) == before
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_time_with_another_offset_is_read_as_the_same_instant_in_utc():
+    column = Ballot.__table__.c.created_at
+    assert from_json(column, "2017-05-20T14:30:00+08:00") == datetime(2017, 5, 20, 6, 30)
+    assert from_json(column, "2017-05-20T06:30:00") == datetime(2017, 5, 20, 6, 30)  # format 1: naive UTC
 
 
 def test_verify_reports_counts_that_do_not_follow_from_the_ballots(app, finished, tmp_path):
