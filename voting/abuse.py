@@ -12,7 +12,7 @@ Each limit can be changed in the Flask config (the names below), e.g. raised for
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 
 from flask import current_app, jsonify, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -146,11 +146,17 @@ class VoteLimits:
     breached: frozenset[str]
 
 
+@cache
+def _parsed(limits: str) -> tuple:
+    """A limit string parsed once per process (the vote reads it on every request)."""
+    return tuple(parse_many(limits))
+
+
 def count_vote_limits(voter_id: int | None, address: str) -> VoteLimits:
     """Count one hit on the vote's limits, per voter and per address, in one round trip to the storage."""
     voter = f"voter:{voter_id}" if voter_id is not None else f"anon:{address}"
-    checks = [("vote-voter", voter, item) for item in parse_many(setting("VOTE_LIMIT_VOTER")())]
-    checks += [("vote-ip", address, item) for item in parse_many(setting("VOTE_LIMIT_IP")())]
+    checks = [("vote-voter", voter, item) for item in _parsed(setting("VOTE_LIMIT_VOTER")())]
+    checks += [("vote-ip", address, item) for item in _parsed(setting("VOTE_LIMIT_IP")())]
     keys = [f"px-limit:{scope}:{item.get_expiry()}:{keyed_hash(scope, who)}" for scope, who, item in checks]
     counts = _hit(keys, [item.get_expiry() for _scope, _who, item in checks])
     return VoteLimits(frozenset(scope for (scope, _who, item), n in zip(checks, counts, strict=True)

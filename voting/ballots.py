@@ -13,11 +13,12 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
+import psycopg
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, func, literal, select, text, update
+from sqlalchemy import bindparam, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from accounts.models import User
@@ -79,10 +80,14 @@ class _Statements:
 def _statements(dialect: str) -> _Statements:
     """The hot path's statements, built once with bind parameters (building them costs more than running them)."""
     ballots, counts_table = Ballot.__table__, VoteCount.__table__
+    finalists = Case.__table__.alias("finalist")
     lookup = (
         select(
             Case.state, Case.category_id, Case.campaign_id, Campaign.vote_status, Campaign.vote_opens,
             Campaign.vote_closes, Campaign.votes_per_category_per_day, Campaign.show_live_counts,
+            select(func.count()).select_from(finalists).where(
+                finalists.c.category_id == Case.category_id, finalists.c.state.in_(votable_states())
+            ).scalar_subquery().label("finalists"),
         )
         .join(Campaign, Campaign.id == Case.campaign_id)
         .where(Case.id == bindparam("case_id"))
@@ -126,32 +131,33 @@ def _statements(dialect: str) -> _Statements:
 # from which cast_vote() names the rule that refused. The next free daily slot is the count of the voter's
 # ballots in the category today plus one; when that guess loses a race to a concurrent vote of the same voter
 # (the unique constraints refuse the row), the statement runs again and sees the winner's ballot.
-_ONE_STATEMENT_VOTE = text("""
+_ONE_STATEMENT_VOTE = """
 WITH target AS (
     SELECT c.id AS case_id, c.state, c.category_id, c.campaign_id, k.vote_status, k.vote_opens, k.vote_closes,
            k.votes_per_category_per_day AS lim, k.show_live_counts AS visible
     FROM cases c JOIN campaigns k ON k.id = c.campaign_id
-    WHERE c.id = :case_id
+    WHERE c.id = %(case_id)s
 ), today AS (
-    SELECT count(*) AS used, coalesce(bool_or(b.case_id = :case_id), false) AS already
+    SELECT count(*) AS used, coalesce(bool_or(b.case_id = %(case_id)s), false) AS already
     FROM ballots b JOIN target t ON b.category_id = t.category_id
-    WHERE b.voter_id = :voter_id AND b.vote_date = :vote_date
+    WHERE b.voter_id = %(voter_id)s AND b.vote_date = %(vote_date)s
 ), voter AS (
-    SELECT verified_at, created_at, phone_class FROM voters WHERE id = :voter_id
+    SELECT verified_at, created_at, phone_class FROM voters WHERE id = %(voter_id)s
 ), new_ballot AS (
     INSERT INTO ballots (campaign_id, case_id, category_id, voter_id, vote_date, slot, created_at, ip_hash,
                          subnet_hash, user_agent, network_hash, ua_family, automated, referrer_host,
                          seconds_since_verified, voter_age_seconds, voter_ballots_before, phone_class)
-    SELECT t.campaign_id, t.case_id, t.category_id, :voter_id, :vote_date, d.used + 1, :created_at, :ip_hash,
-           :subnet_hash, :user_agent, :network_hash, :ua_family, :automated, :referrer_host,
-           CAST(EXTRACT(EPOCH FROM (CAST(:created_at AS timestamp) - v.verified_at)) AS integer),
-           CAST(EXTRACT(EPOCH FROM (CAST(:created_at AS timestamp) - v.created_at)) AS integer),
-           (SELECT count(*) FROM ballots b WHERE b.voter_id = :voter_id AND b.campaign_id = t.campaign_id),
+    SELECT t.campaign_id, t.case_id, t.category_id, %(voter_id)s, %(vote_date)s, d.used + 1, %(created_at)s,
+           %(ip_hash)s, %(subnet_hash)s, %(user_agent)s, %(network_hash)s, %(ua_family)s, %(automated)s,
+           %(referrer_host)s,
+           CAST(EXTRACT(EPOCH FROM (CAST(%(created_at)s AS timestamp) - v.verified_at)) AS integer),
+           CAST(EXTRACT(EPOCH FROM (CAST(%(created_at)s AS timestamp) - v.created_at)) AS integer),
+           (SELECT count(*) FROM ballots b WHERE b.voter_id = %(voter_id)s AND b.campaign_id = t.campaign_id),
            coalesce(v.phone_class, '')
     FROM target t CROSS JOIN today d LEFT JOIN voter v ON true
-    WHERE t.state = ANY(:states) AND t.vote_status = :open
-      AND (t.vote_opens IS NULL OR t.vote_opens <= :vote_date)
-      AND (t.vote_closes IS NULL OR t.vote_closes >= :vote_date)
+    WHERE t.state = ANY(%(states)s) AND t.vote_status = %(open)s
+      AND (t.vote_opens IS NULL OR t.vote_opens <= %(vote_date)s)
+      AND (t.vote_closes IS NULL OR t.vote_closes >= %(vote_date)s)
       AND NOT d.already AND d.used < t.lim
     ON CONFLICT DO NOTHING
     RETURNING id, case_id, slot
@@ -162,24 +168,71 @@ WITH target AS (
 )
 SELECT (SELECT id FROM new_ballot) AS ballot_id, (SELECT valid FROM counted) AS count,
        (SELECT slot FROM new_ballot) AS slot, t.state, t.vote_status, t.vote_opens, t.vote_closes, t.lim, t.visible,
-       d.used, d.already
+       d.used, d.already,
+       (SELECT count(*) FROM cases f WHERE f.category_id = t.category_id AND f.state = ANY(%(states)s)) AS finalists
 FROM (SELECT 1) AS one LEFT JOIN target t ON true LEFT JOIN today d ON true
-""")
+"""
 _RACES = 8  # attempts of the one statement before the careful path (each lost race means another ballot landed)
 
 
 def _vote_in_one_statement(voter_id: int, case_id: int, values: dict) -> VoteResult | None:
     """The vote, or the refusal of the rule that stops it, in one round trip per attempt; None only if every
-    attempt lost a race (then the careful path decides)."""
+    attempt lost a race (then the careful path decides).
+
+    The statement runs on the pool's psycopg connection itself, in autocommit: SQLAlchemy's Connection and
+    result objects cost more CPU than the statement's round trip (issue 19's profile), and psycopg prepares
+    the statement on the server after its first uses, so it is parsed and planned once per connection."""
     params = {**values, "voter_id": voter_id, "case_id": case_id, "states": list(votable_states()), "open": VOTE_OPEN}
-    with db.engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        for _attempt in range(_RACES):
-            row = conn.execute(_ONE_STATEMENT_VOTE, params).one()
-            if row.ballot_id is not None:
-                return VoteResult(row.ballot_id, case_id, row.count, row.lim - row.slot, bool(row.visible))
-            _refuse(row, values["vote_date"])
+    pooled = db.engine.raw_connection()
+    try:
+        conn = pooled.driver_connection
+        conn.autocommit = True
+        try:
+            for _attempt in range(_RACES):
+                row = conn.execute(_ONE_STATEMENT_VOTE, params).fetchone()
+                if row[_BALLOT_ID] is not None:
+                    return _accepted(case_id, row)
+                _refuse(_Found(*row), values["vote_date"])
+        finally:
+            conn.autocommit = False
+    except psycopg.OperationalError:
+        pooled.invalidate()  # a broken connection must not go back to the pool
+        raise
+    finally:
+        pooled.close()
     return None
+
+
+class _Found(NamedTuple):
+    """The one statement's row, in its columns' order."""
+
+    ballot_id: int | None
+    count: int | None
+    slot: int | None
+    state: str | None
+    vote_status: str | None
+    vote_opens: date | None
+    vote_closes: date | None
+    lim: int | None
+    visible: bool | None
+    used: int | None
+    already: bool | None
+    finalists: int | None
+
+
+_BALLOT_ID = 0
+
+
+def _accepted(case_id: int, row: tuple) -> VoteResult:
+    found = _Found(*row)
+    left = votes_left(found.lim, found.slot, found.finalists, found.slot)
+    return VoteResult(found.ballot_id, case_id, found.count, left, bool(found.visible))
+
+
+def votes_left(limit: int, used: int, finalists: int, voted_finalists: int) -> int:
+    """Votes a voter can still use today in a category: the daily limit left, but no more than the finalists
+    not voted for yet (a category with one finalist never promises a second vote)."""
+    return max(0, min(limit - used, finalists - voted_finalists))
 
 
 def _refuse(row, on: date) -> None:
@@ -266,7 +319,8 @@ def _cast_vote_carefully(voter_id: int, case_id: int, request_evidence: evidence
         inserted = _insert_ballot(conn, statements, {**values, "slot": slot})
         if inserted is not None:
             ballot_id, count = inserted
-            return VoteResult(ballot_id, case_id, count, limit - slot, bool(row.show_live_counts))
+            left = votes_left(limit, slot, row.finalists, slot)
+            return VoteResult(ballot_id, case_id, count, left, bool(row.show_live_counts))
         already = conn.execute(statements.already, {"voter_id": voter_id, "case_id": case_id, "vote_date": on})
         if already.first() is not None:
             raise Conflict(_("You have already voted for this case today. Come back tomorrow."))

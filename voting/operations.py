@@ -9,8 +9,9 @@ has left today) so the pages and the API never re-derive them.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -37,6 +38,7 @@ from voting.ballots import (
     counts_visible,
     fast_vote,
     votable_states,
+    votes_left,
     voting_open,
 )
 from voting.models import Ballot, BallotAudit
@@ -209,31 +211,6 @@ def _finalists_per_category(campaign_id: int) -> dict[int, int]:
     return cached(SHOWCASE, f"finalists:{campaign_id}", build)
 
 
-def _finalists_beside(case_id: int) -> tuple[int, int]:
-    """The cases open to the vote in this case's category (itself included) and the campaign's daily limit per
-    category (cached like the showcase: a change to a case or a campaign makes it stale)."""
-
-    def build() -> tuple[int, int]:
-        case = db.session.execute(
-            select(Case.category_id, Campaign.votes_per_category_per_day)
-            .join(Campaign, Campaign.id == Case.campaign_id)
-            .where(Case.id == case_id)
-        ).one()
-        finalists = db.session.scalar(
-            select(func.count()).select_from(Case)
-            .where(Case.category_id == case.category_id, Case.state.in_(votable_states()))
-        ) or 0  # fmt: skip
-        return finalists, case.votes_per_category_per_day
-
-    return cached(SHOWCASE, f"finalists-beside:{case_id}", build)
-
-
-def _left(limit: int, used: int, finalists: int, voted_finalists: int) -> int:
-    """Votes a voter can still use today in a category: the daily limit left, but no more than the finalists
-    not voted for yet (a category with one finalist never promises a second vote)."""
-    return max(0, min(limit - used, finalists - voted_finalists))
-
-
 def _ballots_today(voter_id: int, campaign_id: int) -> list:
     return db.session.execute(
         select(Ballot.case_id, Ballot.category_id, Case.state)
@@ -247,7 +224,7 @@ def voter_day(voter_id: int, case: Case) -> VoterDay:
     rows = [r for r in _ballots_today(voter_id, case.campaign_id) if r.category_id == case.category_id]
     finalists = _finalists_per_category(case.campaign_id).get(case.category_id, 0)
     votable = set(votable_states())
-    left = _left(case.campaign.votes_per_category_per_day, len(rows), finalists,
+    left = votes_left(case.campaign.votes_per_category_per_day, len(rows), finalists,
                  sum(1 for r in rows if r.state in votable))  # fmt: skip
     return VoterDay(any(r.case_id == case.id for r in rows), left)
 
@@ -266,7 +243,7 @@ def voter_gallery(voter_id: int, campaign: Campaign) -> VoterGallery:
     voted_finalists = Counter(r.category_id for r in rows if r.state in votable)
     limit = campaign.votes_per_category_per_day
     remaining = {
-        category_id: _left(limit, used[category_id], n, voted_finalists[category_id])
+        category_id: votes_left(limit, used[category_id], n, voted_finalists[category_id])
         for category_id, n in _finalists_per_category(campaign.id).items()
     }
     return VoterGallery(sorted({r.case_id for r in rows}), remaining)
@@ -287,7 +264,6 @@ def cast_public_vote(
         metrics.vote_refused(type(error).__name__.lower())  # conflict (rules, closed), notfound
         raise
     metrics.vote_accepted()
-    result = _capped(result, case_id)
     return result, result.count_visible
 
 
@@ -300,20 +276,17 @@ def fast_public_vote(
     if result is None:
         return None
     metrics.vote_accepted()
-    return _capped(result, case_id)
-
-
-def _capped(result: VoteResult, case_id: int) -> VoteResult:
-    """The votes left today, capped by the category's finalists not voted for yet (from the showcase's cache)."""
-    if result.remaining_today > 0:
-        finalists, limit = _finalists_beside(case_id)
-        used = limit - result.remaining_today  # this ballot's slot: the voter's ballots today in the category
-        result = replace(result, remaining_today=_left(limit, used, finalists, used))
     return result
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=VOTER_TOKEN_SALT)
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@cache
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    """One serializer per key: every vote verifies a token, and building one each time showed in the profile."""
+    return URLSafeTimedSerializer(secret_key, salt=VOTER_TOKEN_SALT)
 
 
 def voter_token(voter_id: int) -> str:

@@ -27,8 +27,9 @@ def _network(address: str, v4_prefix: int, v6_prefix: int) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return keyed_hash("net", "invalid")
-    prefix = v4_prefix if ip.version == 4 else v6_prefix
-    return keyed_hash("net", str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)))
+    prefix, width = (v4_prefix, 32) if ip.version == 4 else (v6_prefix, 128)
+    first = int(ip) >> (width - prefix) << (width - prefix)  # the network's first address, as ip_network names it
+    return keyed_hash("net", f"{ipaddress.ip_address(first) if width == 32 else ipaddress.IPv6Address(first)}/{prefix}")
 
 
 def subnet_hash(address: str) -> str:
