@@ -44,7 +44,10 @@ class VoteResult:
     count_visible: bool = True  # the campaign shows live counts (a vote can only succeed while it is open)
 
 
+@cache
 def votable_states() -> tuple[str, ...]:
+    """Derived from the workflow's declaration, which does not change while the process runs: asked on every
+    vote, computed once."""
     return states_granting(VOTE, {ANONYMOUS})
 
 

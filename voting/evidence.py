@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from voting.privacy import network_hash, subnet_hash
@@ -45,8 +46,18 @@ def phone_class(phone: str) -> str:
 
 
 def user_agent_family(user_agent: str) -> tuple[str, bool]:
-    """(family, automated): headless browsers, automation drivers and HTTP libraries are flagged."""
+    """(family, automated): headless browsers, automation drivers and HTTP libraries are flagged. A crowd sends
+    a few hundred distinct strings, so each ordinary one is matched against the patterns once per process."""
     ua = user_agent or ""
+    return _known_family(ua) if len(ua) <= 512 else _family(ua)
+
+
+@lru_cache(maxsize=4096)
+def _known_family(ua: str) -> tuple[str, bool]:
+    return _family(ua)
+
+
+def _family(ua: str) -> tuple[str, bool]:
     if not ua.strip():
         return "none", True  # every real browser sends one
     automated = bool(_AUTOMATION.search(ua))
