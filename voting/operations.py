@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from time import time as time_now
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -295,14 +296,28 @@ def voter_token(voter_id: int) -> str:
 
 
 def voter_from_token(token: str | None) -> int | None:
-    if not token:
+    """The voter a token names, if its signature holds and it is younger than VOTER_TOKEN_MAX_AGE."""
+    if not token or len(token) > _LONGEST_TOKEN:
         return None
+    voter_id, signed_at = _signed_voter(current_app.config["SECRET_KEY"], token)
+    if voter_id is None or not 0 <= time_now() - signed_at <= VOTER_TOKEN_MAX_AGE:
+        return None
+    return voter_id
+
+
+_LONGEST_TOKEN = 200  # a voter token is about 70 characters; nothing longer is one
+
+
+@lru_cache(maxsize=8192)
+def _signed_voter(secret_key: str, token: str) -> tuple[int | None, float]:
+    """The voter id a token carries and when it was signed, its signature checked once per process: the page's
+    script sends the same token with every vote of the day. Its age is checked on every use, by the caller."""
     try:
-        data = _serializer().loads(token, max_age=VOTER_TOKEN_MAX_AGE)
+        data, signed_at = _serializer_for(secret_key).loads(token, return_timestamp=True)
     except BadSignature:
-        return None
+        return None, 0.0
     voter_id = data.get("v") if isinstance(data, dict) else None
-    return voter_id if isinstance(voter_id, int) else None
+    return (voter_id if isinstance(voter_id, int) else None), signed_at.timestamp()
 
 
 # Organizers ----------------------------------------------------------------------------------------------
