@@ -63,6 +63,7 @@ UAS = (
 HEADLESS = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0.0.0 Safari/537.36"
 )
+GOAL, HONEST_GOAL = 0.95, 0.005  # issue 18: precision and recall per shape; honest ballots struck
 HOURLY = (1, 1, 1, 1, 1, 2, 4, 7, 9, 8, 7, 8, 10, 9, 7, 7, 8, 9, 10, 12, 12, 10, 6, 3)  # a day's rhythm
 
 
@@ -149,6 +150,7 @@ def generate(seed: int, day: datetime, categories: list[list[int]], honest: int,
             )
             continue
         sessions = [start] + ([moment()] if rnd.random() < 0.3 else [])
+        t.verified[voter] = min(sessions)  # a second session earlier in the day is the one that verified
         chosen: set[int] = set()
         for n, begin in enumerate(sorted(sessions)):
             at = begin + timedelta(seconds=rnd.randrange(10, 120))
@@ -361,6 +363,13 @@ def report(outcome: Outcome) -> str:
     lines.append(f"honest ballots struck: {outcome.honest_struck} of {outcome.honest} ({share:.2f} %)")
     if outcome.honest_by_rule:
         lines.append("  by selection: " + ", ".join(f"{k}: {v}" for k, v in sorted(outcome.honest_by_rule.items())))
+    misses = [
+        f"{name} {what} {value:.4f}"
+        for name, (precision, recall, _n, _s) in outcome.per_attack.items()
+        for what, value in (("precision", precision), ("recall", recall))
+        if value < GOAL
+    ] + ([f"honest struck {share:.2f} %"] if outcome.honest_struck_share > HONEST_GOAL else [])
+    lines.append("issue 18's goals: " + ("met" if not misses else "missed: " + ", ".join(misses)))
     lines.append(
         f"{outcome.recommendations} cases with a recommended selection; fed in {outcome.seconds_feed:.1f} s; "
         f"recommendation, previews and invalidations in {outcome.seconds_detect:.1f} s"

@@ -210,9 +210,19 @@ def automation(ballots: Ballots, p: dict[str, float]) -> Flags:
 
 
 def virtual_numbers(ballots: Ballots, p: dict[str, float]) -> Flags:
-    """A case whose ballots come from virtual-operator numbers far more often than the campaign's do."""
+    """A case whose ballots come from virtual-operator numbers far more often than the campaign's do: over the
+    whole case, or within a window of ``window_minutes`` (at 50,000 voters a few hundred such ballots in three
+    hours are a small share of a case's day, yet most of its hour).
+
+    Within a window the case's n ballots hold v from such numbers, where the campaign's share q (of the day, or
+    of the other cases' ballots of the same window, whichever is higher: an hour when many honest voters use
+    such numbers lifts every case alike) predicts n·q, give or take √(n·q·(1−q)).
+    """
     total = len(ballots.items) or 1
     baseline = sum(b.phone_class == VIRTUAL for b in ballots.items) / total
+    width = p["window_minutes"] * 60
+    every = [b.created_at.timestamp() for b in ballots.items]  # oldest first, as loaded
+    every_virtual = [b.created_at.timestamp() for b in ballots.items if b.phone_class == VIRTUAL]
     flags: Flags = {}
     for items in ballots.by_case.values():
         virtual = [b for b in items if b.phone_class == VIRTUAL]
@@ -224,6 +234,31 @@ def virtual_numbers(ballots: Ballots, p: dict[str, float]) -> Flags:
                 share=_share(len(virtual), len(items)), base=f"{100 * baseline:.1f} %",
             )  # fmt: skip
             flags.update({b.id: reason for b in virtual})
+            continue
+        times = [b.created_at.timestamp() for b in items]
+        moments = [b.created_at.timestamp() for b in virtual]
+        spans: list[list] = []  # [start, end, v, n, q] of the first window that stood out, merged
+        for i, start in enumerate(moments):
+            end = start + width
+            v = bisect.bisect_right(moments, end) - i
+            if v < p["min_votes"]:
+                continue
+            n = bisect.bisect_right(times, end) - bisect.bisect_left(times, start)
+            rest = bisect.bisect_right(every, end) - bisect.bisect_left(every, start) - n
+            rest_virtual = bisect.bisect_right(every_virtual, end) - bisect.bisect_left(every_virtual, start) - v
+            q = max(baseline, rest_virtual / rest if rest else 0.0)
+            if v >= p["lift"] * n * q and v - n * q >= p["z"] * max(n * q * (1 - q), 1.0) ** 0.5:
+                if spans and start <= spans[-1][1]:
+                    spans[-1][1] = max(spans[-1][1], moments[bisect.bisect_right(moments, end) - 1])
+                else:
+                    spans.append([start, moments[bisect.bisect_right(moments, end) - 1], v, n, q])
+        for a, b_end, v, n, q in spans:
+            reason = _(
+                "virtual-operator number; %(v)d of this case's %(n)d ballots within %(w)d minutes came from such "
+                "numbers, against %(base)s campaign-wide",
+                v=v, n=n, w=int(p["window_minutes"]), base=f"{100 * q:.1f} %",
+            )  # fmt: skip
+            flags.update({b.id: reason for b, t in zip(virtual, moments, strict=True) if a <= t <= b_end})
     return flags
 
 
@@ -290,6 +325,27 @@ def _excess(observed: float, expected: float, p: dict[str, float], least: str) -
     )
 
 
+def _outnumbers(observed: int, in_category: int, share: float, p: dict[str, float]) -> tuple[bool, float]:
+    """Whether a case's ``observed`` voters among its category's ``in_category`` voters of a window stand out
+    against the case's ``share`` of the category outside the window, and how many the rest of the window's
+    voters predict (the expected E the page shows: the others times the case's odds).
+
+    Enough of them and a multiple of E, as in _excess; and beyond chance judged as a share of the window's
+    voters: a case with share s gets N·s of N voters, give or take √(N·s·(1−s)) (a binomial count). Judged
+    against E alone, a small window's few other voters make E itself a guess, and a popular case's lucky hour
+    (15 of 24 voters where a third is usual) passed; the more voters a campaign has, the more such hours.
+    """
+    if share >= 1:
+        return False, float(in_category)
+    expected = (in_category - observed) * share / (1 - share)
+    mean = in_category * share
+    return (
+        observed >= p["min_voters"]
+        and observed >= p["lift"] * expected
+        and observed - mean >= p["z"] * max(mean * (1 - share), 1.0) ** 0.5
+    ), expected
+
+
 @dataclass
 class Group:
     """Voters who verified within a window of each other and voted the same case first, more of them than the
@@ -309,12 +365,15 @@ def coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group
     """Per case, the voters of its outstanding windows.
 
     A candidate is a voter whose first ballot came at most ``seconds`` after verifying; its moment is the
-    verification, its shape (with ``alike``) the number of its ballots (6 or more counting as 6), since a
-    script's voters vote alike. For each case and shape, a window of ``window_minutes`` over the candidates'
-    moments holds
-    O voters who voted this case first; the category's candidates of that shape in the window, times the case's
-    share of the category's first votes, give the expected E. The share is measured twice, the second time
-    without the voters the first pass found, so an attack spread over hours does not raise its own baseline.
+    verification, its shape (with ``alike``) the number of its ballots (6 or more counting as 6), the number of
+    categories they fall in (4 or more as 4) and whether they were cast in one sitting (``sitting_minutes``
+    from the first), since a script's voters vote alike: honest voters of the same hour who voted the case
+    first but more or fewer ballots, in other categories or over the day, are not compared with the group and
+    not struck with it. For each case and shape, a window of ``window_minutes`` over the candidates' moments
+    holds O voters who voted this case first, of the category's N candidates of that shape in the window; the
+    case's share s of the category's first votes outside the window predicts N·s (the page shows the E the
+    window's other voters predict). The share is measured twice, the second time without the voters the first
+    pass found, so an attack spread over hours does not raise its own baseline.
     """
     key = ("coordinated", tuple(sorted(p.items())))
     if key not in ballots.memo:
@@ -322,19 +381,24 @@ def coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group
     return ballots.memo[key]
 
 
+Shape = tuple[int, int, bool]  # ballots, categories, one sitting
+
+
 def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group]:
-    seconds, width = p["seconds"], p["window_minutes"] * 60
-    candidates: list[tuple[float, int, int, int, int]] = []  # (verified, voter, case, category, shape)
+    seconds, width, sitting = p["seconds"], p["window_minutes"] * 60, p["sitting_minutes"] * 60
+    candidates: list[tuple[float, int, int, int, Shape]] = []  # (verified, voter, case, category, shape)
     for voter, items in ballots.by_voter.items():
         first = items[0]
-        if first.seconds_since_verified is None or first.seconds_since_verified > seconds:
+        if first.seconds_since_verified is None or not 0 <= first.seconds_since_verified <= seconds:
             continue
-        shape = min(len(items), 6) if p["alike"] else 0
+        one_sitting = (items[-1].created_at - first.created_at).total_seconds() <= sitting
+        categories = len({b.category_id for b in items})
+        shape = (min(len(items), 6), min(categories, 2), one_sitting) if p["alike"] else (0, 0, True)
         moment = first.created_at.timestamp() - first.seconds_since_verified
         candidates.append((moment, voter, first.case_id, first.category_id, shape))
     candidates.sort()
-    by_case: dict[tuple[int, int], list[tuple[float, int]]] = defaultdict(list)
-    by_category: dict[tuple[int, int], list[float]] = defaultdict(list)
+    by_case: dict[tuple[int, Shape], list[tuple[float, int]]] = defaultdict(list)
+    by_category: dict[tuple[int, Shape], list[float]] = defaultdict(list)
     for moment, voter, case_id, category, shape in candidates:
         by_case[(case_id, shape)].append((moment, voter))
         by_category[(category, shape)].append(moment)
@@ -365,8 +429,7 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
                 rest_theirs = len(theirs) - (bisect.bisect_right(theirs, end) - bisect.bisect_left(theirs, start))
                 share = rest_mine / rest_theirs if rest_theirs > 0 else 1.0
                 # the honest voters of this case the rest of the category's voters of this window predict
-                expected = (in_category - (j - i)) * share / (1 - share) if share < 1 else float(in_category)
-                if _excess(j - i, expected, p, "min_voters"):
+                if _outnumbers(j - i, in_category, share, p)[0]:
                     shares.append(share)
                     if spans and start <= spans[-1][1]:
                         spans[-1][1] = max(spans[-1][1], moments[j - 1])
@@ -381,7 +444,7 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
                     joined[-1][1] = b
                 else:
                     joined.append([a, b])
-            spans = [_densest(moments, others, a, b, share) for a, b in joined]
+            spans = [_densest(moments, others, a, b, share, p["lift"]) for a, b in joined]
             voters = {v for m, v in points if any(a <= m <= b for a, b in spans)}
             expected = sum(
                 (bisect.bisect_right(others, b) - bisect.bisect_left(others, a) - sum(a <= m <= b for m in moments))
@@ -400,7 +463,9 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
     return found
 
 
-def _densest(moments: list[float], others: list[float], a: float, b: float, share: float) -> list[float]:
+def _densest(
+    moments: list[float], others: list[float], a: float, b: float, share: float, lift: float = 3.0
+) -> list[float]:
     """The part of a flagged span [a, b] where the case's voters stand out most against what the category's
     voters of the same shape predict there (Kulldorff's scan statistic: O·ln(O/E) − (O − E), largest): a window
     that flags a group also reaches up to a window's width before and after it, where only honest voters are;
@@ -422,10 +487,39 @@ def _densest(moments: list[float], others: list[float], a: float, b: float, shar
             score = observed * math.log(observed / expected) - (observed - expected)
             if score > best:
                 best, found = score, (start, end)
-    # the group's own pace: its first and last voters lie within a few of its gaps of the densest part
+    # The densest part of a strong group is its core: the score prefers it to the group's thinner edges (18
+    # voters in its last minutes where 1.3 were expected) once the core outnumbers its expectation sixty-fold.
+    # The group runs on as long as its voters beyond the core still outnumber what the category's voters there
+    # predict ``lift`` times over; honest voters of the hour around it do not (they come at the case's share).
     start, end = found
+    start, end = (
+        _extend(inside, others, start, end, ratio, lift, -1),
+        _extend(inside, others, start, end, ratio, lift, 1),
+    )
+    # the group's own pace: its first and last voters lie within a few of its gaps of the part found
     gap = 10 * (end - start) / max(bisect.bisect_right(moments, end) - bisect.bisect_left(moments, start) - 1, 1)
     return [max(a, start - gap), min(b, end + gap)]
+
+
+def _extend(
+    inside: list[float], others: list[float], start: float, end: float, ratio: float, lift: float, way: int
+) -> float:
+    """The edge of [start, end] moved outward (``way`` -1: earlier, 1: later) to the case's voter up to which
+    those beyond the edge (at least 3) most exceed ``lift`` times what the category's other voters there predict:
+    the group's thinner edge adds voters far faster than its expectation, the honest voters after it do not."""
+    if way > 0:
+        beyond = inside[bisect.bisect_right(inside, end) :]
+        category = [bisect.bisect_right(others, m) - bisect.bisect_right(others, end) for m in beyond]
+    else:
+        beyond = inside[: bisect.bisect_left(inside, start)][::-1]
+        category = [bisect.bisect_left(others, start) - bisect.bisect_left(others, m) for m in beyond]
+    found, best = (end if way > 0 else start), 0.0
+    for n, (moment, in_category) in enumerate(zip(beyond, category, strict=True), start=1):
+        expected = max(in_category - n, 0) * ratio  # the category's other voters between the edge and here
+        excess = n - lift * max(expected, 1.0)  # grows while the voters beyond come at over lift times the rate
+        if n >= 3 and excess > best:
+            found, best = moment, excess
+    return found
 
 
 def coordinated(ballots: Ballots, p: dict[str, float]) -> Flags:
@@ -553,7 +647,7 @@ RULES: dict[str, Rule] = {
             "virtual_numbers", _l("Virtual numbers"),
             _l("A case whose ballots come from virtual-operator numbers (170, 171, 162, 165, 167) far more often than "
                "the campaign's; its ballots from such numbers."),
-            {"min_votes": 10, "share": 0.3, "lift": 3.0}, virtual_numbers,
+            {"min_votes": 10, "share": 0.3, "lift": 3.0, "window_minutes": 60, "z": 5.0}, virtual_numbers,
         ),
         Rule(
             "single_purpose", _l("Single-purpose voter"),
@@ -568,10 +662,12 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "coordinated", _l("Coordinated voters"),
-            _l("Voters who verified within minutes of each other, cast as many ballots and voted the same case "
-               "first, far more of them than the case's share of its category's traffic of that time predicts; all "
-               "their ballots, the cover votes for other cases included."),
-            {"seconds": 900, "window_minutes": 60, "alike": 1, "min_voters": 10, "lift": 3.0, "z": 4.0}, coordinated,
+            _l("Voters who verified within minutes of each other, cast as many ballots in as many categories, in one "
+               "sitting or not alike, and voted the same case first, far more of them than the case's share of its "
+               "category's voters of that time and shape predicts, beyond chance; all their ballots, the cover votes "
+               "for other cases included."),
+            {"seconds": 900, "window_minutes": 60, "alike": 1, "sitting_minutes": 30, "min_voters": 10, "lift": 3.0,
+             "z": 5.0}, coordinated,
             voter_wide=True,
         ),
         Rule(
@@ -735,7 +831,7 @@ RECOMMENDED = ("network_24", "network_16", "automation", "virtual_numbers+fresh_
 RECOMMEND_MIN_BALLOTS = 10
 RECOMMEND_MIN_NEW = 0.5  # a term joins a case's selection when half of what it picks there is new
 RECOMMEND_MIN_SHARE = 0.05  # ... and the selection strikes this share of the case's ballots, or moves its rank,
-RECOMMEND_ENOUGH = 50  # ... or this many by rules other than coordinated (300 ballots of a 7,000-ballot case: 4 %)
+RECOMMEND_ENOUGH = 50  # ... or this many (300 ballots of a 10,000-ballot case: 3 %)
 
 
 @dataclass
@@ -752,8 +848,9 @@ def recommend(campaign: Campaign, actor: User, evaluation: Evaluation | None = N
     The terms of RECOMMENDED join a case's selection in order, each when it adds at least RECOMMEND_MIN_BALLOTS
     ballots of the case (a voter-wide rule's ballots count for the case the voter voted first) and half of
     what it picks there: a term that mostly repeats an earlier one would add only its own collateral. A case is
-    recommended when the selection strikes at least 5 % of its ballots (or 50 of them, unless only voter-wide
-    rules pick them) or changes its rank.
+    recommended when the selection strikes at least 5 % of its ballots (or 50 of them) or changes its rank.
+    A coordinated group stands on its count too since it must stand out as a share of its window's voters
+    beyond chance (z 5): at 50,000 voters the 300 voters of an attack on a case with 10,000 ballots are 3 %.
     """
     require_staff(actor)
     ballots, flags = evaluation or evaluate(campaign, actor)
@@ -776,10 +873,8 @@ def recommend(campaign: Campaign, actor: User, evaluation: Evaluation | None = N
         selection = ",".join(chosen)
         shown = _preview(campaign, ballots, flags, parse_selection(selection), [case_id])
         own = next((c for c in shown.cases if c.case.id == case_id), None)
-        # a rule that judges each ballot by itself (not a group's) may stand on its count alone
-        enough = RECOMMEND_ENOUGH if any(not RULES[n].voter_wide for t in chosen for n in t.split("+")) else own.before
         if own is None or (
-            own.selected < min(RECOMMEND_MIN_SHARE * own.before, enough) and own.rank_after == own.rank_before
+            own.selected < min(RECOMMEND_MIN_SHARE * own.before, RECOMMEND_ENOUGH) and own.rank_after == own.rank_before
         ):
             continue  # a few ballots of a case that they neither make nor move: no evidence concentrates there
         found.append(Recommendation(own.case, selection, shown))

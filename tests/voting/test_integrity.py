@@ -169,6 +169,54 @@ def test_coordinated_strikes_the_group_not_the_honest_voters_of_the_hour_around_
     assert not flagged & far
 
 
+def test_coordinated_is_judged_as_a_share_of_the_window_so_a_popular_case_lucky_hour_is_no_group(setup):
+    """A case with a third of its category's voters gets 15 of an hour's 24 once: against what the hour's 9
+    other voters predict (4.5) that looked like a group; as a share of the hour's 24 (8, give or take 2.3) it is
+    chance. 40 voters in ten minutes for the same kind of case are not."""
+    campaign, votes, a, b, c = setup
+    day = []
+    for hour in range(8):
+        picks = [a] * 15 + [b] * 5 + [c] * 4 if hour == 3 else [a, b, c] * 8
+        day += [votes.add(case, T0 + timedelta(hours=hour, seconds=150 * k), secs=30) for k, case in enumerate(picks)]
+    group = [votes.add(b, T0 + timedelta(hours=6, seconds=15 * i), secs=60) for i in range(40)]
+    flagged = flags(campaign, "coordinated")
+    assert {x.id for x in group} <= flagged
+    hour = (T0 + timedelta(hours=3), T0 + timedelta(hours=4))
+    lucky = {x.id for x in day if x.case_id == a.id and hour[0] <= x.created_at < hour[1]}
+    assert not flagged & lucky
+
+
+def test_coordinated_groups_voters_alike_not_everyone_who_voted_the_case_first(setup, make):
+    """The group's voters cast two ballots for this category in one sitting; honest voters of the same minutes
+    who also voted the case first and cast two ballots, but one in another category or the second hours later,
+    are not the group's."""
+    campaign, votes, a, b, c = setup
+    elsewhere = make.case("public_vote", category_index=1)
+    for i in range(120):  # the day's background: four hours, every kind of voter, every case
+        at, voter = T0 + timedelta(minutes=2 * i), votes.voter()
+        first = votes.add([a, b, c][i % 3], at, voter=voter, secs=30)
+        if i % 2:
+            second = elsewhere if i % 4 == 1 else (b if first.case_id == c.id else c)
+            votes.add(second, at + timedelta(seconds=30), voter=voter)
+    start = T0 + timedelta(hours=2)
+    group, other_category, later = [], [], []
+    for i in range(40):  # 40 voters in ten minutes: a, then b
+        voter = votes.voter()
+        at = start + timedelta(seconds=15 * i)
+        group += [votes.add(a, at, voter=voter, secs=60), votes.add(b, at + timedelta(seconds=20), voter=voter)]
+    for i in range(6):
+        voter = votes.voter()
+        at = start + timedelta(seconds=100 * i + 7)
+        other_category.append(votes.add(a, at, voter=voter, secs=60))
+        votes.add(elsewhere, at + timedelta(seconds=20), voter=voter)
+        voter = votes.voter()
+        later.append(votes.add(a, at, voter=voter, secs=60))
+        votes.add(b, at + timedelta(hours=3), voter=voter)
+    flagged = flags(campaign, "coordinated")
+    assert {x.id for x in group} <= flagged
+    assert not flagged & {x.id for x in other_category + later}
+
+
 def test_fresh_voter_is_verified_seconds_before_and_never_again(setup):
     campaign, votes, a, b, _c = setup
     fresh = votes.add(a, T0, secs=20)
@@ -194,6 +242,25 @@ def test_virtual_numbers_flag_a_case_far_above_the_campaign_share(setup):
     elsewhere = [votes.add(b, T0, phone=VIRTUAL)] + [votes.add(b, T0) for _ in range(60)]
     assert flags(campaign, "virtual_numbers") == {x.id for x in stuffed}
     assert not flags(campaign, "virtual_numbers") & {x.id for x in elsewhere}
+
+
+def test_virtual_numbers_flag_an_hour_of_a_big_case_far_above_the_campaign_share(setup):
+    """A case with 400 ballots over the day, 4 % from virtual numbers like the campaign's, gets 25 more from such
+    numbers in one hour: a small share of its day (10 %), most of that hour's."""
+    campaign, votes, a, b, _c = setup
+    day = []
+    for case in (a, b):
+        day += [
+            votes.add(case, T0 + timedelta(seconds=72 * i), phone=VIRTUAL if i % 25 == 0 else MOBILE)
+            for i in range(400)
+        ]
+    hour = T0 + timedelta(hours=4)
+    stuffed = [votes.add(a, hour + timedelta(seconds=100 * i + 3), phone=VIRTUAL) for i in range(25)]
+    flagged = flags(campaign, "virtual_numbers")
+    assert {x.id for x in stuffed} <= flagged
+    outside = {x.id for x in day if abs((x.created_at - hour).total_seconds() - 1800) > 3600}
+    assert not flagged & outside
+    assert not flagged & {x.id for x in day if x.case_id == b.id}
 
 
 def test_single_purpose_voters_are_the_one_ballot_voters_inside_a_burst(setup):
