@@ -662,10 +662,10 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "coordinated", _l("Coordinated voters"),
-            _l("Voters who verified within minutes of each other, cast as many ballots in as many categories, in one "
-               "sitting or not alike, and voted the same case first, far more of them than the case's share of its "
-               "category's voters of that time and shape predicts, beyond chance; all their ballots, the cover votes "
-               "for other cases included."),
+            _l("Voters who verified within minutes of each other and voted alike (the same case first, as many "
+               "ballots in as many categories, in one sitting or not), far more of them than the case's share of "
+               "its category's voters of that time and shape predicts, beyond chance; all their ballots, the cover "
+               "votes for other cases included."),
             {"seconds": 900, "window_minutes": 60, "alike": 1, "sitting_minutes": 30, "min_voters": 10, "lift": 3.0,
              "z": 5.0}, coordinated,
             voter_wide=True,
