@@ -191,7 +191,7 @@ def _one_statement() -> bytes:
 _RACES = 8  # attempts of the one statement before the careful path (each lost race means another ballot landed)
 
 
-def _vote_in_one_statement(voter_id: int, case_id: int, values: dict) -> VoteResult | None:
+def _vote_in_one_statement(voter_id: int, case_id: int, values: dict) -> VoteResult | Refusal | None:
     """The vote, or the refusal of the rule that stops it, in one round trip per attempt; None only if every
     attempt lost a race (then the careful path decides).
 
@@ -209,7 +209,9 @@ def _vote_in_one_statement(voter_id: int, case_id: int, values: dict) -> VoteRes
                 row = conn.execute(statement, params).fetchone()
                 if row[_BALLOT_ID] is not None:
                     return _accepted(case_id, row)
-                _refuse(_Found(*row), values["vote_date"])
+                refusal = Refusal(_Found(*row), values["vote_date"])
+                if refusal.error() is not None:
+                    return refusal
         finally:
             conn.autocommit = False
     except psycopg.OperationalError:
@@ -252,25 +254,35 @@ def votes_left(limit: int, used: int, finalists: int, voted_finalists: int) -> i
     return max(0, min(limit - used, finalists - voted_finalists))
 
 
-def _refuse(row, on: date) -> None:
-    """Raise the refusal the row's facts call for; return when nothing refused (a lost race: try again)."""
-    if row.state is None or row.state not in states_granting(PUBLIC, {ANONYMOUS}):
-        raise NotFound(_("No such case."))  # a case the public cannot see does not exist for a voter
-    if row.state not in votable_states():  # public, but its vote is over (or never was): the client may retry never
-        raise Conflict(_("The vote on this case has ended."))
-    closed = voting_open((row.vote_status, row.vote_opens, row.vote_closes), on)
-    if closed:
-        raise Conflict(closed)
-    if row.already:
-        raise Conflict(_("You have already voted for this case today. Come back tomorrow."))
-    if row.used >= row.lim:
-        raise Conflict(
-            ngettext(
-                "You have used today's %(num)d vote in this category.",
-                "You have used today's %(num)d votes in this category.",
-                row.lim,
+@dataclass(frozen=True)
+class Refusal:
+    """What the one statement found when a rule refused the vote; worded by ``error()`` in the language active
+    when it is called (the fast path words it in the voter's, outside Flask's request)."""
+
+    found: _Found
+    on: date
+
+    def error(self) -> DomainError | None:
+        """The refusal the facts call for; None when nothing refused (a lost race: try again)."""
+        row = self.found
+        if row.state is None or row.state not in states_granting(PUBLIC, {ANONYMOUS}):
+            return NotFound(_("No such case."))  # a case the public cannot see does not exist for a voter
+        if row.state not in votable_states():  # public, but its vote is over (or never was): never retry
+            return Conflict(_("The vote on this case has ended."))
+        closed = voting_open((row.vote_status, row.vote_opens, row.vote_closes), self.on)
+        if closed:
+            return Conflict(closed)
+        if row.already:
+            return Conflict(_("You have already voted for this case today. Come back tomorrow."))
+        if row.used >= row.lim:
+            return Conflict(
+                ngettext(
+                    "You have used today's %(num)d vote in this category.",
+                    "You have used today's %(num)d votes in this category.",
+                    row.lim,
+                )
             )
-        )
+        return None
 
 
 def cast_vote(
@@ -283,6 +295,8 @@ def cast_vote(
         fast = _vote_in_one_statement(
             voter_id, case_id, {"vote_date": today(), "created_at": utcnow(), **request_evidence.values()}
         )
+        if isinstance(fast, Refusal):
+            raise fast.error()
         if fast is not None:
             return fast
     return _cast_vote_carefully(voter_id, case_id, request_evidence)
@@ -290,19 +304,16 @@ def cast_vote(
 
 def fast_vote(
     voter_id: int, case_id: int, address: str, user_agent: str = "", referrer: str | None = None
-) -> VoteResult | None:
-    """The accepted vote in one statement on PostgreSQL, or None when ``cast_vote`` must decide: a rule refused
-    it (the caller answers with cast_vote's refusal, which runs the statement again and writes nothing), every
-    attempt lost a race, or the database is not PostgreSQL. For a layer that answers before Flask's request."""
+) -> VoteResult | Refusal | None:
+    """The vote in one statement on PostgreSQL: accepted, or refused by a rule (the facts, for the caller to word
+    in the voter's language), or None when ``cast_vote`` must decide: every attempt lost a race, or the database
+    is not PostgreSQL. For a layer that answers before Flask's request."""
     if db.engine.dialect.name != "postgresql":
         return None
     request_evidence = evidence.from_request(ip_hash(address), address, user_agent, referrer)
-    try:
-        return _vote_in_one_statement(
-            voter_id, case_id, {"vote_date": today(), "created_at": utcnow(), **request_evidence.values()}
-        )
-    except DomainError:
-        return None
+    return _vote_in_one_statement(
+        voter_id, case_id, {"vote_date": today(), "created_at": utcnow(), **request_evidence.values()}
+    )
 
 
 def _seconds(later, earlier) -> int | None:

@@ -6,9 +6,11 @@ what is left is the token's signature, the two limits (one Redis round trip) and
 every rule and writes the ballot and its count (voting.ballots). This WSGI layer does exactly that, in an app
 context, with the same functions the view calls, and answers the accepted vote itself.
 
-Anything else goes to Flask unchanged: another request, a vote without a valid token, SQLite (no one-statement
-vote), a breached limit (the captcha's escalation) or a refused vote (the rule's message). Their limits were
-counted here, so the view does not count them again (``abuse.COUNTED_ENVIRON``).
+A vote a rule refuses (already voted today, the day's votes used, the vote closed) is answered here too, with the
+view's JSON: the rule's message in the voter's language and the same status. Anything else goes to Flask
+unchanged: another request, a vote without a valid token, SQLite (no one-statement vote) or a breached limit
+(the captcha's escalation). Their limits were counted here, so the view does not count them again
+(``abuse.COUNTED_ENVIRON``).
 """
 
 from __future__ import annotations
@@ -17,22 +19,25 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from http import HTTPStatus
 
+from babel.support import Translations
 from flask import Flask
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, get_translations
 
 from pingxuan import logs, metrics
 from pingxuan.i18n import EN, LANGUAGE_COOKIE, ZH
 from voting import abuse
-from voting.operations import fast_public_vote, voter_from_token
+from voting.ballots import Refusal
+from voting.operations import fast_public_vote, refused_vote, voter_from_token
 
 _VOTE_PATH = re.compile(r"^/showcase/cases/([1-9][0-9]{0,9})/vote$")
 _LANG = re.compile(r"(?:^|&)lang=(en|zh)(?:&|$)")
 _CHOSEN = re.compile(rf"(?:^|;)\s*{LANGUAGE_COOKIE}=\"?({EN}|{ZH})\"?\s*(?:;|$)")
 ENDPOINT = "showcase.vote"
-THANKS = "Thank you for your vote. Votes left today in this category: %(n)d."  # the view's message (voting.views)
+# the view's words (voting.views), extracted for translation there
+THANKS = "Thank you for your vote. Votes left today in this category: %(n)d."
+ONE_VOTE, VOTES = "%(num)d vote", "%(num)d votes"
 
 
 class VoteFastPath:
@@ -42,20 +47,21 @@ class VoteFastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self.headers = [*headers, ("Content-Type", "application/json")]
-        self._templates: dict[str, str] = {}
+        self._catalogues: dict[str, Translations] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") == "POST" and "HTTP_X_VOTER_TOKEN" in environ:
             match = _VOTE_PATH.match(environ.get("PATH_INFO", ""))
             if match and "application/json" in environ.get("HTTP_ACCEPT", ""):
-                answer = self._vote(environ, int(match.group(1)))
-                if answer is not None:
-                    start_response("200 OK", [*self.headers, ("Content-Length", str(len(answer))),
-                                              ("X-Request-ID", logs.REQUEST_ID.get())])  # fmt: skip
+                answered = self._vote(environ, int(match.group(1)))
+                if answered is not None:
+                    status, answer = answered
+                    start_response(status, [*self.headers, ("Content-Length", str(len(answer))),
+                                            ("X-Request-ID", logs.REQUEST_ID.get())])  # fmt: skip
                     return [answer]
         return self.wsgi_app(environ, start_response)
 
-    def _vote(self, environ: dict, case_id: int) -> bytes | None:
+    def _vote(self, environ: dict, case_id: int) -> tuple[str, bytes] | None:
         started = time.perf_counter()
         app = self.app
         if app.config.get("SQLALCHEMY_DATABASE_URI", "").startswith("sqlite"):
@@ -73,23 +79,34 @@ class VoteFastPath:
                     return None
             result = fast_public_vote(voter_id, case_id, address, environ.get("HTTP_USER_AGENT", ""),
                                       environ.get("HTTP_REFERER"))  # fmt: skip
-            if result is None:  # refused, or every attempt lost a race: the view says why, or decides
+            if result is None:  # SQLite, or every attempt lost a race: the view decides
                 return None
             logs.REQUEST_ID.set(logs.new_request_id(environ.get("HTTP_X_REQUEST_ID")))
-            message = self._thanks(self._locale(environ)) % {"n": result.remaining_today}
-            body: dict[str, Any] = {"count": result.count if result.count_visible else None,
-                                    "remaining_today": result.remaining_today, "message": message}  # fmt: skip
+            locale = self._locale(environ)
+            if isinstance(result, Refusal):
+                with force_locale(locale):
+                    error = refused_vote(result)
+                    status, body = f"{error.status} {HTTPStatus(error.status).phrase}", error.to_dict()
+            else:
+                words = self._words(locale)
+                visible = result.count_visible
+                status, body = "200 OK", {
+                    "count": result.count if visible else None, "remaining_today": result.remaining_today,
+                    "count_text": words.ngettext(ONE_VOTE, VOTES, result.count) % {"num": result.count}
+                    if visible else None,
+                    "message": words.gettext(THANKS) % {"n": result.remaining_today},
+                }  # fmt: skip
         metrics.REQUEST_SECONDS.labels(ENDPOINT, "POST").observe(time.perf_counter() - started)
-        return json.dumps(body, separators=(",", ":")).encode() + b"\n"
+        return status, json.dumps(body, separators=(",", ":")).encode() + b"\n"
 
-    def _thanks(self, locale: str) -> str:
-        """The thank-you message's translated template, looked up once per language (Babel's lookup and its
-        locale switch cost more than the rest of the answer)."""
-        template = self._templates.get(locale)
-        if template is None:
+    def _words(self, locale: str) -> Translations:
+        """The language's catalogue, looked up once (Babel's locale switch costs more than the rest of the
+        answer); the words are the view's (voting.views), so either path answers alike."""
+        words = self._catalogues.get(locale)
+        if words is None:
             with force_locale(locale):
-                template = self._templates[locale] = _(THANKS)
-        return template
+                words = self._catalogues[locale] = get_translations()
+        return words
 
     @staticmethod
     def _locale(environ: dict) -> str:

@@ -33,6 +33,7 @@ from pingxuan.extensions import db
 from voting import wechat
 from voting.anomalies import case_report
 from voting.ballots import (
+    Refusal,
     VoteResult,
     cast_vote,
     counts,
@@ -270,14 +271,23 @@ def cast_public_vote(
 
 def fast_public_vote(
     voter_id: int, case_id: int, address: str, user_agent: str = "", referrer: str | None = None
-) -> VoteResult | None:
-    """``cast_public_vote``'s accepted vote in one statement (voting.ballots.fast_vote), or None when the vote
-    must go the whole way (refused, SQLite, every attempt lost a race): for voting.fast_views."""
+) -> VoteResult | Refusal | None:
+    """``cast_public_vote`` in one statement (voting.ballots.fast_vote): the accepted vote, a rule's refusal
+    (worded by ``refused_vote`` in the voter's language), or None when the vote must go the whole way (SQLite,
+    every attempt lost a race): for voting.fast_views."""
     result = fast_vote(voter_id, case_id, address, user_agent, referrer)
-    if result is None:
-        return None
-    metrics.vote_accepted()
+    if isinstance(result, VoteResult):
+        metrics.vote_accepted()
     return result
+
+
+def refused_vote(refusal: Refusal) -> DomainError:
+    """The refusal worded in the active language, counted like cast_public_vote's."""
+    error = refusal.error()
+    if error is None:  # the statement's facts refused nothing: they came from a lost race (not returned)
+        raise RuntimeError("a refusal without a refusing rule")
+    metrics.vote_refused(type(error).__name__.lower())
+    return error
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -14,7 +14,7 @@ from voting.operations import voter_token
 
 @pytest.fixture
 def app_config(app_config):
-    return app_config | {"WTF_CSRF_ENABLED": True, "VOTE_LIMIT_VOTER": "4 per minute"}
+    return app_config | {"WTF_CSRF_ENABLED": True, "VOTE_LIMIT_VOTER": "5 per minute"}
 
 
 def _vote(client, case_id: int, token: str, query: str = ""):
@@ -33,6 +33,7 @@ def test_a_script_vote_is_answered_counted_and_refused_like_the_page_s(app, make
     body = voted.get_json()
     assert body["remaining_today"] == 2 and "感谢您的投票" in body["message"]
     assert body["count"] == db.session.get(VoteCount, first.id).valid == 1
+    assert body["count_text"] == "1 票", "the tile's count is rewritten in the page's words"
     headers = voted.headers
     assert headers["Content-Type"] == "application/json" and headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
@@ -40,6 +41,7 @@ def test_a_script_vote_is_answered_counted_and_refused_like_the_page_s(app, make
 
     english = _vote(client, second.id, token, "?lang=en")  # an English page's vote URL
     assert english.status_code == 200 and english.get_json()["message"].startswith("Thank you for your vote")
+    assert english.get_json()["count_text"] == "1 vote"
     client.get("/language/en")  # the language link: the choice stays on this browser
     remembered = _vote(client, third.id, token)
     assert remembered.get_json()["message"].startswith("Thank you for your vote")
@@ -48,8 +50,11 @@ def test_a_script_vote_is_answered_counted_and_refused_like_the_page_s(app, make
     again = _vote(client, first.id, token)  # the fourth request this minute: refused by the rule, not the limit
     assert again.status_code == 409, "English stays chosen (the language cookie ?lang=en left)"
     assert again.get_json()["message"] == "You have already voted for this case today. Come back tomorrow."
+    assert again.headers["X-Content-Type-Options"] == "nosniff" and "Set-Cookie" not in again.headers
+    in_chinese = _vote(client, first.id, token, "?lang=zh")  # the fifth: a Chinese page's refusal in Chinese
+    assert in_chinese.status_code == 409 and in_chinese.get_json()["message"] == "您今天已为该案例投过票，请明天再来。"
     assert _vote(client, second.id, token).status_code == 429, (
-        "the fourth request breaks 3 per minute: each counted once"
+        "the sixth request breaks 5 per minute: each counted once"
     )
     assert Ballot.query.count() == 3
 
