@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +17,8 @@ from workflow.definition import INITIAL_STATE
 
 class Case(db.Model):
     __tablename__ = "cases"
+    # the vote counts its category's finalists on every ballot; serves lookups by category alone too
+    __table_args__ = (Index("ix_cases_category_id_state", "category_id", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
@@ -28,7 +30,7 @@ class Case(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     title: Mapped[str] = mapped_column(String(200), default="")
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"))
     domain_id: Mapped[int | None] = mapped_column(ForeignKey("domains.id"))
     recommending_org_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     in_operation_since: Mapped[date | None]

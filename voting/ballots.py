@@ -31,7 +31,6 @@ from pingxuan.errors import Conflict, DomainError, Invalid, NotFound
 from pingxuan.extensions import db
 from voting import evidence
 from voting.models import Ballot, BallotAudit, VoteCount, Voter
-from voting.privacy import ip_hash
 from workflow.definition import ANONYMOUS, PUBLIC, VOTE, states_granting
 
 
@@ -290,7 +289,7 @@ def cast_vote(
 ) -> VoteResult:
     """Cast one ballot with its evidence (voting.evidence): the request's side is computed here, the voter's
     side (time since verification, age, earlier ballots, phone segment) by the same statement on PostgreSQL."""
-    request_evidence = evidence.from_request(ip_hash(address), address, user_agent, referrer)
+    request_evidence = evidence.from_request(address, user_agent, referrer)
     if db.engine.dialect.name == "postgresql":
         fast = _vote_in_one_statement(
             voter_id, case_id, {"vote_date": today(), "created_at": utcnow(), **request_evidence.values()}
@@ -310,7 +309,7 @@ def fast_vote(
     is not PostgreSQL. For a layer that answers before Flask's request."""
     if db.engine.dialect.name != "postgresql":
         return None
-    request_evidence = evidence.from_request(ip_hash(address), address, user_agent, referrer)
+    request_evidence = evidence.from_request(address, user_agent, referrer)
     return _vote_in_one_statement(
         voter_id, case_id, {"vote_date": today(), "created_at": utcnow(), **request_evidence.values()}
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from voting.privacy import network_hash, subnet_hash
+from voting.privacy import address_hashes
 
 MOBILE, VIRTUAL, IOT = "mobile", "virtual", "iot"
 WECHAT = "wechat"  # not a number: a follower of the official account, signed in by WeChat (voting.wechat)
@@ -94,9 +94,7 @@ class RequestEvidence:
         }  # fmt: skip
 
 
-def from_request(ip_hash: str, address: str, user_agent: str, referrer: str | None) -> RequestEvidence:
+def from_request(address: str, user_agent: str, referrer: str | None) -> RequestEvidence:
     family, automated = user_agent_family(user_agent)
-    return RequestEvidence(
-        ip_hash, subnet_hash(address), network_hash(address), (user_agent or "")[:300], family, automated,
-        referrer_host(referrer),
-    )  # fmt: skip
+    return RequestEvidence(*address_hashes(address), (user_agent or "")[:300], family, automated,
+                           referrer_host(referrer))  # fmt: skip

@@ -100,7 +100,7 @@ class Ballot(db.Model):
     slot: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     ip_hash: Mapped[str] = mapped_column(String(64), default="")
-    subnet_hash: Mapped[str] = mapped_column(String(64), default="", index=True)  # keyed: /24 (IPv6 /64)
+    subnet_hash: Mapped[str] = mapped_column(String(64), default="")  # keyed: /24 (IPv6 /64); read, never searched
     user_agent: Mapped[str] = mapped_column(String(300), default="")  # emptied after the vote (retention)
     # Evidence for the integrity rules (voting.evidence, voting.integrity), taken when the ballot is cast.
     network_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")  # keyed: /16 (IPv6 /48)

@@ -63,3 +63,17 @@ def test_both_limits_in_one_redis_round_trip(app, make, redis_url):
     assert vote(other, cases[3].id).status_code == 200
     asked = vote(other, cases[4].id)  # the address's fifth vote in a minute: a captcha, not a block
     assert asked.status_code == 429 and "captcha" in asked.get_json()
+
+
+def test_limits_still_count_after_redis_forgets_the_script(app, make, redis_url):
+    """A restarted Redis has no scripts: the vote loads it again and counts, it neither fails nor skips the limit."""
+    server = redis.Redis.from_url(redis_url)
+    server.flushdb()
+    open_campaign(make)
+    cases = [make.case(FINALIST, category_index=i) for i in range(3)]
+    voter = app.test_client()
+    as_voter(voter, new_voter())
+    assert vote(voter, cases[0].id).status_code == 200
+    server.script_flush()
+    assert vote(voter, cases[1].id).status_code == 200
+    assert vote(voter, cases[2].id).status_code == 429, "2 per minute: the reloaded script counted both votes"
