@@ -30,14 +30,12 @@ from pingxuan.i18n import EN, LANGUAGE_COOKIE, ZH
 from voting import abuse
 from voting.ballots import Refusal
 from voting.operations import fast_public_vote, refused_vote, voter_from_token
+from voting.views import accepted_answer
 
 _VOTE_PATH = re.compile(r"^/showcase/cases/([1-9][0-9]{0,9})/vote$")
 _LANG = re.compile(r"(?:^|&)lang=(en|zh)(?:&|$)")
 _CHOSEN = re.compile(rf"(?:^|;)\s*{LANGUAGE_COOKIE}=\"?({EN}|{ZH})\"?\s*(?:;|$)")
 ENDPOINT = "showcase.vote"
-# the view's words (voting.views), extracted for translation there
-THANKS = "Thank you for your vote. Votes left today in this category: %(n)d."
-ONE_VOTE, VOTES = "%(num)d vote", "%(num)d votes"
 
 
 class VoteFastPath:
@@ -88,14 +86,7 @@ class VoteFastPath:
                     error = refused_vote(result)
                     status, body = f"{error.status} {HTTPStatus(error.status).phrase}", error.to_dict()
             else:
-                words = self._words(locale)
-                visible = result.count_visible
-                status, body = "200 OK", {
-                    "count": result.count if visible else None, "remaining_today": result.remaining_today,
-                    "count_text": words.ngettext(ONE_VOTE, VOTES, result.count) % {"num": result.count}
-                    if visible else None,
-                    "message": words.gettext(THANKS) % {"n": result.remaining_today},
-                }  # fmt: skip
+                status, body = "200 OK", accepted_answer(result, self._words(locale))
         metrics.REQUEST_SECONDS.labels(ENDPOINT, "POST").observe(time.perf_counter() - started)
         return status, json.dumps(body, separators=(",", ":")).encode() + b"\n"
 

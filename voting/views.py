@@ -14,6 +14,7 @@ from io import BytesIO
 from urllib.parse import urlsplit
 
 import segno
+from babel.support import NullTranslations
 from flask import (
     Blueprint,
     current_app,
@@ -26,8 +27,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_translations, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -46,7 +47,16 @@ from pingxuan.signing import same_secret
 from voting import abuse, captcha, share_image, sms, wechat
 from voting import operations as ops
 from voting.anomalies import campaign_report, case_report
-from voting.ballots import counts, counts_visible, invalidate, live_counts, recount, votable_states, voting_open
+from voting.ballots import (
+    VoteResult,
+    counts,
+    counts_visible,
+    invalidate,
+    live_counts,
+    recount,
+    votable_states,
+    voting_open,
+)  # fmt: skip
 from voting.showcase import public_case
 from voting.voters import (
     OBJECTION,
@@ -92,8 +102,19 @@ def _count_slot(case_id: int) -> Markup:
     return Markup(f"<!--count:{case_id}-->")
 
 
-def votes_text(count: int) -> str:
-    return ngettext("%(num)d vote", "%(num)d votes", count)
+def votes_text(count: int, words: NullTranslations | None = None) -> str:
+    """ "1 票" / "2 votes": in ``words`` (a language's catalogue) or the request's language."""
+    return (words or get_translations()).ngettext("%(num)d vote", "%(num)d votes", count) % {"num": count}
+
+
+def accepted_answer(result: VoteResult, words: NullTranslations) -> dict:
+    """What the page's script is told of an accepted vote, in ``words``: this view and the fast path before
+    Flask (voting.fast_views) answer alike."""
+    visible = result.count_visible
+    message = words.gettext("Thank you for your vote. Votes left today in this category: %(n)d.")
+    return {"count": result.count if visible else None, "remaining_today": result.remaining_today,
+            "count_text": votes_text(result.count, words) if visible else None,
+            "message": message % {"n": result.remaining_today}}  # fmt: skip
 
 
 def _with_counts(html: str, case_ids: list[int], visible: bool) -> str:
@@ -295,7 +316,7 @@ def vote(case_id: int):
             return {"message": _("Verify your mobile number first."), "verify": verify}, 401
         return redirect(verify)
     try:
-        result, visible = ops.cast_public_vote(
+        result, _visible = ops.cast_public_vote(
             voter_id, case_id, client_address(), request.user_agent.string, request.referrer
         )
         commit()
@@ -307,11 +328,10 @@ def vote(case_id: int):
             raise
         flash(error.message, "error")
         return redirect(url_for("showcase.vote_form", case_id=case_id, next=local_path(request.args.get("next"))))
-    message = _("Thank you for your vote. Votes left today in this category: %(n)d.", n=result.remaining_today)
+    answer = accepted_answer(result, get_translations())
     if _wants_json():
-        return {"count": result.count if visible else None, "remaining_today": result.remaining_today,
-                "count_text": votes_text(result.count) if visible else None, "message": message}  # fmt: skip
-    flash(message, "success")
+        return answer
+    flash(answer["message"], "success")
     return redirect(url_for("showcase.vote_form", case_id=case_id, next=local_path(request.args.get("next"))))
 
 
