@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from archives import rows as archive_rows
-from archives.export import FORMAT, MANIFEST, SIGNATURE, sign
+from archives.export import FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE, sign
 from pingxuan import storage
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
@@ -52,6 +52,11 @@ def check_integrity(path: Path) -> Integrity:
             raise Invalid(_("The archive's manifest is damaged.")) from error
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise Invalid(_("This file is not a campaign archive: its manifest has another format."))
+        version = manifest.get("format_version")
+        if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:  # a newer one may mean other things
+            raise Invalid(_("This archive is in format %(version)s; this installation reads formats 1 to %(latest)d. "
+                            "Verify or restore it with the version of pingxuan that made it, or a newer one.",
+                            version=version, latest=FORMAT_VERSION))  # fmt: skip
         signature = archive.read(SIGNATURE).decode(errors="replace") if SIGNATURE in names else ""
         result = Integrity(manifest, hashlib.sha256(body).hexdigest(), same_secret(sign(body), signature))
         expected = {f"tables/{t}.jsonl": meta["sha256"] for t, meta in manifest.get("tables", {}).items()}

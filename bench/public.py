@@ -3,9 +3,9 @@ starts them) + PostgreSQL + Redis, and the same app behind Debian's nginx with d
 from wrk only (a Lua script sends the votes of many distinct voters as the case page's script does: their signed
 session cookie and the voter token /showcase/voter gave them, made up front).
 
-Prints, for each endpoint, requests/s, p50, p99 and the share of /healthz's throughput measured in the same
-run, directly and through nginx; then /results with 256 connections through nginx; then the vote's check:
-every acknowledged vote in the database exactly once, the live counts equal to the ballots.
+Prints, for each endpoint, requests/s, p50, p99 and its share of the throughput of /healthz, measured in the same
+run just before it, directly and through nginx; then /results with 256 connections through nginx; then the vote's
+check: every acknowledged vote in the database exactly once, the live counts equal to the ballots.
 
     .venv/bin/python bench/public.py [--seconds 6]
 
@@ -295,22 +295,29 @@ def main() -> int:
             wrk(port, path, 1, 4)
             wrk(proxy, path, 1, 4)
         rows: list[tuple[str, dict, float]] = []
+        # Each endpoint's share is of the /healthz measured just before it: the machine is shared, and its speed
+        # drifts over a minute more than the goals' margins (a single /healthz at the start biased the last rows).
         healthz = wrk(port, "/healthz", args.seconds)
         rows.append(("/healthz", healthz, 1.0))
         vote = wrk(port, "/", args.seconds, script=script, args=[str(votes_file), "2"])
         rows.append(("vote (POST)", vote, vote["rps"] / healthz["rps"]))
+        before_vote = healthz
         for name, path in pages.items():
+            healthz = wrk(port, "/healthz", args.seconds)
             fig = wrk(port, path, args.seconds)
+            fig["healthz"] = healthz["rps"]
             rows.append((name, fig, fig["rps"] / healthz["rps"]))
         proxied = wrk(proxy, "/healthz", args.seconds)  # /healthz is not cacheable: through nginx to gunicorn
         for name, path in list(pages.items())[:3]:
             fig = wrk(proxy, path, args.seconds)
             rows.append((f"{name} via nginx", fig, fig["rps"] / healthz["rps"]))
         crowd = wrk(proxy, pages["results (published)"], 20, connections=256)
-        print(f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/healthz':>9} {'errors':>7}")
+        print(f"{'endpoint':<28} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'/healthz':>9} {'errors':>7}  "
+              "(/healthz req/s just before)")  # fmt: skip
         for name, fig, ratio in rows:
             print(f"{name:<28} {fig['rps']:>8.0f} {fig['p50']:>8.1f} {fig['p99']:>8.1f} {ratio:>8.0%} "
-                  f"{fig['errors'] + fig['non2xx'] if name != 'vote (POST)' else fig['errors']:>7}")  # fmt: skip
+                  f"{fig['errors'] + fig['non2xx'] if name != 'vote (POST)' else fig['errors']:>7}"
+                  + (f"  ({fig['healthz']:.0f})" if "healthz" in fig else ""))  # fmt: skip
         print(f"(/healthz via nginx: {proxied['rps']:.0f} req/s)")
         print(
             f"/results via nginx, 256 connections, 20 s: {crowd['rps']:.0f} req/s, p99 {crowd['p99']:.0f} ms, "
@@ -318,7 +325,7 @@ def main() -> int:
         )
         goals = [
             ("vote ≥ 50 % of /healthz", vote["rps"] / healthz["rps"] >= 0.5),
-            ("vote p99 ≤ 3 × /healthz p99", vote["p99"] <= 3 * healthz["p99"]),
+            ("vote p99 ≤ 3 × /healthz p99", vote["p99"] <= 3 * before_vote["p99"]),
         ]
         goals += [(f"{name} ≥ 50 %", ratio >= 0.5) for name, _f, ratio in rows[2:5]]
         goals += [("results ≥ 80 %", rows[5][2] >= 0.8)]

@@ -291,6 +291,27 @@ def test_verify_reports_counts_that_do_not_follow_from_the_ballots(app, finished
     assert any(re.search(rf"\b{row.case_id}\b", d) for d in report.differences), report.differences
 
 
+def test_an_archive_of_a_newer_format_is_refused_with_why(app, finished, tmp_path):
+    """A format this installation does not know may mean other things: it is neither verified nor restored."""
+    archive = tmp_path / "campaign.zip"
+    write_archive(finished, archive)
+    rollback()
+    with zipfile.ZipFile(archive) as original:
+        entries = {name: original.read(name) for name in original.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    manifest["format_version"] = 3
+    body = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    entries["manifest.json"], entries["manifest.sig"] = body, sign(body).encode()  # signed: only the format is new
+    newer = tmp_path / "newer.zip"
+    with zipfile.ZipFile(newer, "w") as written:
+        for entry, data in entries.items():
+            written.writestr(entry, data)
+    for action in (verify_archive, import_archive):
+        with pytest.raises(Invalid, match="format 3.*formats 1 to 2"):
+            action(newer)
+    assert database_is_empty() is False and verify_archive(archive).valid
+
+
 def test_without_the_key_the_published_manifest_hash_stands_in(app, finished, tmp_path):
     archive = tmp_path / "campaign.zip"
     written = write_archive(finished, archive)
