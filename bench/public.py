@@ -226,6 +226,45 @@ def wrk(port: int, path: str, seconds: float, connections: int = 32, script: Pat
     return figures
 
 
+def measure_vote(port: int, script: Path, votes_file: Path, seconds: float, gunicorn: subprocess.Popen,
+                 profile: Path | None) -> dict:  # fmt: skip
+    """The vote under wrk; with ``profile``, py-spy samples every gunicorn worker for the same seconds."""
+    if profile is None:
+        return wrk(port, "/", seconds, script=script, args=[str(votes_file), "2"])
+    spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(gunicorn.pid),
+                            "--subprocesses", "--nonblocking", "--rate", "200", "--format", "raw", "--duration",
+                            str(max(1, int(seconds) - 1)), "--output", str(profile)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    figures = wrk(port, "/", seconds, script=script, args=[str(votes_file), "2"])
+    spy.wait(timeout=60)
+    print_profile(profile)
+    return figures
+
+
+def print_profile(profile: Path, entries: int = 15) -> None:
+    """The functions with the largest share of the vote handler's samples (inclusive), and the share of all the
+    workers' samples the handler has: where a vote's time in the worker goes."""
+    from collections import Counter
+
+    inclusive: Counter = Counter()
+    handled = everything = 0
+    for line in profile.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames, n = stack.split(";"), int(count)
+        everything += n
+        start = next((i for i, frame in enumerate(frames) if frame.startswith("VoteFastPath._vote ")), None)
+        if start is None:
+            continue
+        handled += n
+        for frame in set(frames[start + 1 :]):
+            function, _, where = frame.partition(" (")
+            inclusive[f"{function} ({where.rsplit('/', 1)[-1].split(':')[0]})"] += n  # per function, not per line
+    print(f"profile: the vote handler has {handled / max(everything, 1):.0%} of the workers' {everything} samples "
+          f"(the rest: gunicorn's accept, parse, write and close); its top entries, inclusive:")  # fmt: skip
+    for frame, n in inclusive.most_common(entries):
+        print(f"  {n / max(handled, 1):6.1%}  {frame}")
+
+
 def check_votes(figures: dict) -> tuple[bool, str]:
     with psycopg.connect(_plain(bench_db_url())) as conn:
         doubled = conn.execute(
@@ -253,6 +292,9 @@ def main() -> int:
         help="gunicorn sync workers (default: 2 × cores + 1, as ./dev.sh serve)",
     )
     parser.add_argument("--vote-only", action="store_true", help="/healthz and the vote only (a quicker loop)")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="sample the gunicorn workers with py-spy during the vote (raw stacks to FILE, kept out "
+                             "of git) and print the vote handler's top entries")  # fmt: skip
     args = parser.parse_args()
     if not shutil.which("wrk") or not Path(NGINX).exists():
         print("bench/public.py needs Debian's wrk and nginx (./dev.sh install)", file=sys.stderr)
@@ -283,7 +325,7 @@ def main() -> int:
         if args.vote_only:
             wrk(port, "/healthz", 6)  # warm every worker (each imports the app when it starts)
             healthz = wrk(port, "/healthz", args.seconds)
-            vote = wrk(port, "/", args.seconds, script=script, args=[str(votes_file), "2"])
+            vote = measure_vote(port, script, votes_file, args.seconds, procs[0], args.profile)
             print(
                 f"/healthz {healthz['rps']:.0f} req/s p99 {healthz['p99']:.1f} ms; vote {vote['rps']:.0f} req/s "
                 f"= {vote['rps'] / healthz['rps']:.0%}, p99 {vote['p99']:.1f} ms, errors {vote['errors']}"
@@ -299,7 +341,7 @@ def main() -> int:
         # drifts over a minute more than the goals' margins (a single /healthz at the start biased the last rows).
         healthz = wrk(port, "/healthz", args.seconds)
         rows.append(("/healthz", healthz, 1.0))
-        vote = wrk(port, "/", args.seconds, script=script, args=[str(votes_file), "2"])
+        vote = measure_vote(port, script, votes_file, args.seconds, procs[0], args.profile)
         rows.append(("vote (POST)", vote, vote["rps"] / healthz["rps"]))
         before_vote = healthz
         for name, path in pages.items():
