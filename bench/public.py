@@ -366,7 +366,7 @@ def main() -> int:
             f"errors {crowd['errors'] + crowd['non2xx']} (goal: 0 errors, p99 ≤ 1 s)"
         )
         goals = [
-            ("vote ≥ 50 % of /healthz", vote["rps"] / healthz["rps"] >= 0.5),
+            ("vote ≥ 50 % of /healthz", vote["rps"] / before_vote["rps"] >= 0.5),
             ("vote p99 ≤ 3 × /healthz p99", vote["p99"] <= 3 * before_vote["p99"]),
         ]
         goals += [(f"{name} ≥ 50 %", ratio >= 0.5) for name, _f, ratio in rows[2:5]]
