@@ -47,14 +47,14 @@ def test_a_visitor_votes_from_a_tile_and_sees_voted_today_at_once(live_server, o
 
     button = tile.locator("button.vote-button")  # the voter's own state made the link a one-tap button
     button.wait_for()
-    assert page.locator("#voter-status").inner_text() == "您今天在本类别还可投2票。"  # 2 finalists: not 3
+    assert page.locator("#voter-status").inner_text() == "您今天在本类别还可投 2 票。"  # 2 finalists: not 3
     assert tile.locator(".tile-message").inner_text() == "手机号码已验证，现在可以投票了。"  # said where they are
     page.evaluate("() => { window.notReloaded = true; }")
     button.click()
     page.wait_for_function(f"() => document.querySelector('#case-{case_id} .vote-button').textContent === '今日已投'")
     assert button.is_disabled() and page.evaluate("() => window.notReloaded === true")
     assert tile.locator(".tile-count").inner_text() == "1 票"
-    assert "感谢您的投票！您今天在本类别还可投1票。" in tile.locator(".tile-message").inner_text()
+    assert "感谢您的投票！您今天在本类别还可投 1 票。" in tile.locator(".tile-message").inner_text()
     assert "tile voted" in (tile.get_attribute("class") or "")
     page.screenshot(path="/tmp/vote21-gallery-voted.png")
 
