@@ -84,8 +84,13 @@ end
 
 
 def config(instance: Path) -> dict:
+    """The production settings where they cost time (the engine's options: the pool pings a connection before
+    lending it), the limits raised (bench/vote.py's OVERRIDES)."""
+    from pingxuan.config import engine_options
+
     return {
-        "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": bench_db_url(), "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": bench_db_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(bench_db_url()),
         "STORAGE_DIR": str(instance / "storage"), "RATELIMIT_STORAGE_URI": REDIS_URL, "CACHE_REDIS_URL": REDIS_URL,
         "WTF_CSRF_ENABLED": True, "SERVER_NAME_FOR_MAIL": "http://127.0.0.1", "PROXY_COUNT": 1, **OVERRIDES,
     }  # fmt: skip

@@ -65,3 +65,27 @@ def test_a_bad_token_is_sent_to_verification(app, make):
     answer = _vote(app.test_client(), case.id, "not-a-token")
     assert answer.status_code == 401 and answer.get_json()["verify"]
     assert Ballot.query.count() == 0
+
+
+@pytest.mark.postgresql_only
+def test_a_vote_on_a_connection_the_database_dropped_is_counted_once(app, make):
+    """The vote takes its connection without the pool's pre-ping (a round trip per vote): after the database
+    drops the pool's connections (a restart, a failover), the next vote still lands, once."""
+    from sqlalchemy import text
+
+    open_campaign(make, votes_per_category_per_day=3)
+    first, second = make.case(FINALIST).id, make.case(FINALIST).id
+    client = app.test_client()
+    token = voter_token(new_voter())
+    assert _vote(client, first, token).status_code == 200  # the pool now holds a connection
+    db.session.remove()
+    with db.engine.connect() as own:
+        dropped = own.execute(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar_one()  # fmt: skip
+        own.invalidate()  # this one goes too: every pooled connection is now dead
+    assert dropped >= 1
+    voted = _vote(client, second, token)
+    assert voted.status_code == 200 and voted.get_json()["count"] == 1
+    assert Ballot.query.count() == 2 and db.session.get(VoteCount, second).valid == 1
