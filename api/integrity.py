@@ -119,6 +119,13 @@ class PreviewSchema(Schema):
         allow_none=True,
         metadata={"description": "Honest ballots expected among them (coordinated groups: the category's baseline)"},
     )
+    spared_voters = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Voters of the coordinated groups' windows left out: their kind (a shared /24, how soon "
+            "they voted after verifying) is no more common among the group than the category's honest voters make it"
+        },
+    )
 
 
 class RecommendationSchema(Schema):
@@ -223,7 +230,7 @@ def _preview(result: integrity.Preview) -> dict:
     ]  # fmt: skip
     return {
         "total": result.total, "cases": cases, "ballot_ids": sorted(result.ballots),
-        "estimated_honest": result.estimated_honest,
+        "estimated_honest": result.estimated_honest, "spared_voters": result.spared_voters,
     }  # fmt: skip
 
 

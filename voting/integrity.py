@@ -353,8 +353,10 @@ class Group:
 
     case_id: int
     voters: set[int]
-    expected: float  # honest voters of the same shape the category's baseline expects in the flagged windows
+    expected: float  # honest voters of the same shape the category's baseline expects among the voters struck
     ballots_per_voter: float
+    spared: set[int] = field(default_factory=set)  # the window's voters of kinds its honest voters explain
+    outstanding: list[list[float]] = field(default_factory=list)  # its outstanding hours, for the baseline
 
     @property
     def expected_ballots(self) -> float:
@@ -373,7 +375,9 @@ def coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group
     holds O voters who voted this case first, of the category's N candidates of that shape in the window; the
     case's share s of the category's first votes outside the window predicts N·s (the page shows the E the
     window's other voters predict). The share is measured twice, the second time without the voters the first
-    pass found, so an attack spread over hours does not raise its own baseline.
+    pass found, so an attack spread over hours does not raise its own baseline, and without other cases' groups
+    in N (an attack inside another's hours in one category is not honest traffic). Each group then keeps only
+    its voters of the kinds that stand out on their own (_spare).
     """
     key = ("coordinated", tuple(sorted(p.items())))
     if key not in ballots.memo:
@@ -398,13 +402,18 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
         candidates.append((moment, voter, first.case_id, first.category_id, shape))
     candidates.sort()
     by_case: dict[tuple[int, Shape], list[tuple[float, int]]] = defaultdict(list)
-    by_category: dict[tuple[int, Shape], list[float]] = defaultdict(list)
+    by_category: dict[tuple[int, Shape], list[tuple[float, int]]] = defaultdict(list)
+    kind = _evidence_kinds(ballots)
     for moment, voter, case_id, category, shape in candidates:
         by_case[(case_id, shape)].append((moment, voter))
-        by_category[(category, shape)].append(moment)
+        by_category[(category, shape)].append((moment, voter))
     found: dict[int, Group] = {}
     for _pass in range(2):
         flagged = {v for g in found.values() for v in g.voters}
+        grouped = {v: g.case_id for g in found.values() for v in g.voters}
+        # a case's share is measured outside its outstanding hours too, not only without its group: a group found
+        # in part (another attack of the category in its hours cut it) would otherwise raise its own baseline
+        hours = {case_id: g.outstanding for case_id, g in found.items()}
         case_first: dict[int, list[float]] = defaultdict(list)  # the baseline's first votes, every shape
         category_first: dict[int, list[float]] = defaultdict(list)
         for moment, voter, case_id, category, _shape in candidates:
@@ -416,7 +425,10 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
             category = ballots.case_category[case_id]
             mine, theirs = case_first[case_id], category_first[category]
             moments = [m for m, _v in points]
-            others = by_category[(category, shape)]
+            # the category's voters of this shape, but for another case's group: a script's voters are not the
+            # honest traffic this case is judged against (two attacks in one category, one inside the other's hours)
+            traffic = [(m, v) for m, v in by_category[(category, shape)] if grouped.get(v, case_id) == case_id]
+            others = [m for m, _v in traffic]
             spans: list[list[float]] = []
             shares: list[float] = []
             for i, start in enumerate(moments):
@@ -425,8 +437,9 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
                 in_category = bisect.bisect_right(others, end) - bisect.bisect_left(others, start)
                 # the case's share of its category's first votes outside this window: a group does not raise
                 # its own baseline
-                rest_mine = len(mine) - (bisect.bisect_right(mine, end) - bisect.bisect_left(mine, start))
-                rest_theirs = len(theirs) - (bisect.bisect_right(theirs, end) - bisect.bisect_left(theirs, start))
+                away = _union([[start, end], *hours.get(case_id, ())])
+                rest_mine = len(mine) - _within(mine, away)
+                rest_theirs = len(theirs) - _within(theirs, away)
                 share = rest_mine / rest_theirs if rest_theirs > 0 else 1.0
                 # the honest voters of this case the rest of the category's voters of this window predict
                 if _outnumbers(j - i, in_category, share, p)[0]:
@@ -446,21 +459,86 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
                     joined.append([a, b])
             spans = [_densest(moments, others, a, b, share, p["lift"]) for a, b in joined]
             voters = {v for m, v in points if any(a <= m <= b for a, b in spans)}
-            expected = sum(
-                (bisect.bisect_right(others, b) - bisect.bisect_left(others, a) - sum(a <= m <= b for m in moments))
-                * share
-                / (1 - share)
-                if share < 1
-                else 0.0
-                for a, b in spans
-            )
-            per_voter = statistics.mean(ballots.voter_ballots[v] for v in voters)
+            voters, spared, expected = _spare(voters, spans, kind, traffic, share, p)
             group = found.setdefault(case_id, Group(case_id, set(), 0.0, 0.0))
+            group.spared |= spared
+            group.outstanding = _union(group.outstanding + joined)
+            if not voters:
+                continue
+            per_voter = statistics.mean(ballots.voter_ballots[v] for v in voters)
             total = len(group.voters) + len(voters)
             group.ballots_per_voter = (group.ballots_per_voter * len(group.voters) + per_voter * len(voters)) / total
             group.voters |= voters
-            group.expected += min(expected, len(voters))
+            group.expected += expected
+    found = {case_id: g for case_id, g in found.items() if g.voters}
     return found
+
+
+def _union(spans: list[list[float]]) -> list[list[float]]:
+    joined: list[list[float]] = []
+    for a, b in sorted(spans):
+        if joined and a <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], b)
+        else:
+            joined.append([a, b])
+    return joined
+
+
+def _within(moments: list[float], spans: list[list[float]]) -> int:
+    """How many of the sorted ``moments`` fall in the disjoint ``spans``."""
+    return sum(bisect.bisect_right(moments, b) - bisect.bisect_left(moments, a) for a, b in spans)
+
+
+Kind = tuple[bool, int]  # the voter's /24 carried other voters' ballots; how soon after verifying it voted
+
+
+def _evidence_kinds(ballots: Ballots) -> dict[int, Kind]:
+    """Each voter's kind, from its first ballot: whether its /24 (IPv6 /64) carried other voters' ballots too (an
+    office's NAT, a carrier's CGNAT) and how soon after verifying it voted (under a minute, under three, later)."""
+    sharing: dict[str, set[int]] = defaultdict(set)
+    for b in ballots.items:
+        if b.subnet:
+            sharing[b.subnet].add(b.voter_id)
+    kinds: dict[int, Kind] = {}
+    for voter, items in ballots.by_voter.items():
+        first = items[0]
+        seconds = first.seconds_since_verified if first.seconds_since_verified is not None else 10**9
+        kinds[voter] = (len(sharing.get(first.subnet, ())) > 1, (seconds >= 60) + (seconds >= 180))
+    return kinds
+
+
+def _spare(
+    voters: set[int], spans: list[list[float]], kind: dict[int, Kind], traffic: list[tuple[float, int]],
+    share: float, p: dict[str, float],
+) -> tuple[set[int], set[int], float]:  # fmt: skip
+    """The group split by its voters' kind, each kind judged as the group was, against the
+    category's voters of that kind and shape in the group's spans: the kinds that stand out on their own are the
+    group's; the voters of a kind that does not are spared, since they come at the case's share, as the honest
+    voters of those hours do (the category's offices voting over lunch while a script's proxies vote too).
+
+    A kind is the group's own when the group says so (a script whose voters all sit behind CGNAT makes that kind
+    stand out, and none of them is spared), so imitation hides only the few voters a kind can take without
+    standing out. Returns the voters struck, those spared and the honest voters expected among the struck."""
+    alone = {**p, "min_voters": 1}  # the group is already big enough: a kind needs only to stand out
+    members: dict[Kind, set[int]] = defaultdict(set)
+    for v in voters:
+        members[kind[v]].add(v)
+    by_kind: dict[Kind, list[float]] = defaultdict(list)  # the category's voters of the group's shape, per kind
+    for m, v in traffic:
+        by_kind[kind[v]].append(m)
+    struck: set[int] = set()
+    spared: set[int] = set()
+    left = 0.0
+    for k, chosen in members.items():
+        others = by_kind[k]
+        in_category = sum(bisect.bisect_right(others, b) - bisect.bisect_left(others, a) for a, b in spans)
+        stands, expected = _outnumbers(len(chosen), in_category, share, alone)
+        if stands:
+            struck |= chosen
+            left += min(expected, len(chosen))
+        else:
+            spared |= chosen
+    return struck, spared, left
 
 
 def _densest(
@@ -665,7 +743,9 @@ RULES: dict[str, Rule] = {
             _l("Voters who verified within minutes of each other and voted alike (the same case first, as many "
                "ballots in as many categories, in one sitting or not), far more of them than the case's share of "
                "its category's voters of that time and shape predicts, beyond chance; all their ballots, the cover "
-               "votes for other cases included."),
+               "votes for other cases included. Its voters of a kind (an address shared with other voters or not, "
+               "how soon after verifying they voted) of which it holds no more than the same multiple of what the "
+               "category's honest voters of that time predict are left out: they look like those voters."),
             {"seconds": 900, "window_minutes": 60, "alike": 1, "sitting_minutes": 30, "min_voters": 10, "lift": 3.0,
              "z": 5.0}, coordinated,
             voter_wide=True,
@@ -898,6 +978,7 @@ class Preview:
     ballots: dict[int, list[str]]  # ballot id -> rules that select it
     cases: list[CasePreview]
     estimated_honest: float | None = None  # honest ballots expected among them, where the rules can estimate it
+    spared_voters: int | None = None  # voters of the groups' windows spared as looking like the category's honest
 
     @property
     def total(self) -> int:
@@ -965,12 +1046,13 @@ def _preview(
         CasePreview(cases[c], before[c], after[c], rank_before[c], rank_after[c], removed[c], honest[c])
         for c in sorted(removed, key=lambda c: -removed[c])
     ]
-    estimate = None
+    estimate = spared = None
     if all("coordinated" in combo for combo in combos):  # the groups' baseline says how many honest voters they hold
         groups = coordinated_groups(ballots, parameters(campaign, "coordinated"))
         scope = set(case_ids or groups)
         estimate = sum(g.expected_ballots for case_id, g in groups.items() if case_id in scope)
-    return Preview(combos, picked, rows, estimate)
+        spared = sum(len(g.spared) for case_id, g in groups.items() if case_id in scope)
+    return Preview(combos, picked, rows, estimate, spared)
 
 
 def preview_ballots(result: Preview, limit: int = 200) -> list[tuple[Ballot, list[str]]]:

@@ -13,6 +13,7 @@ from pingxuan.db import commit
 from pingxuan.errors import Conflict, Invalid
 from pingxuan.extensions import db
 from tests.api.conftest import bearer  # noqa: F401  (fixture)
+from tests.factories import login
 from tests.phone import last_code
 from voting import integrity
 from voting.ballots import cast_vote, counts, recount
@@ -215,6 +216,70 @@ def test_coordinated_groups_voters_alike_not_everyone_who_voted_the_case_first(s
     flagged = flags(campaign, "coordinated")
     assert {x.id for x in group} <= flagged
     assert not flagged & {x.id for x in other_category + later}
+
+
+def _busy_category(votes: Votes, cases) -> list[Ballot]:
+    """Four hours of one voter a minute, the cases in turn; three in four sit behind one of five office NATs."""
+    return [
+        votes.add(cases[i % 3], T0 + timedelta(seconds=60 * i), subnet=f"office{i % 5}" if i % 4 else "", secs=30)
+        for i in range(240)
+    ]
+
+
+def test_coordinated_spares_the_honest_voters_of_its_hours_who_look_like_the_category_not_like_the_group(
+    setup,
+    make,
+    client,
+    bearer,  # noqa: F811
+):
+    """60 voters on addresses of their own vote b within twenty minutes; in the same minutes five of the category's
+    usual voters, behind the offices' NATs like three in four of them, vote b too. They vote alike and were
+    struck with the group; the group's own mix tells them apart: few of it share a /24, most honest voters do.
+    The preview, on the page and in the API, says how many voters were left out."""
+    campaign, votes, a, b, c = setup
+    day = _busy_category(votes, [a, b, c])
+    start = T0 + timedelta(hours=2)
+    group = [votes.add(b, start + timedelta(seconds=20 * i + 3), secs=30) for i in range(60)]
+    window = [x for x in day if x.case_id == b.id and start <= x.created_at < start + timedelta(minutes=20)]
+    office = {x.id for x in window if x.subnet_hash.startswith("office")}
+    assert len(office) == 5
+    flagged = flags(campaign, "coordinated")
+    assert {x.id for x in group} <= flagged
+    assert not flagged & office
+    commit()
+    organizer = make.organizer()
+    shown = client.post(
+        f"/api/v1/campaigns/{campaign.id}/vote/integrity/preview",
+        json={"selection": "coordinated", "case_ids": [b.id]}, headers=bearer(organizer),
+    ).get_json()  # fmt: skip
+    assert shown["spared_voters"] >= 5 and not office & set(shown["ballot_ids"])
+    login(client, organizer)
+    page = client.get(f"/vote-admin/{campaign.id}/integrity/preview", query_string={"selection": "coordinated"})
+    spared = page.text.split('id="spared-voters">', 1)[1].split("</p>", 1)[0]
+    assert f"{shown['spared_voters']} 名选民未被计入" in spared
+
+
+def test_coordinated_spares_no_one_for_a_kind_the_group_shares(setup):
+    """The same 60 voters behind the offices' NATs, as the category's honest voters are: that kind is the
+    group's own now, and every one of them is struck (sharing an address is no way out)."""
+    campaign, votes, a, b, c = setup
+    _busy_category(votes, [a, b, c])
+    start = T0 + timedelta(hours=2)
+    group = [votes.add(b, start + timedelta(seconds=20 * i + 3), subnet=f"office{i % 5}", secs=30) for i in range(60)]
+    assert {x.id for x in group} <= flags(campaign, "coordinated")
+
+
+def test_coordinated_does_not_count_another_case_group_as_the_category_traffic(setup):
+    """A script votes b a voter a minute for three hours; in the middle a second one votes c 200 times in twenty
+    minutes. Counted as the category's traffic, c's voters predicted a hundred honest voters for b there and
+    cut b's group in half; they are a group of their own, and both are struck whole."""
+    campaign, votes, a, b, c = setup
+    _busy_category(votes, [a, b, c])
+    slow = [votes.add(b, T0 + timedelta(minutes=30 + i, seconds=13), secs=30) for i in range(180)]
+    fast = [votes.add(c, T0 + timedelta(hours=2, seconds=6 * i + 1), secs=30) for i in range(200)]
+    flagged = flags(campaign, "coordinated")
+    assert {x.id for x in fast} <= flagged
+    assert {x.id for x in slow} <= flagged
 
 
 def test_fresh_voter_is_verified_seconds_before_and_never_again(setup):
