@@ -15,7 +15,8 @@ script (these verify a number moments before voting and vote once); and the camo
 addresses in the honest voters' own ranges, a different /16 each, a common browser, verified minutes before,
 the target first and then cover votes — two other finalists of its category within an hour (``camouflage``),
 the same spread over six hours (``camouflage_hours``), or five cover votes reaching other categories
-(``camouflage_heavy``).
+(``camouflage_heavy``); and the camouflaged shape behind the carriers' CGNAT pools, the honest voters' own kind
+(``imitation``, ``imitation_hours``), judged on recall only.
 
     .venv/bin/python bench/vote_integrity.py [--honest 2000] [--attack 300] [--seed 7]
 
@@ -46,9 +47,16 @@ if str(ROOT) not in sys.path:
 
 ATTACKS = (
     "burst_24", "slow_drip", "farm_16", "virtual_numbers", "headless", "camouflage", "camouflage_hours",
-    "camouflage_heavy",
+    "camouflage_heavy", "imitation", "imitation_hours",
 )  # fmt: skip
-CAMOUFLAGED = {"camouflage": (1, 2), "camouflage_hours": (6, 2), "camouflage_heavy": (1, 5)}  # hours, cover votes
+CAMOUFLAGED = {  # hours, cover votes
+    "camouflage": (1, 2), "camouflage_hours": (6, 2), "camouflage_heavy": (1, 5), "imitation": (1, 2),
+    "imitation_hours": (6, 2),
+}  # fmt: skip
+# The camouflaged shape behind the carriers' CGNAT pools, where most honest voters sit: an attacker who knows that
+# the coordinated rule spares the kinds its group does not fill. Judged on recall (it must be struck whole); its
+# precision is what the evidence allows, since the honest voters of its hours who voted alike are of its kind.
+IMITATIONS = {"imitation", "imitation_hours"}
 UAS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 "
     "MicroMessenger/8.0.50(0x1800323c) NetType/WIFI Language/zh_CN",
@@ -214,6 +222,9 @@ def generate(seed: int, day: datetime, categories: list[list[int]], honest: int,
             t.verified[voter] = at - timedelta(seconds=rnd.randrange(60, 600))
             a, b = next(spare)
             address = f"{a}.{b}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+            if label in IMITATIONS:
+                a, b = rnd.choice(carriers)
+                address = f"{a}.{b}.{rnd.randrange(64)}.{rnd.randrange(1, 16)}"
             ua = rnd.choice(UAS)
             referrer = rnd.choice(["https://mp.weixin.qq.com/s/x", "", "https://www.qingdao.gov.cn/"])
             others = rnd.sample([c for c in home if c != target], 2)
@@ -367,9 +378,11 @@ def report(outcome: Outcome) -> str:
         f"{name} {what} {value:.4f}"
         for name, (precision, recall, _n, _s) in outcome.per_attack.items()
         for what, value in (("precision", precision), ("recall", recall))
-        if value < GOAL
+        if value < GOAL and (what == "recall" or name not in IMITATIONS)
     ] + ([f"honest struck {share:.2f} %"] if outcome.honest_struck_share > HONEST_GOAL else [])
-    lines.append("issue 18's goals: " + ("met" if not misses else "missed: " + ", ".join(misses)))
+    lines.append(
+        "issue 18's goals (imitations: recall only): " + ("met" if not misses else "missed: " + ", ".join(misses))
+    )
     lines.append(
         f"{outcome.recommendations} cases with a recommended selection; fed in {outcome.seconds_feed:.1f} s; "
         f"recommendation, previews and invalidations in {outcome.seconds_detect:.1f} s"

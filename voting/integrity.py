@@ -386,6 +386,7 @@ def coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group
 
 
 Shape = tuple[int, int, bool]  # ballots, categories, one sitting
+PASSES = 4  # the first finds the groups; the next judge each case without the others' groups, until they settle
 
 
 def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group]:
@@ -408,7 +409,12 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
         by_case[(case_id, shape)].append((moment, voter))
         by_category[(category, shape)].append((moment, voter))
     found: dict[int, Group] = {}
-    for _pass in range(2):
+    seen: list[dict[int, frozenset[int]]] = []
+    for _pass in range(PASSES):  # until the groups stand still: each pass judges by the groups of the one before
+        found_voters = {case_id: frozenset(g.voters) for case_id, g in found.items() if g.voters}
+        if seen and found_voters == seen[-1]:
+            break
+        seen.append(found_voters)
         flagged = {v for g in found.values() for v in g.voters}
         grouped = {v: g.case_id for g in found.values() for v in g.voters}
         # a case's share is measured outside its outstanding hours too, not only without its group: a group found
@@ -425,6 +431,7 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
             category = ballots.case_category[case_id]
             mine, theirs = case_first[case_id], category_first[category]
             moments = [m for m, _v in points]
+            case_voters = {v for _m, v in points}
             # the category's voters of this shape, but for another case's group: a script's voters are not the
             # honest traffic this case is judged against (two attacks in one category, one inside the other's hours)
             traffic = [(m, v) for m, v in by_category[(category, shape)] if grouped.get(v, case_id) == case_id]
@@ -459,7 +466,14 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
                     joined.append([a, b])
             spans = [_densest(moments, others, a, b, share, p["lift"]) for a, b in joined]
             voters = {v for m, v in points if any(a <= m <= b for a, b in spans)}
-            voters, spared, expected = _spare(voters, spans, kind, traffic, share, p)
+            # the case's share among the category's voters of this shape away from its hours (voters who cast three
+            # ballots in one category pick a mid-table case first more often than voters of one ballot do), drawn
+            # towards the share of every shape by SHAPE_PRIOR voters' worth where the shape has few
+            away = _union(joined + [list(h) for h in hours.get(case_id, ())])
+            alike = [v for m, v in traffic if v not in flagged and not any(a <= m <= b for a, b in away)]
+            own = sum(v in case_voters for v in alike)
+            shape_share = (own + SHAPE_PRIOR * share) / (len(alike) + SHAPE_PRIOR)
+            voters, spared, expected = _spare(voters, spans, kind, traffic, max(share, shape_share), p)
             group = found.setdefault(case_id, Group(case_id, set(), 0.0, 0.0))
             group.spared |= spared
             group.outstanding = _union(group.outstanding + joined)
@@ -472,6 +486,20 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
             group.expected += expected
     found = {case_id: g for case_id, g in found.items() if g.voters}
     return found
+
+
+SHAPE_PRIOR = 20  # how many voters of a shape its share needs before it counts more than the share of every shape
+KIND_CHANCE = 0.001  # a kind of a group's voters is spared when honest traffic reaches its count this often
+
+
+def _poisson_tail(k: int, mean: float) -> float:
+    """P(X >= k) for a Poisson count X of this mean."""
+    if k <= 0:
+        return 1.0
+    if mean <= 0:
+        return 0.0
+    below = sum(math.exp(i * math.log(mean) - mean - math.lgamma(i + 1)) for i in range(k))
+    return max(0.0, 1.0 - below)
 
 
 def _union(spans: list[list[float]]) -> list[list[float]]:
@@ -511,15 +539,17 @@ def _spare(
     voters: set[int], spans: list[list[float]], kind: dict[int, Kind], traffic: list[tuple[float, int]],
     share: float, p: dict[str, float],
 ) -> tuple[set[int], set[int], float]:  # fmt: skip
-    """The group split by its voters' kind, each kind judged as the group was, against the
-    category's voters of that kind and shape in the group's spans: the kinds that stand out on their own are the
-    group's; the voters of a kind that does not are spared, since they come at the case's share, as the honest
-    voters of those hours do (the category's offices voting over lunch while a script's proxies vote too).
+    """The group split by its voters' kind: a kind whose voters the category's other voters of that kind and
+    shape in the group's spans account for is spared, since its voters come as the honest voters of those hours
+    do (the category's offices voting over lunch while a script's proxies vote too): no more than ``lift`` times
+    the E they predict at the case's share, or a count honest traffic reaches by chance once in KIND_CHANCE⁻¹
+    (Poisson). The other kinds are the group's.
 
-    A kind is the group's own when the group says so (a script whose voters all sit behind CGNAT makes that kind
-    stand out, and none of them is spared), so imitation hides only the few voters a kind can take without
-    standing out. Returns the voters struck, those spared and the honest voters expected among the struck."""
-    alone = {**p, "min_voters": 1}  # the group is already big enough: a kind needs only to stand out
+    The group as a whole has already stood out, so a kind is not asked to stand out on its own beyond z (a small
+    attack spread evenly over the kinds would slip through); it is spared only when honest traffic accounts for
+    it. A kind an attack fills is not accounted for (a script whose voters all sit behind CGNAT is struck whole),
+    so imitation hides at most a few times the honest voters a kind expects. Returns the voters struck, those
+    spared and the honest voters expected among the struck."""
     members: dict[Kind, set[int]] = defaultdict(set)
     for v in voters:
         members[kind[v]].add(v)
@@ -532,8 +562,8 @@ def _spare(
     for k, chosen in members.items():
         others = by_kind[k]
         in_category = sum(bisect.bisect_right(others, b) - bisect.bisect_left(others, a) for a, b in spans)
-        stands, expected = _outnumbers(len(chosen), in_category, share, alone)
-        if stands:
+        expected = (in_category - len(chosen)) * share / (1 - share) if share < 1 else float(in_category)
+        if len(chosen) > p["lift"] * expected and _poisson_tail(len(chosen), expected) < KIND_CHANCE:
             struck |= chosen
             left += min(expected, len(chosen))
         else:
@@ -744,8 +774,9 @@ RULES: dict[str, Rule] = {
                "ballots in as many categories, in one sitting or not), far more of them than the case's share of "
                "its category's voters of that time and shape predicts, beyond chance; all their ballots, the cover "
                "votes for other cases included. Its voters of a kind (an address shared with other voters or not, "
-               "how soon after verifying they voted) of which it holds no more than the same multiple of what the "
-               "category's honest voters of that time predict are left out: they look like those voters."),
+               "how soon after verifying they voted) that the category's other voters of that kind in those hours "
+               "account for (no more than the same multiple of what they predict, or a count chance reaches once "
+               "in a thousand) are left out."),
             {"seconds": 900, "window_minutes": 60, "alike": 1, "sitting_minutes": 30, "min_voters": 10, "lift": 3.0,
              "z": 5.0}, coordinated,
             voter_wide=True,

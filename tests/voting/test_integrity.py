@@ -256,7 +256,7 @@ def test_coordinated_spares_the_honest_voters_of_its_hours_who_look_like_the_cat
     login(client, organizer)
     page = client.get(f"/vote-admin/{campaign.id}/integrity/preview", query_string={"selection": "coordinated"})
     spared = page.text.split('id="spared-voters">', 1)[1].split("</p>", 1)[0]
-    assert f"{shown['spared_voters']} 名选民未被计入" in spared
+    assert f"另外 {shown['spared_voters']} 名选民不在其中，其选票保持有效" in spared
 
 
 def test_coordinated_spares_no_one_for_a_kind_the_group_shares(setup):
