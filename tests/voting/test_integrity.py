@@ -269,6 +269,21 @@ def test_coordinated_spares_no_one_for_a_kind_the_group_shares(setup):
     assert {x.id for x in group} <= flags(campaign, "coordinated")
 
 
+def test_coordinated_strikes_a_small_group_spread_evenly_over_the_kinds(setup):
+    """40 voters for b in twenty minutes, eight of each kind the category's voters seldom show (on an address of
+    their own, or behind an office's NAT but slow to vote after verifying): no kind stands out much on its own,
+    but the category's other voters of those kinds account for none of them, so none is spared."""
+    campaign, votes, a, b, c = setup
+    _busy_category(votes, [a, b, c])
+    start = T0 + timedelta(hours=2)
+    kinds = [("", 30), ("", 100), ("", 400), ("office1", 100), ("office2", 400)]
+    group = [
+        votes.add(b, start + timedelta(seconds=30 * i + 5), subnet=kinds[i % 5][0], secs=kinds[i % 5][1])
+        for i in range(40)
+    ]
+    assert {x.id for x in group} <= flags(campaign, "coordinated")
+
+
 def test_coordinated_does_not_count_another_case_group_as_the_category_traffic(setup):
     """A script votes b a voter a minute for three hours; in the middle a second one votes c 200 times in twenty
     minutes. Counted as the category's traffic, c's voters predicted a hundred honest voters for b there and
