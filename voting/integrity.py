@@ -434,8 +434,11 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
             case_voters = {v for _m, v in points}
             # the category's voters of this shape, but for another case's group: a script's voters are not the
             # honest traffic this case is judged against (two attacks in one category, one inside the other's hours)
-            traffic = [(m, v) for m, v in by_category[(category, shape)] if grouped.get(v, case_id) == case_id]
+            traffic = by_category[(category, shape)]
+            if grouped:
+                traffic = [(m, v) for m, v in traffic if grouped.get(v, case_id) == case_id]
             others = [m for m, _v in traffic]
+            own_hours = hours.get(case_id, [])
             spans: list[list[float]] = []
             shares: list[float] = []
             for i, start in enumerate(moments):
@@ -444,7 +447,7 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
                 in_category = bisect.bisect_right(others, end) - bisect.bisect_left(others, start)
                 # the case's share of its category's first votes outside this window: a group does not raise
                 # its own baseline
-                away = _union([[start, end], *hours.get(case_id, ())])
+                away = _union([[start, end], *own_hours]) if own_hours else [[start, end]]
                 rest_mine = len(mine) - _within(mine, away)
                 rest_theirs = len(theirs) - _within(theirs, away)
                 share = rest_mine / rest_theirs if rest_theirs > 0 else 1.0
@@ -469,7 +472,7 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
             # the case's share among the category's voters of this shape away from its hours (voters who cast three
             # ballots in one category pick a mid-table case first more often than voters of one ballot do), drawn
             # towards the share of every shape by SHAPE_PRIOR voters' worth where the shape has few
-            away = _union(joined + [list(h) for h in hours.get(case_id, ())])
+            away = _union(joined + [list(h) for h in own_hours])
             alike = [v for m, v in traffic if v not in flagged and not any(a <= m <= b for a, b in away)]
             own = sum(v in case_voters for v in alike)
             shape_share = (own + SHAPE_PRIOR * share) / (len(alike) + SHAPE_PRIOR)
