@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pingxuan.db import commit
+from tests.api.conftest import bearer  # noqa: F401  (fixture)
 from tests.factories import login
-from tests.voting.test_integrity import setup, stuffed_campaign  # noqa: F401  (fixture)
+from tests.voting.test_integrity import T0, setup, stuffed_campaign  # noqa: F401  (fixture)
 from voting.ballots import counts
 
 
@@ -36,3 +40,28 @@ def test_others_may_not_open_the_integrity_pages(setup, client, make):  # noqa: 
     campaign = setup[0]
     login(client, make.applicant())
     assert client.get(f"/vote-admin/{campaign.id}/integrity").status_code == 403
+
+
+def test_the_integrity_page_sees_new_ballots_and_each_reader_language(setup, client, make, bearer):  # noqa: F811
+    """The evaluation is kept between the page, its previews and the invalidation (seconds at campaign scale),
+    but a ballot cast since, or a reader in another language, gets a new one."""
+    campaign, votes, a, b, c = setup
+    campaign, a, b, c, _background, _stuffers, _honest = stuffed_campaign(setup)
+    login(client, make.organizer())
+    url = f"/vote-admin/{campaign.id}/integrity"
+
+    def automated(page) -> str:
+        row = page.text.split(f'data-case="{c.id}">', 1)[1].split("</tr>", 1)[0]
+        return row.split('class="rule-automation">', 1)[1].split("<", 1)[0]
+
+    assert automated(client.get(url)) == "0"
+    for i in range(3):
+        votes.add(c, T0 + timedelta(minutes=30, seconds=i), automated=True)
+    commit()
+    assert automated(client.get(url)) == "3"
+    token = bearer(make.organizer())
+    ballots = f"/api/v1/cases/{a.id}/ballots"
+    chinese = client.get(ballots, headers={**token, "Accept-Language": "zh-CN"}).get_json()["items"]
+    english = client.get(ballots, headers={**token, "Accept-Language": "en"}).get_json()["items"]
+    said = [" ".join(r for x in items for r in x["flags"].values()) for items in (chinese, english)]
+    assert "分钟内" in said[0] and "minutes" in said[1] and not any("\u4e00" <= ch <= "\u9fff" for ch in said[1])
