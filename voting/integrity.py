@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -927,17 +928,17 @@ def evaluate(campaign: Campaign, actor: User) -> Evaluation:
     return _evaluation(campaign)
 
 
-_evaluations: OrderedDict[tuple, Evaluation] = OrderedDict()  # this process's latest, by what they read
 _evaluations_lock = threading.Lock()
-KEPT_EVALUATIONS = 2
+KEPT_EVALUATIONS = 2  # per application: its latest evaluations, by what they read
 
 
 def _evaluation(campaign: Campaign) -> Evaluation:
     """The campaign's valid ballots and every rule's flags, computed once for the page, its previews and the
     invalidation that follows while nothing they read has changed: at 50,000 voters an evaluation takes seconds.
 
-    Kept by the campaign's ballots (how many, the newest, sums of their voters and cases), the newest
-    invalidation or restoration, the rule settings and the reader's language (the reasons are written in it)."""
+    Kept by the application (a database of its own) and by the campaign's ballots (how many, the newest, sums of
+    their voters and cases), the newest invalidation or restoration, the rule settings and the reader's language
+    (the reasons are written in it)."""
     ballots_seen = db.session.execute(
         select(func.count(), func.max(Ballot.id), func.sum(Ballot.voter_id), func.sum(Ballot.case_id)).where(
             Ballot.campaign_id == campaign.id
@@ -947,17 +948,18 @@ def _evaluation(campaign: Campaign) -> Evaluation:
         campaign.id, *ballots_seen, db.session.scalar(select(func.max(BallotAudit.id))),
         json.dumps(campaign.vote_rule_settings or {}, sort_keys=True), str(get_locale()),
     )  # fmt: skip
+    kept: OrderedDict[tuple, Evaluation] = current_app.extensions.setdefault("pingxuan.integrity", OrderedDict())
     with _evaluations_lock:
-        found = _evaluations.get(key)
+        found = kept.get(key)
         if found is not None:
-            _evaluations.move_to_end(key)
+            kept.move_to_end(key)
             return found
     ballots = load_ballots(campaign.id)
     found = Evaluation(ballots, detect(campaign, ballots))
     with _evaluations_lock:
-        _evaluations[key] = found
-        while len(_evaluations) > KEPT_EVALUATIONS:
-            _evaluations.popitem(last=False)
+        kept[key] = found
+        while len(kept) > KEPT_EVALUATIONS:
+            kept.popitem(last=False)
     return found
 
 
