@@ -9,6 +9,7 @@ import json
 import re
 import uuid
 import zipfile
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -105,18 +106,29 @@ def _page(response) -> bytes:
     return re.sub(rb'name="csrf_token" value="[^"]*"', b'name="csrf_token"', response.get_data())
 
 
-def _new_database(app, backend: str, tmp_path: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-    name = f"restored_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return app.config["SQLALCHEMY_DATABASE_URI"].rsplit("/", 1)[0] + "/" + name
+@pytest.fixture
+def new_database(app, backend: str, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """An empty database to restore into, dropped after the test (each CI run left one behind on the server)."""
+    made: list[str] = []
+    server = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
+
+    def new() -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+        name = f"restored_{uuid.uuid4().hex[:10]}"
+        with server.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        made.append(name)
+        return app.config["SQLALCHEMY_DATABASE_URI"].rsplit("/", 1)[0] + "/" + name
+
+    yield new
+    with server.connect() as conn:
+        for name in made:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    server.dispose()
 
 
-def test_round_trip_verifies_and_restores_every_public_page(app, finished, backend, tmp_path):
+def test_round_trip_verifies_and_restores_every_public_page(app, finished, new_database, tmp_path):
     archive = tmp_path / "campaign.zip"
     written = write_archive(finished, archive)
     rollback()
@@ -135,7 +147,7 @@ def test_round_trip_verifies_and_restores_every_public_page(app, finished, backe
         and sum(p.startswith("/verify/") for p in public) >= 2
     )
 
-    target_url = _new_database(app, backend, tmp_path)
+    target_url = new_database()
     restored = create_app(base_config(tmp_path / "restored", target_url))
     with restored.app_context():
         upgrade()
@@ -169,7 +181,7 @@ def test_the_archive_holds_no_phone_number_or_address_in_clear(app, finished, tm
     assert b"pbkdf2:" not in everything and b"scrypt:" not in everything  # no password hash
 
 
-def test_an_archive_altered_by_one_byte_fails_and_imports_nothing(app, finished, backend, tmp_path):
+def test_an_archive_altered_by_one_byte_fails_and_imports_nothing(app, finished, new_database, tmp_path):
     archive = tmp_path / "campaign.zip"
     write_archive(finished, archive)
     rollback()
@@ -190,7 +202,7 @@ def test_an_archive_altered_by_one_byte_fails_and_imports_nothing(app, finished,
     raw[info.header_offset + 30 + len(info.filename) + 10] ^= 0x01
     flipped.write_bytes(bytes(raw))
 
-    target_url = _new_database(app, backend, tmp_path)
+    target_url = new_database()
     restored = create_app(base_config(tmp_path / "restored", target_url))
     for bad, wanted in ((edited, "vote_counts.jsonl"), (flipped, info.filename)):
         integrity = check_integrity(bad)
@@ -241,7 +253,7 @@ def _times(campaign_id: int) -> dict[str, list]:
 
 
 @pytest.mark.parametrize("written_as", ["format 2", "format 1"])
-def test_times_state_their_zone_and_archives_from_before_still_verify_and_restore(app, finished, backend, tmp_path,
+def test_times_state_their_zone_and_archives_from_before_still_verify_and_restore(app, finished, new_database, tmp_path,
                                                                                  written_as):  # fmt: skip
     """A new archive writes every time with its offset (+00:00), the manifest's too; an archive written before
     (naive UTC times, format 1, signed then) still verifies, and both restore the very same instants."""
@@ -263,7 +275,7 @@ def test_times_state_their_zone_and_archives_from_before_still_verify_and_restor
     report = verify_archive(archive)
     assert report.valid, (report.integrity.problems, report.differences)
 
-    restored = create_app(base_config(tmp_path / "restored", _new_database(app, backend, tmp_path)))
+    restored = create_app(base_config(tmp_path / "restored", new_database()))
     with restored.app_context():
         upgrade()
         import_archive(archive)
