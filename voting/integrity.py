@@ -380,8 +380,8 @@ def coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Group
     case's share s of the category's first votes outside the window predicts N·s (the page shows the E the
     window's other voters predict). The share is measured twice, the second time without the voters the first
     pass found, so an attack spread over hours does not raise its own baseline, and without other cases' groups
-    in N (an attack inside another's hours in one category is not honest traffic). Each group then keeps only
-    its voters of the kinds that stand out on their own (_spare).
+    in N (an attack inside another's hours in one category is not honest traffic); the passes go on until the
+    groups stand still. Each group then spares its voters of the kinds honest traffic accounts for (_spare).
     """
     key = ("coordinated", tuple(sorted(p.items())))
     if key not in ballots.memo:
