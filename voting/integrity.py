@@ -413,12 +413,12 @@ def _coordinated_groups(ballots: Ballots, p: dict[str, float]) -> dict[int, Grou
         by_case[(case_id, shape)].append((moment, voter))
         by_category[(category, shape)].append((moment, voter))
     found: dict[int, Group] = {}
-    seen: list[dict[int, frozenset[int]]] = []
+    before: dict[int, frozenset[int]] | None = None
     for _pass in range(PASSES):  # until the groups stand still: each pass judges by the groups of the one before
-        found_voters = {case_id: frozenset(g.voters) for case_id, g in found.items() if g.voters}
-        if seen and found_voters == seen[-1]:
+        now = {case_id: frozenset(g.voters) for case_id, g in found.items() if g.voters}
+        if now == before:
             break
-        seen.append(found_voters)
+        before = now
         flagged = {v for g in found.values() for v in g.voters}
         grouped = {v: g.case_id for g in found.values() for v in g.voters}
         # a case's share is measured outside its outstanding hours too, not only without its group: a group found
@@ -568,7 +568,7 @@ def _spare(
     left = 0.0
     for k, chosen in members.items():
         others = by_kind[k]
-        in_category = sum(bisect.bisect_right(others, b) - bisect.bisect_left(others, a) for a, b in spans)
+        in_category = _within(others, spans)
         expected = (in_category - len(chosen)) * share / (1 - share) if share < 1 else float(in_category)
         if len(chosen) > p["lift"] * expected and _poisson_tail(len(chosen), expected) < KIND_CHANCE:
             struck |= chosen
